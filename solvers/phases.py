@@ -1,0 +1,138 @@
+"""The phases a training schedule is made of: ``Adam``, ``LBFGS``, ``Refine`` and ``UpdateGrid``.
+
+A schedule is a list of phases run in order, e.g. the KAN recipe for Poisson problems::
+
+    [LBFGS(steps=200), Refine(grid=10), LBFGS(steps=200), Refine(grid=20), LBFGS(steps=None)]
+
+An optimizer phase ends when its own ``steps`` run out, when it stalls, when it reaches its ``share`` of
+a time budget, or when the whole solve's budget is spent; each ending is reported in words. A phase with
+``steps=None`` runs until the budget ends. ``Refine`` and ``UpdateGrid`` change a KAN's grid and are
+followed by a fresh optimizer.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Union
+
+from kanpde.errors import ConfigError
+
+__all__ = ["Adam", "LBFGS", "Refine", "UpdateGrid", "Phase", "check_schedule"]
+
+
+def _check(cond: bool, field: str, value: object, expected: str) -> None:
+    if not cond:
+        raise ConfigError(f"{field} must be {expected}; got {value!r}")
+
+
+def _is_int(v: object) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _is_num(v: object) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+
+
+@dataclass(frozen=True, kw_only=True)
+class _OptimizerPhase:
+    steps: int | None = None
+    share: float | None = None
+
+    def __post_init__(self) -> None:
+        name = type(self).__name__
+        _check(self.steps is None or (_is_int(self.steps) and self.steps >= 1), f"{name}.steps", self.steps, "an int >= 1 or None (until the budget ends)")
+        _check(self.share is None or (_is_num(self.share) and 0 < self.share <= 1), f"{name}.share", self.share, "a fraction of the time budget in (0, 1] or None")
+
+    @property
+    def label(self) -> str:
+        return type(self).__name__.lower()
+
+
+@dataclass(frozen=True, kw_only=True)
+class Adam(_OptimizerPhase):
+    """Adam (Kingma & Ba, arXiv 1412.6980) on mini-batches or the full collocation set.
+
+    steps: iterations (None = until the budget ends); lr: learning rate; final_lr: if given, the rate
+    decays exponentially from ``lr`` to ``final_lr`` over ``steps``; batch: interior points per step
+    (every set is subsampled in the same proportion; None = full batch). Mini-batch Adam gets an MLP off
+    the plateau where L-BFGS alone sits for minutes.
+    """
+
+    steps: int | None = 1000
+    lr: float = 1e-3
+    final_lr: float | None = None
+    batch: int | None = None
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        _check(_is_num(self.lr) and self.lr > 0, "Adam.lr", self.lr, "a number > 0")
+        _check(self.final_lr is None or (_is_num(self.final_lr) and self.final_lr > 0), "Adam.final_lr", self.final_lr, "a number > 0 or None")
+        _check(self.final_lr is None or self.steps is not None, "Adam.final_lr", self.final_lr, "None when steps is None (a decay needs a length)")
+        _check(self.batch is None or (_is_int(self.batch) and self.batch >= 1), "Adam.batch", self.batch, "an int >= 1 or None (full batch)")
+
+
+@dataclass(frozen=True, kw_only=True)
+class LBFGS(_OptimizerPhase):
+    """Full-batch L-BFGS with a strong-Wolfe line search (see ``kanpde.solvers.lbfgs``).
+
+    steps: iterations (None = until the budget ends); history: curvature pairs kept; max_evals: loss
+    evaluations per line search; stall_window, stall_tol: end the phase when the best loss improved by
+    less than ``stall_tol`` (relative) over the last ``stall_window`` iterations (``stall_tol=0`` never
+    stalls). Stalling is the cue to refine a KAN's grid.
+    """
+
+    steps: int | None = 500
+    history: int = 50
+    lr: float = 1.0
+    max_evals: int = 25
+    stall_window: int = 100
+    stall_tol: float = 1e-3
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        _check(_is_int(self.history) and self.history >= 1, "LBFGS.history", self.history, "an int >= 1")
+        _check(_is_num(self.lr) and self.lr > 0, "LBFGS.lr", self.lr, "a number > 0")
+        _check(_is_int(self.max_evals) and self.max_evals >= 2, "LBFGS.max_evals", self.max_evals, "an int >= 2")
+        _check(_is_int(self.stall_window) and self.stall_window >= 1, "LBFGS.stall_window", self.stall_window, "an int >= 1")
+        _check(_is_num(self.stall_tol) and 0 <= self.stall_tol < 1, "LBFGS.stall_tol", self.stall_tol, "a number in [0, 1)")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Refine:
+    """Refine a KAN's grid to ``grid`` intervals (coefficients refitted; a fresh optimizer follows)."""
+
+    grid: int
+
+    def __post_init__(self) -> None:
+        _check(_is_int(self.grid) and self.grid >= 1, "Refine.grid", self.grid, "an int >= 1")
+
+    label = "refine"
+
+
+@dataclass(frozen=True, kw_only=True)
+class UpdateGrid:
+    """Move a KAN's knots to the quantiles of its layer inputs on the collocation points (mixed with
+    a uniform grid by ``eps``), keeping the function on the sampled range."""
+
+    eps: float = 0.02
+
+    def __post_init__(self) -> None:
+        _check(_is_num(self.eps) and 0 < self.eps <= 1, "UpdateGrid.eps", self.eps, "a number in (0, 1]")
+
+    label = "update_grid"
+
+
+Phase = Union[Adam, LBFGS, Refine, UpdateGrid]
+
+
+def check_schedule(schedule: object, kind: str) -> tuple[Phase, ...]:
+    """Validate a schedule for a network kind (``"kan"``/``"mlp"``); returns it as a tuple."""
+    if isinstance(schedule, (Adam, LBFGS, Refine, UpdateGrid)) or not isinstance(schedule, (list, tuple)) or not schedule:
+        raise ConfigError(f"schedule must be a non-empty list of phases (Adam, LBFGS, Refine, UpdateGrid); got {schedule!r}")
+    for phase in schedule:
+        if not isinstance(phase, (Adam, LBFGS, Refine, UpdateGrid)):
+            raise ConfigError(f"schedule entries must be Adam, LBFGS, Refine or UpdateGrid; got {phase!r}")
+        if isinstance(phase, (Refine, UpdateGrid)) and kind != "kan":
+            raise ConfigError(f"{type(phase).__name__} needs a KAN (it changes the spline grid); the model is an {kind.upper()}. Remove it from the schedule")
+    return tuple(schedule)

@@ -1,0 +1,185 @@
+"""``kanpde.solve``: the one front door from a problem and a surrogate to a trained ``Solution``."""
+
+from __future__ import annotations
+
+import copy
+import math
+import time
+from typing import Sequence
+
+import torch
+from torch import nn
+
+from kanpde.errors import ConfigError, DefinitionError, ShapeError
+from kanpde.field import Field
+from kanpde.kan import KAN
+from kanpde.loss import Collocation, residual_values
+from kanpde.problem import Problem
+from kanpde.progress import Progress
+from kanpde.solution import Solution, evaluate_errors
+from kanpde.surrogate import NETWORKS, Surrogate, count_parameters
+
+from .defaults import default_schedule
+from .phases import Phase, check_schedule
+from .training import Budget, Trainer
+
+__all__ = ["solve", "resolve_dtype", "resolve_device"]
+
+DEFAULT_BUDGET_S = 60.0
+
+
+def solve(
+    problem: Problem,
+    model: nn.Module | None = None,
+    *,
+    schedule: Sequence[Phase] | None = None,
+    budget: float | None = None,
+    steps: int | None = None,
+    seed: int = 0,
+    device: str | torch.device | None = None,
+    dtype: str | torch.dtype | None = None,
+    n_interior: int | None = None,
+    n_boundary: int | None = None,
+    eval_every: float | None = None,
+    progress: bool | None = None,
+) -> Solution:
+    """Train a surrogate for ``problem`` and return the trained field with its errors.
+
+    Args:
+        problem: what to solve (a ``kanpde.Problem``).
+        model: a ``kanpde.KAN`` or ``kanpde.MLP`` whose width starts with the problem's dimension and ends
+            with its number of components (default: ``KAN([d, 10, out], grid=5)``). It is copied, never
+            changed in place.
+        schedule: phases (``Adam``, ``LBFGS``, ``Refine``, ``UpdateGrid``); default: the recommended
+            schedule for this problem class and network kind.
+        budget: training time in seconds (sampling, optimizer work and grid changes count; error
+            evaluations for the history do not). steps: a budget in optimizer iterations instead, or as
+            well (whichever ends first). Without either, 60 s.
+        seed: seeds the collocation points and mini-batches (and the default model's weights).
+        device: ``"cpu"``, ``"cuda"`` (default: cuda when available). dtype: ``float64`` (default for a
+            float64 model; needed for relative errors below ~1e-5) or ``float32``.
+        n_interior, n_boundary: override the problem's collocation counts.
+        eval_every: seconds of training between the relative L2 errors logged in the history
+            (default: a twentieth of the time budget, at least 1 s).
+        progress: show a progress bar (None: on a terminal only).
+
+    Returns:
+        A frozen ``Solution``; ``sol.status`` says in words why training stopped.
+
+    Everything is checked before training starts: the model fits the problem, the residual returns one
+    value per point, the budget is positive, the device exists.
+    """
+    wall0 = time.perf_counter()
+    if not isinstance(problem, Problem):
+        raise DefinitionError(f"solve() needs a kanpde.Problem as its first argument; got {type(problem).__name__}")
+    net = model if model is not None else KAN([problem.dim, 10, problem.out_dim], grid=5, seed=seed)
+    check_fit(problem, net)
+    budget_s, max_steps = _check_budget(budget, steps)
+    dev = resolve_device(device)
+    dt = resolve_dtype(dtype, default=next(net.parameters()).dtype)
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise ConfigError(f"solve(seed=...) must be an int >= 0; got {seed!r}")
+    phases = check_schedule(list(schedule) if schedule is not None else default_schedule(problem, net), net.kind)
+    unbounded = any(getattr(p, "steps", 0) is None for p in phases)
+    if budget_s is None and max_steps is None and unbounded:
+        budget_s = DEFAULT_BUDGET_S
+    surrogate = Surrogate(copy.deepcopy(net), problem.domain.lower, problem.domain.upper).to(device=dev, dtype=dt)
+
+    colloc = Collocation.sample(problem, seed=seed, dtype=dt, device=dev, n_interior=n_interior, n_boundary=n_boundary)
+    _preflight(problem, surrogate, colloc)
+    eval_x = eval_ref = None
+    if problem.exact is not None:
+        eval_x = torch.as_tensor(problem.evaluation_grid().points(), dtype=dt, device=dev)
+        eval_ref = problem.exact_values(eval_x)
+    if eval_every is None:
+        eval_every = max(1.0, budget_s / 20) if budget_s is not None else 5.0
+
+    bar = Progress(budget_s if budget_s is not None else float(max_steps or 0), "s" if budget_s is not None else "steps", enabled=progress)
+    trainer = Trainer(
+        problem, surrogate, colloc, Budget(budget_s, max_steps),
+        generator=torch.Generator().manual_seed(seed), eval_x=eval_x, eval_ref=eval_ref,
+        eval_every=eval_every, progress=bar,
+    )
+    try:
+        status = trainer.run(phases)
+    finally:
+        bar.close()
+    train_s = trainer.clock.elapsed()
+    trained = trainer.model.eval()
+    errors = evaluate_errors(trained, problem)
+    info = {
+        "steps": trainer.step,
+        "train_s": round(train_s, 4),
+        "wall_s": round(time.perf_counter() - wall0, 4),
+        "time_per_step_s": train_s / trainer.step if trainer.step else None,
+        "compile_s": 0.0,
+        "params": count_parameters(trained),
+        "device": str(dev),
+        "dtype": str(dt).removeprefix("torch."),
+        "seed": seed,
+        "budget": {"seconds": budget_s, "steps": max_steps},
+        "collocation": colloc.sizes,
+    }
+    return Solution(
+        model=trained, problem=problem, status=status, errors=errors,
+        history=tuple(trainer.history), phases=tuple(p.as_dict() for p in trainer.phases), info=info,
+    )
+
+
+def check_fit(problem: Problem, net: nn.Module) -> None:
+    """The network's first width is the problem's dimension and its last the number of components."""
+    if getattr(net, "kind", None) not in NETWORKS:
+        raise DefinitionError(f"solve(model=...) must be a kanpde.KAN or kanpde.MLP; got {type(net).__name__}")
+    width = net.width
+    if width[0] != problem.dim or width[-1] != problem.out_dim:
+        fixed = [problem.dim, *width[1:-1], problem.out_dim]
+        raise ShapeError(
+            f"model width {width} does not fit {problem!r}: the first entry must be the dimension {problem.dim} "
+            f"and the last the number of components {problem.out_dim}; use width {fixed}"
+        )
+
+
+def _check_budget(budget: float | None, steps: int | None) -> tuple[float | None, int | None]:
+    if budget is not None and (isinstance(budget, bool) or not isinstance(budget, (int, float)) or not math.isfinite(budget) or budget <= 0):
+        raise ConfigError(f"budget must be a number of seconds > 0; got {budget!r}")
+    if steps is not None and (isinstance(steps, bool) or not isinstance(steps, int) or steps < 1):
+        raise ConfigError(f"steps must be an int >= 1; got {steps!r}")
+    return (float(budget) if budget is not None else None), steps
+
+
+def resolve_device(device: str | torch.device | None) -> torch.device:
+    """``None`` -> cuda when available, else cpu; an unavailable cuda is an error, not a fallback."""
+    if device is None:
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        dev = torch.device(device)
+    except (RuntimeError, TypeError):
+        raise ConfigError(f"device must be 'cpu' or 'cuda' (optionally 'cuda:N'); got {device!r}") from None
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise ConfigError("device='cuda' was asked for but no CUDA GPU is available to torch; use device='cpu'")
+    if dev.type not in ("cpu", "cuda"):
+        raise ConfigError(f"device must be 'cpu' or 'cuda'; got {device!r}")
+    return dev
+
+
+def resolve_dtype(dtype: str | torch.dtype | None, *, default: torch.dtype = torch.float64) -> torch.dtype:
+    """``"float32"``/``"float64"`` (or the torch dtypes) -> torch dtype."""
+    if dtype is None:
+        return default
+    table = {"float32": torch.float32, "float64": torch.float64, torch.float32: torch.float32, torch.float64: torch.float64}
+    if dtype not in table:
+        raise ConfigError(f"dtype must be 'float32' or 'float64'; got {dtype!r}")
+    return table[dtype]
+
+
+def _preflight(problem: Problem, model: Surrogate, colloc: Collocation) -> None:
+    """Evaluate the residual, the conditions and the exact solution on a few points to catch shape errors early."""
+    x = colloc.interior[:7].detach().requires_grad_(True)
+    residual_values(problem, model, x)
+    for s in colloc.boundary:
+        xb = s.x[:7].detach().requires_grad_(s.x.requires_grad)
+        out = s.condition.residual(Field(model(xb), xb), xb, s.normal[:7])
+        if out.shape != (xb.shape[0], problem.out_dim):
+            raise ShapeError(f"{type(s.condition).__name__}({s.condition.on!r}) residual has shape {tuple(out.shape)}; expected ({xb.shape[0]}, {problem.out_dim})")
+    if problem.exact is not None:
+        problem.exact_values(x.detach())

@@ -1,0 +1,64 @@
+"""B-spline bases against scipy.interpolate.BSpline, and the local (k + 1)-basis evaluation against the full one."""
+
+import numpy as np
+import pytest
+import torch
+from scipy.interpolate import BSpline
+
+from kanpde import bspline
+
+
+def knots_for(grid, k, uniform=True, m=2, seed=0):
+    if uniform:
+        g = torch.linspace(-1, 1, grid + 1).expand(m, -1)
+    else:
+        gen = torch.Generator().manual_seed(seed)
+        g = torch.sort(torch.rand(m, grid + 1, generator=gen) * 2 - 1, dim=1).values
+    return bspline.extend_grid(g, k)
+
+
+@pytest.mark.parametrize("k", [1, 2, 3, 5])
+@pytest.mark.parametrize("uniform", [True, False])
+def test_basis_matches_scipy(k, uniform):
+    knots = knots_for(7, k, uniform)
+    x = torch.rand(400, 2, generator=torch.Generator().manual_seed(1)) * 6 - 3
+    ours = bspline.basis(x, knots, k)
+    for ch in range(2):
+        t = knots[ch].numpy()
+        xs = x[:, ch].numpy()
+        # scipy defines the spline on the base interval [t_k, t_{-k-1}] (the grid range)
+        on_grid = (xs >= t[k]) & (xs < t[-k - 1])
+        ref = BSpline(t, np.eye(t.size - k - 1), k, extrapolate=False)(xs[on_grid])
+        np.testing.assert_allclose(ours[on_grid, ch].numpy(), ref, atol=1e-14)
+        # past the extended knots every basis vanishes
+        outside = (xs < t[0]) | (xs >= t[-1])
+        assert outside.any() and (ours[outside, ch] == 0).all()
+
+
+def test_partition_of_unity_on_the_grid():
+    knots = knots_for(9, 3)
+    x = torch.linspace(-1, 0.999999, 101).reshape(-1, 1).expand(-1, 2)
+    torch.testing.assert_close(bspline.basis(x, knots, 3).sum(-1), torch.ones(101, 2))
+
+
+@pytest.mark.parametrize("k", [1, 2, 3, 4])
+@pytest.mark.parametrize("uniform_knots", [True, False])
+def test_local_basis_equals_full_basis(k, uniform_knots):
+    grid = 7
+    knots = knots_for(grid, k, uniform_knots, seed=3)
+    x = torch.rand(1000, 2, generator=torch.Generator().manual_seed(2)) * 3.4 - 1.7  # includes points outside
+    full = bspline.basis(x, knots, k)
+    for closed_form in ([True, False] if uniform_knots else [False]):
+        first, values = bspline.local_basis(x, knots, k, uniform=closed_form)
+        dense = torch.zeros(1000, 2, grid + 3 * k).scatter(2, first.unsqueeze(-1) + torch.arange(k + 1), values)
+        torch.testing.assert_close(dense[..., k:-k], full, rtol=0, atol=1e-14)
+
+
+def test_lstsq_is_minimum_norm_on_rank_deficient_systems():
+    a = torch.tensor([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])  # third column never sampled
+    b = torch.tensor([[2.0], [3.0]])
+    x = bspline.lstsq(a, b)
+    torch.testing.assert_close(x, torch.tensor([[2.0], [3.0], [0.0]]))
+    a2 = torch.randn(3, 50, 6, generator=torch.Generator().manual_seed(0))
+    b2 = torch.randn(3, 50, 2, generator=torch.Generator().manual_seed(1))
+    torch.testing.assert_close(bspline.lstsq(a2, b2), torch.linalg.lstsq(a2, b2).solution)
