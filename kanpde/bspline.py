@@ -1,9 +1,16 @@
 """B-spline bases on knot vectors, and the rank-revealing least-squares fit of spline coefficients.
 
-A KAN edge function of order k on a grid of G intervals is ``sum_j c_j B_j(x)`` with ``G + k`` basis
-functions ``B_j`` on a knot vector of ``G + 2k + 1`` knots: the grid's ``G + 1`` knots plus ``k`` more on
-each side (de Boor, *A Practical Guide to Splines*, 1978). The bases are non-negative, sum to one on the
-grid range, and vanish more than ``k`` intervals outside it.
+A KAN edge function of order k on a grid of G intervals ``[a, b]`` is ``s(x) = sum_j c_j B_j(x)`` with
+``G + k`` basis functions ``B_j`` on a knot vector of ``G + 2k + 1`` knots: the grid's ``G + 1`` knots
+plus ``k`` more on each side (de Boor, *A Practical Guide to Splines*, 1978). On ``[a, b]`` the bases are
+non-negative and sum to one. Outside ``[a, b]`` an edge continues linearly with the value and slope it
+has at the nearer end (so it is C^1 everywhere, never silently zero, and a refinement whose knots
+contain the old ones reproduces it exactly on the whole line).
+
+Only ``k + 1`` bases are non-zero at a point. ``local_basis`` evaluates just those (in closed form on a
+uniform cubic grid, by de Boor's triangular scheme otherwise), with their x-derivatives, using the
+derivative rule ``B'_{i,k} = k B_{i,k-1} / (t_{i+k} - t_i) - k B_{i+1,k-1} / (t_{i+k+1} - t_{i+1})``.
+``basis`` is the textbook Cox-de Boor recursion over all bases, kept as a reference.
 """
 
 from __future__ import annotations
@@ -11,19 +18,14 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-__all__ = ["basis", "extend_grid", "lstsq"]
+__all__ = ["basis", "local_basis", "dense_basis", "extend_grid", "lstsq"]
 
 
 def basis(x: Tensor, knots: Tensor, k: int) -> Tensor:
-    """All B-splines of order ``k`` at x, by the Cox-de Boor recursion.
+    """All B-splines of order ``k`` at x by the Cox-de Boor recursion (reference; no extrapolation).
 
-    Args:
-        x: (n, m) points, one column per input channel.
-        knots: (m, G + 2k + 1) non-decreasing knot vector of each channel.
-        k: spline order (3 = cubic).
-
-    Returns:
-        (n, m, G + k) basis values; each column is zero outside ``[knots[0], knots[-1])``.
+    x: (n, m) points, one column per channel; knots: (m, G + 2k + 1) non-decreasing.
+    Returns (n, m, G + k); each column is zero outside ``[knots[0], knots[-1])``.
     """
     t = knots.unsqueeze(0)  # (1, m, K)
     xe = x.unsqueeze(-1)  # (n, m, 1)
@@ -33,6 +35,110 @@ def basis(x: Tensor, knots: Tensor, k: int) -> Tensor:
         right = (t[..., p + 1 :] - xe) / (t[..., p + 1 :] - t[..., 1:-p])
         b = left * b[..., :-1] + right * b[..., 1:]
     return b
+
+
+def local_basis(x: Tensor, knots: Tensor, k: int, *, uniform: bool, derivatives: int = 0) -> tuple[Tensor, list[Tensor]]:
+    """The ``k + 1`` bases that can be non-zero at each point, with their x-derivatives.
+
+    Args:
+        x: (n, m) points; knots: (m, G + 2k + 1); uniform: the knots are equally spaced (a cubic grid
+            then uses the closed form); derivatives: how many x-derivatives to return (0, 1 or 2).
+
+    Returns:
+        ``(first, [B, dB/dx, d2B/dx2][: derivatives + 1])``: ``first`` (n, m) long is the index of the
+        first of the ``k + 1`` bases (so basis ``first + r`` has value ``B[..., r]``); each tensor is
+        (n, m, k + 1). Outside the grid range values continue linearly, the first derivative is the one
+        at the nearer end and the second derivative is zero.
+    """
+    grid = knots.shape[1] - 2 * k - 1
+    a, b = knots[:, k], knots[:, k + grid]
+    if uniform and k == 3:
+        h = (b - a) / grid
+        s = (x - a) / h
+        q = s.detach().floor().clamp(0, grid - 1)
+        u = (s - q).clamp(0, 1)
+        delta = s - q - u  # signed distance past the grid range, in units of h (0 inside)
+        derivs = _cubic(u, max(2, derivatives + 1))
+        out = [derivs[0] + derivs[1] * delta.unsqueeze(-1)]
+        scale = (1 / h).unsqueeze(-1)
+        for d in range(1, derivatives + 1):
+            out.append(derivs[d] * scale**d)
+        if derivatives >= 2:
+            out[2] = out[2] * (delta == 0).unsqueeze(-1).to(x.dtype)
+        return q.long(), out
+    inner = knots[:, k : k + grid + 1].contiguous()
+    q = (torch.searchsorted(inner, x.detach().T.contiguous(), right=True).T - 1).clamp(0, grid - 1)
+    xc = torch.minimum(torch.maximum(x, a), b)
+    derivs = _deboor(xc, knots, q + k, k, max(1, derivatives))
+    out = [derivs[0] + derivs[1] * (x - xc).unsqueeze(-1)]
+    out += derivs[1 : derivatives + 1]
+    if derivatives >= 2:
+        out[2] = out[2] * (x == xc).unsqueeze(-1).to(x.dtype)
+    return q, out
+
+
+def dense_basis(x: Tensor, knots: Tensor, k: int, *, uniform: bool) -> Tensor:
+    """All ``G + k`` bases at x: (n, m) -> (n, m, G + k), zeros except the ``k + 1`` local ones."""
+    first, (values,) = local_basis(x, knots, k, uniform=uniform)
+    idx = first.unsqueeze(-1) + torch.arange(k + 1, device=x.device)
+    return values.new_zeros(*x.shape, knots.shape[1] - k - 1).scatter(2, idx, values)
+
+
+def _cubic(u: Tensor, count: int) -> list[Tensor]:
+    """Uniform cubic B-splines on one interval at local coordinate u in [0, 1], and their u-derivatives.
+
+    Returns ``count`` tensors (n, m, 4): the values, d/du, d2/du2 (as many as asked for).
+    """
+    u2, w = u * u, 1 - u
+    out = [torch.stack([w * w * w / 6, (3 * u2 * u - 6 * u2 + 4) / 6, (-3 * u2 * u + 3 * u2 + 3 * u + 1) / 6, u2 * u / 6], -1)]
+    if count > 1:
+        out.append(torch.stack([-w * w / 2, (3 * u2 - 4 * u) / 2, (-3 * u2 + 2 * u + 1) / 2, u2 / 2], -1))
+    if count > 2:
+        out.append(torch.stack([w, 3 * u - 2, 1 - 3 * u, u], -1))
+    return out
+
+
+def _deboor(x: Tensor, knots: Tensor, span: Tensor, k: int, derivatives: int) -> list[Tensor]:
+    """Non-zero bases of order k on knot interval ``span`` (t_span <= x < t_span+1) and their derivatives.
+
+    x: (n, m); knots: (m, K); span: (n, m) long. Returns ``derivatives + 1`` tensors (n, m, k + 1).
+    """
+    m = x.shape[1]
+    offsets = torch.arange(-k + 1, k + 1, device=x.device)  # t_{span-k+1} .. t_{span+k}
+    local = knots[torch.arange(m, device=x.device).unsqueeze(-1), span.unsqueeze(-1) + offsets]  # (n, m, 2k)
+
+    def t(j: int) -> Tensor:  # t_{span + j}
+        return local[..., k - 1 + j]
+
+    # table[p]: the p + 1 non-zero bases of order p, B_{span-p} .. B_{span}
+    table = [torch.ones_like(x).unsqueeze(-1)]
+    for p in range(1, k + 1):
+        prev = table[-1]
+        cols = []
+        for r in range(p + 1):  # basis B_{span-p+r}
+            val = torch.zeros_like(x)
+            if r >= 1:  # from B_{span-p+r, p-1} = prev[r-1], knots t_{span-p+r} .. t_{span+r}
+                val = val + (x - t(r - p)) / (t(r) - t(r - p)) * prev[..., r - 1]
+            if r <= p - 1:  # from B_{span-p+r+1, p-1} = prev[r], knots t_{span-p+r+1} .. t_{span+r+1}
+                val = val + (t(r + 1) - x) / (t(r + 1) - t(r - p + 1)) * prev[..., r]
+            cols.append(val)
+        table.append(torch.stack(cols, -1))
+
+    def derivative(p: int, d: int) -> Tensor:
+        if d == 0:
+            return table[p]
+        lower = derivative(p - 1, d - 1)
+        cols = []
+        for r in range(p + 1):
+            val = torch.zeros_like(x)
+            if r >= 1:
+                val = val + lower[..., r - 1] / (t(r) - t(r - p))
+            if r <= p - 1:
+                val = val - lower[..., r] / (t(r + 1) - t(r - p + 1))
+            cols.append(p * val)
+        return torch.stack(cols, -1)
+
+    return [derivative(k, d) for d in range(min(derivatives, k) + 1)] + [torch.zeros_like(table[k])] * max(0, derivatives - k)
 
 
 def extend_grid(grid: Tensor, k: int) -> Tensor:
@@ -59,78 +165,3 @@ def lstsq(a: Tensor, b: Tensor, rcond: float | None = None) -> Tensor:
     cutoff = rcond * s[..., :1]
     s_inv = torch.where(s > cutoff, 1.0 / s, torch.zeros_like(s))
     return vh.mT @ (s_inv.unsqueeze(-1) * (u.mT @ b))
-
-
-def local_basis(x: Tensor, knots: Tensor, k: int, *, uniform: bool) -> tuple[Tensor, Tensor]:
-    """The ``k + 1`` B-splines that can be non-zero at each point, and where they sit.
-
-    Args:
-        x: (n, m) points; knots: (m, K) knot vectors (K = G + 2k + 1); uniform: the knots are equally
-            spaced (then cubic bases come from their closed form).
-
-    Returns:
-        ``(first, values)``: first (n, m) long, the index of the first of the ``k + 1`` bases in a
-        coefficient vector padded with ``k`` zeros on both sides (length G + 3k); values (n, m, k + 1).
-        Points outside ``[knots[0], knots[-1])`` get zero values.
-    """
-    t0, t_end = knots[:, 0], knots[:, -1]
-    n_int = knots.shape[1] - 1  # intervals of the extended knot vector
-    inside = (x >= t0) & (x < t_end)
-    if uniform:
-        h = (t_end - t0) / n_int
-        s = (x - t0) / h
-        q = s.detach().floor().clamp(0, n_int - 1)
-        u = s - q
-        values = _uniform_values(u, k)
-    else:
-        q = (torch.searchsorted(knots.contiguous(), x.T.contiguous().detach(), right=True).T - 1).clamp(0, n_int - 1).to(x.dtype)
-        values = _deboor_values(x, knots, q.long(), k)
-    values = values * inside.unsqueeze(-1).to(values.dtype)
-    return q.long(), values
-
-
-def _uniform_values(u: Tensor, k: int) -> Tensor:
-    """(n, m, k + 1) values of the uniform B-splines of order k that are non-zero at local coordinate u in [0, 1)."""
-    if k == 3:
-        u2, u3 = u * u, u * u * u
-        return torch.stack(
-            [(1 - u) ** 3 / 6, (3 * u3 - 6 * u2 + 4) / 6, (-3 * u3 + 3 * u2 + 3 * u + 1) / 6, u3 / 6], dim=-1
-        )
-    # Cox-de Boor on the integer knots -k..k+1 relative to the interval: b_r^p(u) for r = 0..p
-    b = [torch.ones_like(u)]
-    for p in range(1, k + 1):
-        nxt = []
-        for r in range(p + 1):
-            # basis r of order p on local knots (r - p, ..., r + 1): combine lower-order neighbours
-            left = (u + p - r) / p * b[r - 1] if r >= 1 else 0.0
-            right = (r + 1 - u) / p * b[r] if r < p else 0.0
-            nxt.append(left + right)
-        b = nxt
-    return torch.stack(b, dim=-1)
-
-
-def _deboor_values(x: Tensor, knots: Tensor, q: Tensor, k: int) -> Tensor:
-    """(n, m, k + 1) non-zero B-splines on interval q of a general knot vector (de Boor's triangular scheme)."""
-    # knots padded by k on both sides at the end spacings so that t[q - k + 1 .. q + k] always exists
-    pad_lo = knots[:, :1] - (knots[:, 1:2] - knots[:, :1]) * torch.arange(k, 0, -1, dtype=knots.dtype, device=knots.device)
-    pad_hi = knots[:, -1:] + (knots[:, -1:] - knots[:, -2:-1]) * torch.arange(1, k + 1, dtype=knots.dtype, device=knots.device)
-    t = torch.cat([pad_lo, knots, pad_hi], dim=1)  # index shift k
-    idx = q + k  # position of t_q in t
-    m = x.shape[1]
-    rows = torch.arange(m, device=x.device)
-    offsets = torch.arange(-k + 1, k + 1, device=x.device)
-    local = t[rows.unsqueeze(-1), (idx.unsqueeze(-1) + offsets)]  # (n, m, 2k): t_{q-k+1} .. t_{q+k}
-    xe = x
-    n_vals = [torch.ones_like(x)]
-    for j in range(1, k + 1):
-        saved = torch.zeros_like(x)
-        new = []
-        for r in range(j):
-            right = local[..., k - 1 + r + 1] - xe  # t_{q + r + 1} - x
-            left = xe - local[..., k - 1 + r + 1 - j]  # x - t_{q + r + 1 - j}
-            temp = n_vals[r] / (right + left)
-            new.append(saved + right * temp)
-            saved = left * temp
-        new.append(saved)
-        n_vals = new
-    return torch.stack(n_vals, dim=-1)

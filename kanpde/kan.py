@@ -73,22 +73,25 @@ class KANLayer(nn.Module):
 
         layout ``"dense"`` scatters them into the (n, in (G + k)) basis matrix for one matmul;
         ``"gather"`` picks the k + 1 active coefficient rows per point instead (cheaper when
-        ``(k + 1) out < G + k``, i.e. fine grids on narrow layers). Default: the cheaper one.
+        ``(k + 1) out < G + k``: fine grids on narrow layers). Default: the cheaper one.
         """
-        first, values = bspline.local_basis(x, self.knots, self.k, uniform=self.uniform)
-        k, n = self.k, x.shape[0]
-        idx = first.unsqueeze(-1) + torch.arange(k + 1, device=x.device)  # (n, in, k + 1) in the padded vector
+        first, (values,) = bspline.local_basis(x, self.knots, self.k, uniform=self.uniform)
+        return self.combine(first, values, layout)
+
+    def combine(self, first: Tensor, values: Tensor, layout: str | None = None) -> Tensor:
+        """sum_i sum_r coef[:, i, first + r] * values[..., i, r]: (n, in, k + 1) basis values -> (n, out)."""
+        k = self.k
+        idx = first.unsqueeze(-1) + torch.arange(k + 1, device=first.device)  # (n, in, k + 1)
         layout = layout or ("gather" if (k + 1) * self.out_dim < self.grid + k else "dense")
         if layout == "dense":
-            full = values.new_zeros(n, self.in_dim, self.grid + 3 * k).scatter(2, idx, values)
-            return full[..., k:-k].flatten(1) @ self.coef.flatten(1).T
-        coef = F.pad(self.coef, (k, k)).permute(1, 2, 0)  # (in, G + 3k, out)
-        rows = coef[torch.arange(self.in_dim, device=x.device).view(1, -1, 1), idx]  # (n, in, k + 1, out)
+            full = values.new_zeros(*values.shape[:-1], self.grid + k).scatter(-1, idx, values)
+            return full.flatten(1) @ self.coef.flatten(1).T
+        rows = self.coef.permute(1, 2, 0)[torch.arange(self.in_dim, device=first.device).view(1, -1, 1), idx]
         return torch.einsum("nim,nimo->no", values, rows)
 
     def edge_splines(self, x: Tensor) -> Tensor:
         """The spline part of every edge at x: (n, in) -> (n, in, out)."""
-        b = bspline.basis(x, self.knots, self.k)  # (n, in, G + k)
+        b = bspline.dense_basis(x, self.knots, self.k, uniform=self.uniform)  # (n, in, G + k)
         return torch.einsum("nij,oij->nio", b, self.coef)
 
     def refit(self, knots: Tensor, x: Tensor) -> "KANLayer":
@@ -100,7 +103,7 @@ class KANLayer(nn.Module):
         with torch.no_grad():
             x64, knots64 = x.to(torch.float64), knots.to(torch.float64)
             old = self.edge_splines(x).to(torch.float64).transpose(0, 1)  # (in, n, out)
-            a = bspline.basis(x64, knots64, self.k).transpose(0, 1)  # (in, n, G' + k)
+            a = bspline.dense_basis(x64, knots64, self.k, uniform=is_uniform(knots64)).transpose(0, 1)  # (in, n, G' + k)
             coef = bspline.lstsq(a, old).permute(2, 0, 1)  # (out, in, G' + k)
         layer.register_buffer("knots", knots.to(self.knots.dtype).contiguous())
         layer.uniform = is_uniform(layer.knots)

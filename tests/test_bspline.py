@@ -43,15 +43,54 @@ def test_partition_of_unity_on_the_grid():
 
 @pytest.mark.parametrize("k", [1, 2, 3, 4])
 @pytest.mark.parametrize("uniform_knots", [True, False])
-def test_local_basis_equals_full_basis(k, uniform_knots):
+def test_local_basis_equals_full_basis_with_derivatives(k, uniform_knots):
     grid = 7
     knots = knots_for(grid, k, uniform_knots, seed=3)
-    x = torch.rand(1000, 2, generator=torch.Generator().manual_seed(2)) * 3.4 - 1.7  # includes points outside
-    full = bspline.basis(x, knots, k)
-    for closed_form in ([True, False] if uniform_knots else [False]):
-        first, values = bspline.local_basis(x, knots, k, uniform=closed_form)
-        dense = torch.zeros(1000, 2, grid + 3 * k).scatter(2, first.unsqueeze(-1) + torch.arange(k + 1), values)
-        torch.testing.assert_close(dense[..., k:-k], full, rtol=0, atol=1e-14)
+    lo, hi = knots[:, k], knots[:, k + grid]
+    x = lo + (hi - lo) * torch.rand(1000, 2, generator=torch.Generator().manual_seed(2))
+    x.requires_grad_(True)
+    full = bspline.basis(x, knots, k)  # (n, 2, G + k)
+
+    def dx(y):  # d y[..., j] / dx for every basis j (zero where y does not depend on x)
+        cols = [torch.autograd.grad(y[:, :, j].sum(), x, create_graph=True, allow_unused=True, materialize_grads=True)[0]
+                if y.requires_grad else torch.zeros_like(x) for j in range(grid + k)]
+        return torch.stack(cols, -1)
+
+    d1 = dx(full)
+    d2 = dx(d1)
+    for closed_form in [True, False] if uniform_knots else [False]:
+        first, derivs = bspline.local_basis(x, knots, k, uniform=closed_form, derivatives=2)
+        idx = first.unsqueeze(-1) + torch.arange(k + 1)
+        for ours, ref in zip(derivs, (full, d1, d2)):
+            dense = torch.zeros(1000, 2, grid + k).scatter(2, idx, ours)
+            torch.testing.assert_close(dense, ref.detach(), rtol=1e-11, atol=1e-11)
+        torch.testing.assert_close(bspline.dense_basis(x, knots, k, uniform=closed_form), full, rtol=0, atol=1e-14)
+
+
+@pytest.mark.parametrize("closed_form", [True, False])
+def test_outside_the_grid_edges_continue_linearly(closed_form):
+    k, grid = 3, 6
+    knots = knots_for(grid, k)
+    coef = torch.randn(grid + k, generator=torch.Generator().manual_seed(0))
+
+    def spline(x):
+        first, (vals, slope) = bspline.local_basis(x.reshape(-1, 1), knots[:1], k, uniform=closed_form, derivatives=1)
+        idx = first.unsqueeze(-1) + torch.arange(k + 1)
+        return (coef[idx] * vals).sum(-1)[:, 0], (coef[idx] * slope).sum(-1)[:, 0]
+
+    ends = torch.tensor([-1.0, 1.0])
+    value, slope = spline(ends)
+    far = torch.tensor([-3.5, -1.2, 1.3, 4.0])
+    near = torch.where(far < 0, -1.0, 1.0)
+    end_value, end_slope = spline(near)
+    got, got_slope = spline(far)
+    torch.testing.assert_close(got, end_value + end_slope * (far - near))
+    torch.testing.assert_close(got_slope, end_slope)
+    # continuous value and slope across the grid ends
+    eps = 1e-7
+    inside, _ = spline(ends * (1 - eps))
+    outside, _ = spline(ends * (1 + eps))
+    torch.testing.assert_close(inside, outside, atol=1e-5, rtol=0)
 
 
 def test_lstsq_is_minimum_norm_on_rank_deficient_systems():
