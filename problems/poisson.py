@@ -3,7 +3,9 @@
 Instances (``kanpde list``):
 
 * ``poisson_sin``: f = -2 pi^2 sin(pi x) sin(pi y) on [-1, 1]^2, u = 0 on the boundary; exact
-  u = sin(pi x) sin(pi y). The smoke test.
+  u = sin(pi x) sin(pi y). The smoke test: 2,500 interior and 400 boundary points, interior weight
+  0.01 (the residual is ~2 pi^2 times u; with weight 1 the boundary is neglected and a KAN ends ~20x
+  less accurate after 100 L-BFGS steps).
 * ``poisson_kan``: the Poisson problem of the KAN paper (Liu et al., arXiv 2404.19756, sec. 3.4): exact
   u = sin(pi x) sin(pi y^2), f = -pi^2 (1 + 4 y^2) sin(pi x) sin(pi y^2) + 2 pi sin(pi x) cos(pi y^2),
   10,000 interior and 800 boundary points, interior loss weight 0.01.
@@ -86,6 +88,7 @@ class Poisson(Problem):
             source=lambda x: -2 * PI**2 * torch.sin(PI * x[:, 0]) * torch.sin(PI * x[:, 1]),
             exact=lambda x: torch.sin(PI * x[:, 0]) * torch.sin(PI * x[:, 1]),
             boundary=0.0,
+            residual_weight=0.01,
             n_interior=2500,
             n_boundary=400,
             name="poisson_sin",

@@ -72,14 +72,14 @@ def solve(
     wall0 = time.perf_counter()
     if not isinstance(problem, Problem):
         raise DefinitionError(f"solve() needs a kanpde.Problem as its first argument; got {type(problem).__name__}")
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise ConfigError(f"solve(seed=...) must be an int >= 0; got {seed!r}")
     net = model if model is not None else KAN([problem.dim, 10, problem.out_dim], grid=5, seed=seed)
     check_fit(problem, net)
     budget_s, max_steps = _check_budget(budget, steps)
     dev = resolve_device(device)
     dt = resolve_dtype(dtype, default=next(net.parameters()).dtype)
-    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise ConfigError(f"solve(seed=...) must be an int >= 0; got {seed!r}")
-    phases = check_schedule(list(schedule) if schedule is not None else default_schedule(problem, net), net.kind)
+    phases = check_schedule(schedule if schedule is not None else default_schedule(problem, net), net.kind)
     unbounded = any(getattr(p, "steps", 0) is None for p in phases)
     if budget_s is None and max_steps is None and unbounded:
         budget_s = DEFAULT_BUDGET_S

@@ -187,7 +187,7 @@ def test_mlp_init_and_errors():
     net = kanpde.MLP([2, 50, 50, 1], seed=0)
     w = net.linears[1].weight
     assert abs(float(w.detach().std()) - math.sqrt(2 / 100)) < 0.01  # Xavier normal
-    assert float(net.linears[0].bias.abs().max()) == 0
+    assert float(net.linears[0].bias.detach().abs().max()) == 0
     assert net(rand(7, 2)).shape == (7, 1)
     torch.testing.assert_close(kanpde.MLP.from_description(net.describe())(rand(3, 2)), net(rand(3, 2)))
     with pytest.raises(ConfigError, match="MLP.activation must be one of tanh, sin, silu; got 'relu'"):
