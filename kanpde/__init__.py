@@ -8,6 +8,7 @@
 """
 
 from . import ops
+from ._version import __version__
 from .conditions import Condition, Dirichlet, Neumann, Robin
 from .domain import Box, Grid, Interval
 from .errors import ConfigError, DefinitionError, KanpdeError, ShapeError, TrainingError
@@ -21,9 +22,9 @@ from .solution import Solution, load
 from . import problems, solvers, validation  # noqa: E402  (installed as kanpde.problems, ...)
 from .solvers import LBFGS, Adam, Refine, UpdateGrid, solve  # noqa: E402
 
-__version__ = "0.1.0"
 
 __all__ = [
+    "__version__",
     "ops",
     "Box", "Interval", "Grid",
     "Condition", "Dirichlet", "Neumann", "Robin",

@@ -38,6 +38,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--seed", type=int, default=0, help="seed of the weights and collocation points (default: 0)")
     s.add_argument("--device", choices=("cpu", "cuda"), help="default: cuda when available")
     s.add_argument("--dtype", choices=("float32", "float64"), default="float64", help="default: float64")
+    s.add_argument("--derivatives", choices=("auto", "jet", "autograd"), default="auto",
+                   help="one-pass derivatives where they apply (auto, default), always (jet), or nested autograd")
     s.add_argument("--out", required=True, metavar="DIR", help="run folder for report.json, model.pt, model.json")
     s.add_argument("--quiet", action="store_true", help="no progress display")
 
@@ -99,7 +101,7 @@ def _solve(args: argparse.Namespace) -> int:
         net = MLP(width, seed=args.seed)
     sol = solve(
         problem, net, budget=args.budget, steps=args.steps, seed=args.seed,
-        device=args.device, dtype=args.dtype, progress=False if args.quiet else None,
+        device=args.device, dtype=args.dtype, derivatives=args.derivatives, progress=False if args.quiet else None,
     )
     sol.save(out)
     err = ", ".join(f"{k}={v:.3e}" for k, v in sol.errors.items()) or "no reference"

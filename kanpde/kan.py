@@ -27,7 +27,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from . import bspline
+from . import bspline, jet
 from .errors import ConfigError, ShapeError
 
 __all__ = ["KAN", "KANLayer"]
@@ -79,15 +79,29 @@ class KANLayer(nn.Module):
         return self.combine(first, values, layout)
 
     def combine(self, first: Tensor, values: Tensor, layout: str | None = None) -> Tensor:
-        """sum_i sum_r coef[:, i, first + r] * values[..., i, r]: (n, in, k + 1) basis values -> (n, out)."""
+        """sum_i sum_r coef[:, i, first + r] * values[..., i, r]: (..., n, in, k + 1) -> (..., n, out).
+
+        Leading dimensions of ``values`` (the channels of a jet) share the indices ``first`` (n, in).
+        """
         k = self.k
         idx = first.unsqueeze(-1) + torch.arange(k + 1, device=first.device)  # (n, in, k + 1)
         layout = layout or ("gather" if (k + 1) * self.out_dim < self.grid + k else "dense")
         if layout == "dense":
-            full = values.new_zeros(*values.shape[:-1], self.grid + k).scatter(-1, idx, values)
-            return full.flatten(1) @ self.coef.flatten(1).T
+            full = values.new_zeros(*values.shape[:-1], self.grid + k).scatter(-1, idx.expand_as(values), values)
+            return full.flatten(-2) @ self.coef.flatten(1).T
         rows = self.coef.permute(1, 2, 0)[torch.arange(self.in_dim, device=first.device).view(1, -1, 1), idx]
-        return torch.einsum("nim,nimo->no", values, rows)
+        return torch.einsum("...nim,nimo->...no", values, rows)
+
+    def forward_jet(self, t: Tensor, spec: jet.JetSpec) -> Tensor:
+        """The layer applied to a jet t: (C, n, in) -> (C, n, out) (see ``kanpde.jet``)."""
+        x = t[0]
+        order = 2 if spec.second else 1 if spec.axes else 0
+        first, derivs = bspline.local_basis(x, self.knots, self.k, uniform=self.uniform, derivatives=order)
+        derivs = derivs + [None] * (3 - len(derivs))
+        q = jet.quadratic(t, spec) if spec.second else None
+        basis = jet.chain(*derivs, t, spec, q)  # (C, n, in, k + 1)
+        base = jet.chain(*jet.silu3(x), t, spec, q)  # (C, n, in)
+        return base @ self.base_weight.T + self.combine(first, basis)
 
     def edge_splines(self, x: Tensor) -> Tensor:
         """The spline part of every edge at x: (n, in) -> (n, in, out)."""
@@ -167,6 +181,12 @@ class KAN(nn.Module):
         for layer in self.layers:
             x = layer(x)
         return x
+
+    def forward_jet(self, t: Tensor, spec: jet.JetSpec) -> Tensor:
+        """Value and derivatives in one pass: jet (C, n, width[0]) -> (C, n, width[-1])."""
+        for layer in self.layers:
+            t = layer.forward_jet(t, spec)
+        return t
 
     def describe(self) -> dict[str, Any]:
         """JSON-ready description from which ``KAN.from_description`` rebuilds the architecture."""

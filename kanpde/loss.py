@@ -17,12 +17,16 @@ import torch
 from torch import Tensor, nn
 
 from .conditions import Condition
-from .errors import ShapeError
+from .errors import ConfigError, ShapeError
 from .field import Field, as_tensor
+from .jet import JetSpec
+from .jetfield import JetField, discover_spec
 from .problem import Problem
 from .sampling import Seed, as_rng
 
-__all__ = ["Collocation", "BoundarySet", "loss_terms", "total_loss", "residual_values"]
+__all__ = ["Collocation", "BoundarySet", "DerivativePlan", "plan_derivatives", "field_at", "loss_terms", "total_loss", "residual_values"]
+
+DERIVATIVE_MODES = ("auto", "jet", "autograd")
 
 
 @dataclass(frozen=True)
@@ -91,9 +95,63 @@ def _leaf(x: Tensor) -> Tensor:
     return x.detach().requires_grad_(x.requires_grad)
 
 
-def residual_values(problem: Problem, model: nn.Module, x: Tensor) -> Tensor:
+@dataclass(frozen=True)
+class DerivativePlan:
+    """How each loss term gets its derivatives: a ``JetSpec`` (one pass) or None (nested autograd).
+
+    interior: for the PDE residual; boundary: one per boundary set, in order; notes: why autograd is
+    used where it is.
+    """
+
+    interior: JetSpec | None = None
+    boundary: tuple[JetSpec | None, ...] = ()
+    notes: tuple[str, ...] = ()
+
+    def describe(self) -> str:
+        if self.interior is None:
+            return "autograd" + (f" ({self.notes[0]})" if self.notes else "")
+        return f"one-pass ({self.interior.describe()})"
+
+
+def plan_derivatives(problem: Problem, model: nn.Module, colloc: Collocation, mode: str = "auto") -> DerivativePlan:
+    """Find the derivatives each term needs by running it once on a few points (see ``discover_spec``).
+
+    mode: ``"auto"`` (one pass where it covers a term, autograd elsewhere), ``"jet"`` (one pass or an
+    error naming what it cannot carry) or ``"autograd"``.
+    """
+    if mode not in DERIVATIVE_MODES:
+        raise ConfigError(f"derivatives must be one of {', '.join(DERIVATIVE_MODES)}; got {mode!r}")
+    if mode == "autograd" or not hasattr(model, "forward_jet"):
+        return DerivativePlan(None, tuple(None for _ in colloc.boundary), ("asked for",) if mode == "autograd" else ())
+    owner = type(problem).__name__
+    notes: list[str] = []
+
+    def found(spec: JetSpec | None, misses: list[str], term: str) -> JetSpec | None:
+        if spec is None:
+            if mode == "jet":
+                raise ConfigError(f"derivatives='jet', but {term} needs {misses[0]}, which one pass does not carry; use derivatives='auto'")
+            notes.append(f"{term} needs {misses[0]}")
+        return spec
+
+    x = colloc.interior[:7]
+    interior = found(*discover_spec(lambda u, x: check_residual(problem.residual(u, x), x.shape[0], owner), model, x), f"{owner}.residual")
+    boundary = []
+    for s in colloc.boundary:
+        xb, nb = s.x[:7], s.normal[:7]
+        boundary.append(found(*discover_spec(lambda u, x, c=s.condition, nb=nb: c.residual(u, x, nb), model, xb), s.condition.label))
+    return DerivativePlan(interior, tuple(boundary), tuple(notes))
+
+
+def field_at(model: nn.Module, x: Tensor, spec: JetSpec | None) -> Field:
+    """The surrogate at x as a field: carrying ``spec``'s derivatives, or for autograd when spec is None."""
+    if spec is None or spec.channels == 1:
+        return Field(model(x), x)
+    return JetField(model.forward_jet(x, spec), spec, x)
+
+
+def residual_values(problem: Problem, model: nn.Module, x: Tensor, spec: JetSpec | None = None) -> Tensor:
     """The PDE residual at interior points x: (n, d) as an (n, m) tensor; checks its shape."""
-    u = Field(model(x), x)
+    u = field_at(model, x, spec)
     r = problem.residual(u, x)
     return check_residual(r, x.shape[0], type(problem).__name__)
 
@@ -112,12 +170,13 @@ def check_residual(r: Field | Tensor, n: int, owner: str) -> Tensor:
     return r
 
 
-def loss_terms(problem: Problem, model: nn.Module, colloc: Collocation) -> dict[str, Tensor]:
+def loss_terms(problem: Problem, model: nn.Module, colloc: Collocation, plan: DerivativePlan | None = None) -> dict[str, Tensor]:
     """Weighted mean-squared residual of the PDE (``"residual"``) and of each condition (its label)."""
-    r = residual_values(problem, model, colloc.interior)
+    plan = plan or DerivativePlan(None, tuple(None for _ in colloc.boundary))
+    r = residual_values(problem, model, colloc.interior, plan.interior)
     terms = {"residual": problem.residual_weight * r.pow(2).mean()}
-    for s in colloc.boundary:
-        u = Field(model(s.x), s.x)
+    for s, spec in zip(colloc.boundary, plan.boundary):
+        u = field_at(model, s.x, spec)
         label = s.condition.label
         while label in terms:
             label += "'"

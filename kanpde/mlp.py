@@ -7,12 +7,14 @@ from typing import Any, Sequence
 import torch
 from torch import Tensor, nn
 
+from . import jet
 from .errors import ConfigError
 from .kan import _check_int, check_width
 
 __all__ = ["MLP"]
 
 _ACTIVATIONS = {"tanh": torch.tanh, "sin": torch.sin, "silu": nn.functional.silu}
+_DERIVATIVES = {"tanh": jet.tanh3, "sin": jet.sin3, "silu": jet.silu3}  # (phi, phi', phi'')
 
 
 class MLP(nn.Module):
@@ -57,6 +59,13 @@ class MLP(nn.Module):
         for lin in self.linears[:-1]:
             x = self._act(lin(x))
         return self.linears[-1](x)
+
+    def forward_jet(self, t: Tensor, spec: jet.JetSpec) -> Tensor:
+        """Value and derivatives in one pass: jet (C, n, width[0]) -> (C, n, width[-1])."""
+        act = _DERIVATIVES[self.activation]
+        for lin in self.linears[:-1]:
+            t = jet.elementwise(jet.linear(t, lin.weight, lin.bias), spec, act)
+        return jet.linear(t, self.linears[-1].weight, self.linears[-1].bias)
 
     def describe(self) -> dict[str, Any]:
         return {"kind": self.kind, "width": list(self.width), "activation": self.activation, "seed": self.seed}

@@ -22,11 +22,11 @@ from torch import Tensor
 from .errors import ConfigError, ShapeError
 from .metrics import errors as error_metrics
 from .problem import Problem, instance, instances
+from ._version import __version__
 from .surrogate import Surrogate, count_parameters
 
 __all__ = ["Solution", "load", "evaluate_errors", "atomic_write"]
 
-_VERSION = "0.1.0"
 
 
 def evaluate_errors(model: Surrogate, problem: Problem) -> dict[str, float]:
@@ -89,10 +89,14 @@ class Solution:
         """The content of ``report.json``."""
         model = self.model.net.describe()
         model["params"] = count_parameters(self.model)
+        if self.problem is not None:
+            problem, params = self.problem.name or type(self.problem).__name__, dict(self.problem.params)
+        else:
+            problem, params = self.info.get("problem"), self.info.get("problem_params", {})
         return {
-            "kanpde_version": _VERSION,
-            "problem": self.problem.name or type(self.problem).__name__ if self.problem is not None else self.info.get("problem"),
-            "problem_params": dict(self.problem.params) if self.problem is not None else self.info.get("problem_params", {}),
+            "kanpde_version": __version__,
+            "problem": problem,
+            "problem_params": params,
             "model": model,
             "rel_l2": self.errors.get("rel_l2"),
             "max_abs": self.errors.get("max_abs"),
@@ -109,7 +113,7 @@ class Solution:
             raise ConfigError(f"Solution.save needs a folder; {str(folder)!r} is a file. Pass a folder name such as 'run/'")
         folder.mkdir(parents=True, exist_ok=True)
         description = {
-            "kanpde_version": _VERSION,
+            "kanpde_version": __version__,
             "surrogate": self.model.describe(),
             "dtype": str(next(self.model.parameters()).dtype).removeprefix("torch."),
             "problem": self.problem.describe() if self.problem is not None else self.info.get("problem_description"),

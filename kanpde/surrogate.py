@@ -12,6 +12,7 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
+from . import jet
 from .errors import ConfigError, DefinitionError, ShapeError
 from .kan import KAN
 from .mlp import MLP
@@ -64,6 +65,12 @@ class Surrogate(nn.Module):
     def forward(self, x: Tensor) -> Tensor:
         """x: (n, d) -> (n, out)."""
         return self.net(self.normalize(x))
+
+    def forward_jet(self, x: Tensor, spec: jet.JetSpec) -> Tensor:
+        """Values and the derivatives in ``spec`` at x: (n, d), in one forward pass -> (C, n, out)."""
+        scale = 2 / (self.upper - self.lower)
+        t = jet.affine(jet.seed(x, spec), scale, -1 - self.lower * scale)
+        return self.net.forward_jet(t, spec)
 
     def with_net(self, net: nn.Module) -> "Surrogate":
         """The same input map around another network (after a refinement or grid update)."""

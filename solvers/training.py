@@ -20,7 +20,7 @@ from typing import Any, Callable, Iterator
 import torch
 from torch import Tensor
 
-from kanpde.loss import Collocation, loss_terms, total_loss
+from kanpde.loss import Collocation, DerivativePlan, loss_terms, total_loss
 from kanpde.metrics import rel_l2
 from kanpde.problem import Problem
 from kanpde.progress import Progress
@@ -112,6 +112,7 @@ class Trainer:
         budget: Budget,
         *,
         generator: torch.Generator,
+        plan: DerivativePlan | None = None,
         eval_x: Tensor | None = None,
         eval_ref: Tensor | None = None,
         eval_every: float = 5.0,
@@ -120,6 +121,7 @@ class Trainer:
     ) -> None:
         self.problem, self.model, self.colloc, self.budget = problem, model, colloc, budget
         self.generator = generator
+        self.plan = plan
         self.eval_x, self.eval_ref = eval_x, eval_ref
         self.eval_every, self.record_every = eval_every, record_every
         self.progress = progress
@@ -168,7 +170,11 @@ class Trainer:
 
     # --- optimizer phases -----------------------------------------------------------------------------
     def _closure_loss(self, colloc: Collocation) -> Tensor:
-        return total_loss(loss_terms(self.problem, self.model, colloc))
+        return total_loss(loss_terms(self.problem, self.model, colloc, self.plan))
+
+    def _backward(self, loss: Tensor) -> None:
+        """Gradients of the loss for the parameters only (never for the collocation points)."""
+        loss.backward(inputs=[p for p in self.model.parameters() if p.requires_grad])
 
     def _adam(self, phase: Adam, report: PhaseReport) -> str:
         opt = torch.optim.Adam(self.model.parameters(), lr=phase.lr)
@@ -185,7 +191,7 @@ class Trainer:
             if not math.isfinite(value):
                 return value, None
             self._take_snapshot()
-            loss.backward()
+            self._backward(loss)
             opt.step()
             for group in opt.param_groups:
                 group["lr"] *= decay
@@ -199,11 +205,10 @@ class Trainer:
         opt = LBFGSOptimizer(self.model.parameters(), history=phase.history, lr=phase.lr, max_evals=phase.max_evals)
 
         def closure() -> Tensor:
-            opt_params = opt.params
-            for p in opt_params:
+            for p in opt.params:
                 p.grad = None
             loss = self._closure_loss(self.colloc)
-            loss.backward()
+            self._backward(loss)
             return loss
 
         best: list[float] = []

@@ -13,3 +13,17 @@ def _float64_default():
     torch.set_default_dtype(torch.float64)
     yield
     torch.set_default_dtype(old)
+
+
+def pytest_addoption(parser):
+    parser.addoption("--run-slow", action="store_true", help="also run the long end-to-end accuracy tests (on in CI)")
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests marked ``slow`` run in CI (CI=true) or with --run-slow; they are sized to fit CI's budget."""
+    if config.getoption("--run-slow") or os.environ.get("CI", "").lower() == "true":
+        return
+    skip = pytest.mark.skip(reason="slow end-to-end run: use --run-slow (on in CI)")
+    for item in items:
+        if "slow" in item.keywords:
+            item.add_marker(skip)
