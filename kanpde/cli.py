@@ -44,6 +44,22 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--quiet", action="store_true", help="no progress display")
 
     sub.add_parser("list", help="list the built-in problems")
+
+    b = sub.add_parser("bench", help="benchmarks: ms per training step side by side, time to accuracy")
+    bsub = b.add_subparsers(dest="bench", required=True, metavar="BENCH")
+    st = bsub.add_parser("step", help="ms per poisson_sin training step: KAN one-pass, KAN autograd, MLP, pykan")
+    st.add_argument("--width", help="a KAN width such as 2,32,32,1 (default: 2,10,1 and 2,32,32,1)")
+    st.add_argument("--grid", type=int, default=10, help="KAN grid intervals (default: 10)")
+    st.add_argument("--points", type=int, default=4096, help="interior points (default: 4096; boundary: points/8)")
+    st.add_argument("--dtype", choices=("float32", "float64"), help="default: both")
+    st.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
+    st.add_argument("--impl", help="comma-separated subset of kan,kan-autograd,kan-compiled,mlp,mlp-autograd,pykan")
+    st.add_argument("--rounds", type=int, default=5, help="interleaved timing rounds (default: 5)")
+    st.add_argument("--json", action="store_true", help="print the rows as JSON")
+    ac = bsub.add_parser("accuracy", help="seconds to reach relative L2 1e-2, 1e-3, 1e-4 on poisson_kan, KAN vs MLP")
+    ac.add_argument("--budget", type=float, default=300.0, help="training seconds per model (default: 300)")
+    ac.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
+    ac.add_argument("--json", action="store_true", help="print the rows as JSON")
     return parser
 
 
@@ -54,6 +70,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "list":
             return _list()
+        if args.command == "bench":
+            return _bench(args)
         return _solve(args)
     except KanpdeError as err:
         print(f"kanpde {args.command}: error: {err}", file=sys.stderr)
@@ -67,6 +85,32 @@ def _list() -> int:
     width = max(len(n) for n in items)
     for name, summary in items.items():
         print(f"{name:<{width}}  {summary}")
+    return 0
+
+
+def _bench(args: argparse.Namespace) -> int:
+    import json
+
+    from .validation import bench
+
+    if args.bench == "accuracy":
+        if not args.budget > 0:
+            raise ConfigError(f"--budget must be a number of seconds > 0; got {args.budget:g}")
+        rows = bench.time_to_accuracy(budget=args.budget, device=args.device)
+        print(json.dumps(rows, indent=1) if args.json else bench.format_accuracy(rows))
+        return 0
+    if args.points < 8 or args.grid < 1 or args.rounds < 1:
+        raise ConfigError(f"--points must be >= 8, --grid and --rounds >= 1; got {args.points}, {args.grid}, {args.rounds}")
+    rows = bench.step_matrix(
+        widths=[parse_width(args.width)] if args.width else ((2, 10, 1), (2, 32, 32, 1)),
+        grid=args.grid,
+        points=args.points,
+        dtypes=[args.dtype] if args.dtype else ("float32", "float64"),
+        device=args.device,
+        impls=args.impl.split(",") if args.impl else None,
+        rounds=args.rounds,
+    )
+    print(json.dumps(bench.rows_as_dicts(rows), indent=1) if args.json else bench.format_steps(rows))
     return 0
 
 

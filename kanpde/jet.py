@@ -82,54 +82,60 @@ def seed(x: Tensor, spec: JetSpec) -> Tensor:
 
 def affine(t: Tensor, scale: Tensor, shift: Tensor) -> Tensor:
     """``scale * h + shift`` per channel of h: scale, shift (c,)."""
-    out = t * scale
-    return torch.cat([out[:1] + shift, out[1:]]) if shift is not None else out
+    return t * scale + _on_value(shift, t.shape[0])
 
 
 def linear(t: Tensor, weight: Tensor, bias: Tensor | None) -> Tensor:
     """``W h + b`` for a jet t: (C, n, in) with weight (out, in) -> (C, n, out)."""
     out = t @ weight.T
-    if bias is None:
-        return out
-    return torch.cat([out[:1] + bias, out[1:]])
+    return out if bias is None else out + _on_value(bias, t.shape[0])
 
 
-def quadratic(t: Tensor, spec: JetSpec) -> Tensor:
-    """For each second-order sum S: ``sum_{(i, j) in S} d_i h d_j h``, shape (F, n, c)."""
+def _on_value(v: Tensor, channels: int) -> Tensor:
+    """(C, 1, c): v on channel 0 and zeros elsewhere, to add a constant to the value only.
+
+    Adding this (instead of slicing channel 0) keeps the backward free of full-size zero fills.
+    """
+    pad = v.new_zeros(channels - 1, v.shape[-1])
+    return torch.cat([v.reshape(1, -1), pad]).unsqueeze(1)
+
+
+def quadratic(channels: tuple[Tensor, ...], spec: JetSpec) -> list[Tensor]:
+    """For each second-order sum S: ``sum_{(i, j) in S} d_i h d_j h`` from the unbound channels of a jet."""
     rows = []
     for pairs in spec.second:
         q = None
         for i, j in pairs:
-            ci, cj = spec.first_channel(i), spec.first_channel(j)
-            term = t[ci] * t[cj]
+            term = channels[spec.first_channel(i)] * channels[spec.first_channel(j)]
             q = term if q is None else q + term
         rows.append(q)
-    return torch.stack(rows) if rows else t[:0]
+    return rows
 
 
-def chain(d0: Tensor, d1: Tensor | None, d2: Tensor | None, t: Tensor, spec: JetSpec, q: Tensor | None = None) -> Tensor:
-    """Jet of ``phi(h)`` from phi, phi', phi'' at the values (each shaped like ``t[0]`` plus any trailing dims).
+def chain(d0: Tensor, d1: Tensor | None, d2: Tensor | None, channels: tuple[Tensor, ...], spec: JetSpec, q: list[Tensor] | None = None) -> Tensor:
+    """Jet of ``phi(h)`` from phi, phi', phi'' at the values of h, given h's channels (``t.unbind(0)``).
 
-    Trailing dimensions of d0/d1/d2 beyond those of ``t[0]`` (for example the k + 1 B-splines of a
-    KAN edge) are broadcast against ``t``'s channels.
+    d0, d1, d2 may have trailing dimensions beyond those of a channel (the k + 1 B-splines of a KAN
+    edge); the channels broadcast against them. Returns the stacked jet (C, ...).
     """
-    extra = d0.ndim - t[0].ndim
-    tt = t.reshape(*t.shape, *([1] * extra))
+    extra = d0.ndim - channels[0].ndim
+
+    def widen(c: Tensor) -> Tensor:
+        return c.reshape(*c.shape, *([1] * extra)) if extra else c
+
     a = len(spec.axes)
-    parts = [d0.unsqueeze(0)]
-    if a:
-        parts.append(d1 * tt[1 : 1 + a])
+    out = [d0]
+    out += [d1 * widen(c) for c in channels[1 : 1 + a]]
     if spec.second:
-        q = quadratic(t, spec) if q is None else q
-        qq = q.reshape(*q.shape, *([1] * extra))
-        parts.append(d1 * tt[1 + a :] + d2 * qq)
-    return torch.cat(parts)
+        q = quadratic(channels, spec) if q is None else q
+        out += [d1 * widen(c) + d2 * widen(qq) for c, qq in zip(channels[1 + a :], q)]
+    return torch.stack(out)
 
 
 def elementwise(t: Tensor, spec: JetSpec, fn: Callable[[Tensor], tuple[Tensor, Tensor, Tensor]]) -> Tensor:
     """Jet of an elementwise function; ``fn(v)`` returns (phi(v), phi'(v), phi''(v))."""
-    d0, d1, d2 = fn(t[0])
-    return chain(d0, d1, d2, t, spec)
+    channels = t.unbind(0)
+    return chain(*fn(channels[0]), channels, spec)
 
 
 def tanh3(v: Tensor) -> tuple[Tensor, Tensor, Tensor]:

@@ -48,14 +48,15 @@ class JetField(Field):
 
     __slots__ = ("jet", "spec", "index", "recorder")
 
-    def __init__(self, t: Tensor, spec: JetSpec, x: Tensor, index: tuple = (), recorder: Recorder | None = None) -> None:
-        self.jet, self.spec, self.index, self.recorder = t, spec, index, recorder
+    def __init__(self, t: Tensor | tuple[Tensor, ...], spec: JetSpec, x: Tensor, index: tuple = (), recorder: Recorder | None = None) -> None:
+        self.jet = t.unbind(0) if isinstance(t, Tensor) else t  # channels (n, c) each
+        self.spec, self.index, self.recorder = spec, index, recorder
         if index == ():
-            values = t[0]
+            values = self.jet[0]
         elif index == ("grad",):
-            values = torch.stack([t[spec.first_channel(a)][:, 0] for a in range(x.shape[1])], dim=1)
+            values = torch.cat([self.jet[spec.first_channel(a)] for a in range(x.shape[1])], dim=1)
         else:
-            values = t[spec.first_channel(index[0])]
+            values = self.jet[spec.first_channel(index[0])]
         super().__init__(values, x)
 
     # --- lookups --------------------------------------------------------------------------------------
@@ -159,7 +160,7 @@ class JetField(Field):
             c = self.values.shape[1]
             if -c <= index < c:
                 index %= c
-                return JetField(self.jet[..., index : index + 1], self.spec, self.x, (), self.recorder)
+                return JetField(tuple(c[:, index : index + 1] for c in self.jet), self.spec, self.x, (), self.recorder)
         return super().__getitem__(index)
 
     def _derived(self, values: Tensor) -> Field:

@@ -94,13 +94,14 @@ class KANLayer(nn.Module):
 
     def forward_jet(self, t: Tensor, spec: jet.JetSpec) -> Tensor:
         """The layer applied to a jet t: (C, n, in) -> (C, n, out) (see ``kanpde.jet``)."""
-        x = t[0]
+        channels = t.unbind(0)
+        x = channels[0]
         order = 2 if spec.second else 1 if spec.axes else 0
         first, derivs = bspline.local_basis(x, self.knots, self.k, uniform=self.uniform, derivatives=order)
         derivs = derivs + [None] * (3 - len(derivs))
-        q = jet.quadratic(t, spec) if spec.second else None
-        basis = jet.chain(*derivs, t, spec, q)  # (C, n, in, k + 1)
-        base = jet.chain(*jet.silu3(x), t, spec, q)  # (C, n, in)
+        q = jet.quadratic(channels, spec)
+        basis = jet.chain(*derivs, channels, spec, q)  # (C, n, in, k + 1)
+        base = jet.chain(*jet.silu3(x), channels, spec, q)  # (C, n, in)
         return base @ self.base_weight.T + self.combine(first, basis)
 
     def edge_splines(self, x: Tensor) -> Tensor:

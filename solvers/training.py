@@ -118,6 +118,7 @@ class Trainer:
         eval_every: float = 5.0,
         record_every: int = 10,
         progress: Progress | None = None,
+        compile: bool = False,
     ) -> None:
         self.problem, self.model, self.colloc, self.budget = problem, model, colloc, budget
         self.generator = generator
@@ -125,6 +126,8 @@ class Trainer:
         self.eval_x, self.eval_ref = eval_x, eval_ref
         self.eval_every, self.record_every = eval_every, record_every
         self.progress = progress
+        self.compile = compile
+        self.compile_s = 0.0
         self.clock = Clock()
         self.step = 0
         self.history: list[dict[str, Any]] = []
@@ -140,6 +143,7 @@ class Trainer:
     def run(self, schedule: tuple[Phase, ...]) -> str:
         """Run the phases in order until they are done or the budget is spent; returns the status."""
         self.clock = Clock()
+        self._prepare_model()
         self._take_snapshot()
         for i, phase in enumerate(schedule):
             spent = self._budget_spent()
@@ -282,10 +286,23 @@ class Trainer:
             after = new(x)
         fit_error = float((after - before).abs().max() / before.abs().max().clamp_min(1e-300))
         self.model = new
+        self._prepare_model()
         self._take_snapshot()
         report.details["fit_error"] = fit_error
         self._record_event({"event": event, "grid": new.grid, "fit_error": fit_error})
         return f"{what}; relative fit error {fit_error:.2e} on the collocation points"
+
+    def _prepare_model(self) -> None:
+        """With ``compile``, compile the one-pass network evaluation of the current model and warm it up
+        (forward and backward) so the compile time is spent, and counted, here."""
+        if not self.compile or self.plan is None or self.plan.interior is None:
+            return
+        t0 = time.perf_counter()
+        self.model.forward_jet = torch.compile(self.model.forward_jet, dynamic=False)  # type: ignore[method-assign]
+        params = [p for p in self.model.parameters() if p.requires_grad]
+        torch.autograd.grad(self._closure_loss(self.colloc), params)
+        self.compile_s += time.perf_counter() - t0
+        logger.info("compiled the one-pass network evaluation in %.1f s", time.perf_counter() - t0)
 
     # --- snapshots -------------------------------------------------------------------------------------
     def _take_snapshot(self) -> None:
