@@ -20,7 +20,7 @@ from .solution import Solution, load
 
 # The sibling packages import the core above; they come last.
 from . import problems, solvers, validation  # noqa: E402  (installed as kanpde.problems, ...)
-from .solvers import LBFGS, Adam, Refine, UpdateGrid, solve  # noqa: E402
+from .solvers import LBFGS, Adam, Refine, Resample, UpdateGrid, solve  # noqa: E402
 
 
 __all__ = [
@@ -30,7 +30,7 @@ __all__ = [
     "Condition", "Dirichlet", "Neumann", "Robin",
     "Problem", "FunctionProblem", "Field",
     "KAN", "MLP",
-    "solve", "Adam", "LBFGS", "Refine", "UpdateGrid",
+    "solve", "Adam", "LBFGS", "Refine", "UpdateGrid", "Resample",
     "Solution", "load",
     "problems", "solvers", "validation",
     "KanpdeError", "ConfigError", "ShapeError", "DefinitionError", "TrainingError",

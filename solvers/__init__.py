@@ -2,7 +2,7 @@
 
 from .defaults import default_schedule, register_schedule
 from .lbfgs import LBFGSOptimizer
-from .phases import LBFGS, Adam, Phase, Refine, UpdateGrid
+from .phases import LBFGS, Adam, Phase, Refine, Resample, UpdateGrid
 from .solve import solve
 
-__all__ = ["solve", "Adam", "LBFGS", "Refine", "UpdateGrid", "Phase", "LBFGSOptimizer", "default_schedule", "register_schedule"]
+__all__ = ["solve", "Adam", "LBFGS", "Refine", "UpdateGrid", "Resample", "Phase", "LBFGSOptimizer", "default_schedule", "register_schedule"]

@@ -1,6 +1,6 @@
 """The phases a training schedule is made of: ``Adam``, ``LBFGS``, ``Refine`` and ``UpdateGrid``.
 
-A schedule is a list of phases run in order, e.g. the KAN recipe for Poisson problems::
+A schedule is a list of phases run in order (``Resample`` draws fresh collocation points), e.g. the KAN recipe for Poisson problems::
 
     [LBFGS(steps=200), Refine(grid=10), LBFGS(steps=200), Refine(grid=20), LBFGS(steps=None)]
 
@@ -18,7 +18,7 @@ from typing import Union
 
 from kanpde.errors import ConfigError
 
-__all__ = ["Adam", "LBFGS", "Refine", "UpdateGrid", "Phase", "check_schedule"]
+__all__ = ["Adam", "LBFGS", "Refine", "UpdateGrid", "Resample", "Phase", "check_schedule"]
 
 
 def _check(cond: bool, field: str, value: object, expected: str) -> None:
@@ -123,16 +123,37 @@ class UpdateGrid:
     label = "update_grid"
 
 
-Phase = Union[Adam, LBFGS, Refine, UpdateGrid]
+@dataclass(frozen=True, kw_only=True)
+class Resample:
+    """Draw a fresh set of collocation points (a new seed each time; counts default to the problem's).
+
+    Fitting a fine KAN grid to one fixed set lets the spline interpolate the points and oscillate
+    between them (the loss falls while the error stalls); fresh points at each refinement keep the
+    loss an honest estimate of the residual. L-BFGS phases stay full-batch and deterministic in between.
+    """
+
+    n_interior: int | None = None
+    n_boundary: int | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("n_interior", "n_boundary"):
+            v = getattr(self, name)
+            _check(v is None or (_is_int(v) and v >= 1), f"Resample.{name}", v, "an int >= 1 or None (the problem's count)")
+
+    label = "resample"
+
+
+Phase = Union[Adam, LBFGS, Refine, UpdateGrid, Resample]
+_PHASES = (Adam, LBFGS, Refine, UpdateGrid, Resample)
 
 
 def check_schedule(schedule: object, kind: str) -> tuple[Phase, ...]:
     """Validate a schedule for a network kind (``"kan"``/``"mlp"``); returns it as a tuple."""
-    if isinstance(schedule, (Adam, LBFGS, Refine, UpdateGrid)) or not isinstance(schedule, (list, tuple)) or not schedule:
-        raise ConfigError(f"schedule must be a non-empty list of phases (Adam, LBFGS, Refine, UpdateGrid); got {schedule!r}")
+    if isinstance(schedule, _PHASES) or not isinstance(schedule, (list, tuple)) or not schedule:
+        raise ConfigError(f"schedule must be a non-empty list of phases (Adam, LBFGS, Refine, UpdateGrid, Resample); got {schedule!r}")
     for phase in schedule:
-        if not isinstance(phase, (Adam, LBFGS, Refine, UpdateGrid)):
-            raise ConfigError(f"schedule entries must be Adam, LBFGS, Refine or UpdateGrid; got {phase!r}")
+        if not isinstance(phase, _PHASES):
+            raise ConfigError(f"schedule entries must be Adam, LBFGS, Refine, UpdateGrid or Resample; got {phase!r}")
         if isinstance(phase, (Refine, UpdateGrid)) and kind != "kan":
             raise ConfigError(f"{type(phase).__name__} needs a KAN (it changes the spline grid); the model is an {kind.upper()}. Remove it from the schedule")
     return tuple(schedule)

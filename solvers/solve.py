@@ -111,7 +111,7 @@ def solve(
     trainer = Trainer(
         problem, surrogate, colloc, Budget(budget_s, max_steps),
         generator=torch.Generator().manual_seed(seed), plan=plan, eval_x=eval_x, eval_ref=eval_ref,
-        eval_every=eval_every, progress=bar, compile=compile,
+        eval_every=eval_every, progress=bar, compile=compile, seed=seed, n_boundary=n_boundary,
     )
     try:
         status = trainer.run(phases)

@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator
 
+import numpy as np
 import torch
 from torch import Tensor
 
@@ -27,7 +28,7 @@ from kanpde.progress import Progress
 from kanpde.surrogate import Surrogate
 
 from .lbfgs import LBFGSOptimizer
-from .phases import LBFGS, Adam, Phase, Refine, UpdateGrid
+from .phases import LBFGS, Adam, Phase, Refine, Resample, UpdateGrid
 
 __all__ = ["Trainer", "Clock", "Budget"]
 
@@ -119,6 +120,8 @@ class Trainer:
         record_every: int = 10,
         progress: Progress | None = None,
         compile: bool = False,
+        seed: int = 0,
+        n_boundary: int | None = None,
     ) -> None:
         self.problem, self.model, self.colloc, self.budget = problem, model, colloc, budget
         self.generator = generator
@@ -128,6 +131,7 @@ class Trainer:
         self.progress = progress
         self.compile = compile
         self.compile_s = 0.0
+        self.seed, self.n_boundary, self._draws = seed, n_boundary, 0
         self.clock = Clock()
         self.step = 0
         self.history: list[dict[str, Any]] = []
@@ -168,6 +172,8 @@ class Trainer:
             return self._refine(phase, report)
         if isinstance(phase, UpdateGrid):
             return self._update_grid(phase, report)
+        if isinstance(phase, Resample):
+            return self._resample(phase, report)
         if isinstance(phase, Adam):
             return self._adam(phase, report)
         return self._lbfgs(phase, report)
@@ -277,6 +283,17 @@ class Trainer:
         return self._replace_model(
             lambda: self.model.grid_updated(self.colloc.interior, eps=phase.eps), "update_grid", f"grid {self.model.grid} moved to the samples", report
         )
+
+    def _resample(self, phase: Resample, report: PhaseReport) -> str:
+        self._draws += 1
+        x = self.colloc.interior
+        self.colloc = Collocation.sample(
+            self.problem, seed=np.random.default_rng([self.seed, self._draws]), dtype=x.dtype, device=x.device,
+            n_interior=phase.n_interior or self.colloc.interior.shape[0], n_boundary=phase.n_boundary or self.n_boundary,
+        )
+        report.details["collocation"] = self.colloc.sizes
+        self._record_event({"event": "resample", "collocation": self.colloc.sizes})
+        return f"drew {self.colloc.interior.shape[0]} fresh interior points (draw {self._draws})"
 
     def _replace_model(self, build: Callable[[], Surrogate], event: str, what: str, report: PhaseReport) -> str:
         x = self.colloc.interior.detach()

@@ -143,7 +143,7 @@ def test_vector_valued_problem():
         ({"model": kanpde.MLP([2, 8, 1]), "schedule": [kanpde.Refine(grid=10)]}, ConfigError, "Refine needs a KAN .*the model is an MLP"),
         ({"schedule": []}, ConfigError, "schedule must be a non-empty list of phases"),
         ({"schedule": kanpde.LBFGS()}, ConfigError, "schedule must be a non-empty list"),
-        ({"schedule": ["lbfgs"]}, ConfigError, "schedule entries must be Adam, LBFGS, Refine or UpdateGrid; got 'lbfgs'"),
+        ({"schedule": ["lbfgs"]}, ConfigError, "schedule entries must be Adam, LBFGS, Refine, UpdateGrid or Resample; got 'lbfgs'"),
     ],
 )
 def test_solve_rejects_bad_arguments(kwargs, err, match):
@@ -211,3 +211,16 @@ def test_float32_on_cpu():
     sol = kanpde.solve(Poisson.sin(), model=kanpde.KAN([2, 4, 1], grid=5), steps=5, dtype="float32", progress=False)
     assert next(sol.model.parameters()).dtype == torch.float32 and sol.info["dtype"] == "float32"
     assert math.isfinite(sol.errors["rel_l2"])
+
+
+def test_resample_draws_fresh_points_deterministically():
+    schedule = [kanpde.LBFGS(steps=3), kanpde.Resample(n_interior=300), kanpde.LBFGS(steps=3)]
+    runs = [kanpde.solve(Poisson.sin(), model=kanpde.KAN([2, 3, 1], grid=5), schedule=schedule, progress=False) for _ in range(2)]
+    assert runs[0].phases[1]["collocation"]["interior"] == 300
+    assert runs[0].errors["rel_l2"] == runs[1].errors["rel_l2"]  # same seed, same draws
+    events = [h for h in runs[0].history if h.get("event") == "resample"]
+    assert events and events[0]["collocation"]["dirichlet:boundary"] == 400
+    other = kanpde.solve(Poisson.sin(), model=kanpde.KAN([2, 3, 1], grid=5), schedule=schedule, seed=1, progress=False)
+    assert other.errors["rel_l2"] != runs[0].errors["rel_l2"]
+    with pytest.raises(ConfigError, match=r"Resample.n_interior must be an int >= 1 or None"):
+        kanpde.Resample(n_interior=0)

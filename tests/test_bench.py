@@ -1,0 +1,61 @@
+"""The benchmark commands run, report every implementation asked for, and validate their input."""
+
+import json
+
+import pytest
+
+import kanpde
+from kanpde.cli import main
+from kanpde.errors import ConfigError
+from kanpde.problems import Poisson
+from kanpde.validation import bench
+
+
+def test_step_matrix_rows_and_ratios():
+    rows = bench.step_matrix(widths=[(2, 4, 1)], grid=5, points=64, dtypes=["float64"], impls=["kan", "kan-autograd", "mlp"], rounds=1, steps_per_round=1)
+    assert [(r.impl, r.width) for r in rows] == [("kan", [2, 4, 1]), ("kan-autograd", [2, 4, 1]), ("mlp", bench.MLP_WIDTH)]
+    assert all(r.ms_per_step > 0 and r.points == 64 and r.dtype == "float64" for r in rows)
+    table = bench.format_steps(rows)
+    assert "vs mlp" in table and "1.00x" in table
+
+
+def test_bench_step_cli_json(capsys):
+    assert main(["bench", "step", "--width", "2,3,1", "--grid", "4", "--points", "32", "--dtype", "float32", "--impl", "kan,mlp-autograd", "--rounds", "1", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert {r["impl"] for r in rows} == {"kan", "mlp-autograd"}
+    assert set(rows[0]) == {"impl", "width", "grid", "dtype", "points", "ms_per_step"}
+    assert rows[0]["grid"] == 4 and rows[1]["grid"] is None
+
+
+def test_bench_rejects_unknown_implementations(capsys):
+    with pytest.raises(ConfigError, match="unknown implementation 'fast'"):
+        bench.step_matrix(impls=["fast"])
+    assert main(["bench", "step", "--points", "2"]) == 2
+    assert "--points must be >= 8" in capsys.readouterr().err
+
+
+@pytest.mark.skipif(bench.pykan_available(), reason="checks the message when pykan is missing")
+def test_pykan_missing_is_a_clear_error():
+    with pytest.raises(ConfigError, match=r"pykan is not installed; install the bench extra"):
+        bench.step_matrix(impls=["pykan"], points=16, rounds=1)
+
+
+@pytest.mark.skipif(not bench.pykan_available(), reason="pykan (the bench extra) is not installed")
+def test_pykan_row():
+    rows = bench.step_matrix(widths=[(2, 3, 1)], grid=5, points=32, dtypes=["float64"], impls=["pykan"], rounds=1, steps_per_round=1)
+    assert rows[0].impl == "pykan" and rows[0].ms_per_step > 0
+
+
+def test_time_to_accuracy_reads_the_history(monkeypatch):
+    rows = bench.time_to_accuracy(budget=2.0, targets=(10.0, 1e-12), models=["kan"], eval_every=0.5)
+    assert rows[0]["model"] == "kan" and rows[0]["seconds_to"]["10"] is not None and rows[0]["seconds_to"]["1e-12"] is None
+    assert "t(1e-12)" in bench.format_accuracy(rows)
+
+
+@pytest.mark.slow
+def test_compiled_solve_matches_and_reports_compile_time():
+    schedule = [kanpde.LBFGS(steps=5)]
+    eager = kanpde.solve(Poisson.sin(), model=kanpde.KAN([2, 4, 1], grid=5), schedule=schedule, progress=False)
+    compiled = kanpde.solve(Poisson.sin(), model=kanpde.KAN([2, 4, 1], grid=5), schedule=schedule, compile=True, progress=False)
+    assert compiled.info["compile_s"] > 0 and eager.info["compile_s"] == 0
+    assert compiled.errors["rel_l2"] == pytest.approx(eager.errors["rel_l2"], rel=1e-6)
