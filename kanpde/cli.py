@@ -1,4 +1,4 @@
-"""The ``kanpde`` command line: ``kanpde solve PROBLEM ... --out DIR`` and ``kanpde list``.
+"""The ``kanpde`` command line: ``kanpde solve PROBLEM ... --out DIR``, ``kanpde list`` and ``kanpde bench``.
 
 Bad input ends with one line on stderr that names the flag, the value and the fix, exit status 2, and
 nothing written to ``--out``: every check runs before training, and the run folder is written only
@@ -40,12 +40,14 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--dtype", choices=("float32", "float64"), default="float64", help="default: float64")
     s.add_argument("--derivatives", choices=("auto", "jet", "autograd"), default="auto",
                    help="one-pass derivatives where they apply (auto, default), always (jet), or nested autograd")
+    s.add_argument("--constraints", choices=("soft", "hard"),
+                   help="Dirichlet conditions built into the surrogate (hard) or penalised (soft); default: the problem's recipe")
     s.add_argument("--out", required=True, metavar="DIR", help="run folder for report.json, model.pt, model.json")
     s.add_argument("--quiet", action="store_true", help="no progress display")
 
     sub.add_parser("list", help="list the built-in problems")
 
-    b = sub.add_parser("bench", help="benchmarks: ms per training step side by side, time to accuracy")
+    b = sub.add_parser("bench", help="benchmarks: ms per training step side by side, peak step memory, time to accuracy")
     bsub = b.add_subparsers(dest="bench", required=True, metavar="BENCH")
     st = bsub.add_parser("step", help="ms per poisson_sin training step: KAN one-pass, KAN autograd, MLP, pykan")
     st.add_argument("--width", help="a KAN width such as 2,32,32,1 (default: 2,10,1 and 2,32,32,1)")
@@ -56,6 +58,14 @@ def build_parser() -> argparse.ArgumentParser:
     st.add_argument("--impl", help="comma-separated subset of kan,kan-autograd,kan-compiled,mlp,mlp-autograd,pykan")
     st.add_argument("--rounds", type=int, default=5, help="interleaved timing rounds (default: 5)")
     st.add_argument("--json", action="store_true", help="print the rows as JSON")
+    me = bsub.add_parser("memory", help="peak memory of a poisson_sin training step, KAN vs MLP, at several point counts")
+    me.add_argument("--width", default="2,32,32,1", help="the KAN width (default: 2,32,32,1)")
+    me.add_argument("--grid", type=int, default=10, help="KAN grid intervals (default: 10)")
+    me.add_argument("--points", default="4096,16384,65536", help="comma-separated interior point counts (default: 4096,16384,65536)")
+    me.add_argument("--dtype", choices=("float32", "float64"), default="float64")
+    me.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
+    me.add_argument("--impl", default="kan,mlp", help="comma-separated subset of kan,kan-autograd,mlp,mlp-autograd (default: kan,mlp)")
+    me.add_argument("--json", action="store_true", help="print the rows as JSON")
     ac = bsub.add_parser("accuracy", help="seconds to reach relative L2 1e-2, 1e-3, 1e-4 on poisson_kan, KAN vs MLP")
     ac.add_argument("--budget", type=float, default=300.0, help="training seconds per model (default: 300)")
     ac.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
@@ -99,6 +109,13 @@ def _bench(args: argparse.Namespace) -> int:
         rows = bench.time_to_accuracy(budget=args.budget, device=args.device)
         print(json.dumps(rows, indent=1) if args.json else bench.format_accuracy(rows))
         return 0
+    if args.bench == "memory":
+        counts = parse_width(args.points, flag="--points")
+        if min(counts) < 8 or args.grid < 1:
+            raise ConfigError(f"--points must all be >= 8 and --grid >= 1; got {args.points}, {args.grid}")
+        rows = bench.step_memory(impls=args.impl.split(","), points=counts, width=parse_width(args.width), grid=args.grid, dtype=args.dtype, device=args.device)
+        print(json.dumps(bench.rows_as_dicts(rows), indent=1) if args.json else bench.format_memory(rows))
+        return 0
     if args.points < 8 or args.grid < 1 or args.rounds < 1:
         raise ConfigError(f"--points must be >= 8, --grid and --rounds >= 1; got {args.points}, {args.grid}, {args.rounds}")
     rows = bench.step_matrix(
@@ -114,15 +131,15 @@ def _bench(args: argparse.Namespace) -> int:
     return 0
 
 
-def parse_width(text: str) -> list[int]:
-    """``"2,10,1"`` -> ``[2, 10, 1]``."""
+def parse_width(text: str, *, flag: str = "--width") -> list[int]:
+    """``"2,10,1"`` -> ``[2, 10, 1]`` (``--points 4096,16384`` is read the same way, one entry allowed)."""
     try:
-        width = [int(v) for v in text.split(",")]
+        values = [int(v) for v in text.split(",")]
     except ValueError:
-        raise ConfigError(f"--width must be comma-separated ints such as 2,10,1; got {text!r}") from None
-    if len(width) < 2 or min(width) < 1:
+        raise ConfigError(f"{flag} must be comma-separated ints such as {'2,10,1' if flag == '--width' else '4096,16384'}; got {text!r}") from None
+    if flag == "--width" and (len(values) < 2 or min(values) < 1):
         raise ConfigError(f"--width needs at least two entries >= 1 (inputs, ..., outputs); got {text!r}")
-    return width
+    return values
 
 
 def _solve(args: argparse.Namespace) -> int:
@@ -145,7 +162,8 @@ def _solve(args: argparse.Namespace) -> int:
         net = MLP(width, seed=args.seed)
     sol = solve(
         problem, net, budget=args.budget, steps=args.steps, seed=args.seed,
-        device=args.device, dtype=args.dtype, derivatives=args.derivatives, progress=False if args.quiet else None,
+        device=args.device, dtype=args.dtype, derivatives=args.derivatives, constraints=args.constraints,
+        progress=False if args.quiet else None,
     )
     sol.save(out)
     err = ", ".join(f"{k}={v:.3e}" for k, v in sol.errors.items()) or "no reference"

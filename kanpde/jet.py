@@ -26,7 +26,7 @@ from torch import Tensor
 
 from .errors import ConfigError
 
-__all__ = ["JetSpec", "seed", "affine", "linear", "elementwise", "quadratic"]
+__all__ = ["JetSpec", "seed", "affine", "linear", "elementwise", "quadratic", "product"]
 
 Pairs = tuple[tuple[int, int], ...]
 
@@ -136,6 +136,23 @@ def elementwise(t: Tensor, spec: JetSpec, fn: Callable[[Tensor], tuple[Tensor, T
     """Jet of an elementwise function; ``fn(v)`` returns (phi(v), phi'(v), phi''(v))."""
     channels = t.unbind(0)
     return chain(*fn(channels[0]), channels, spec)
+
+
+def product(a: Tensor, b: Tensor, spec: JetSpec) -> Tensor:
+    """Jet of the product ``a * b`` of two jets (C, n, c) (broadcasting over c): the Leibniz rule,
+    ``d_i (ab) = a_i b + a b_i`` and ``d_i d_j (ab) = a_ij b + a b_ij + a_i b_j + a_j b_i``."""
+    ac, bc = a.unbind(0), b.unbind(0)
+    n_axes = len(spec.axes)
+    out = [ac[0] * bc[0]]
+    out += [ac[c] * bc[0] + ac[0] * bc[c] for c in range(1, 1 + n_axes)]
+    for s, pairs in enumerate(spec.second):
+        c = 1 + n_axes + s
+        v = ac[c] * bc[0] + ac[0] * bc[c]
+        for i, j in pairs:
+            ci, cj = spec.first_channel(i), spec.first_channel(j)
+            v = v + ac[ci] * bc[cj] + ac[cj] * bc[ci]
+        out.append(v)
+    return torch.stack(out)
 
 
 def tanh3(v: Tensor) -> tuple[Tensor, Tensor, Tensor]:

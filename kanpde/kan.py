@@ -14,8 +14,9 @@ least squares (so the optimizer must be rebuilt):
 * ``kan.grid_updated(x)``: knots moved to where the data are (a mix of sample quantiles and a uniform grid
   over the sampled range), refitted on the samples.
 
-Inputs outside a layer's grid range are allowed: the spline part decays to zero within ``k`` intervals
-past the grid and the SiLU branch carries on, so the network stays finite and continuous everywhere.
+Inputs outside a layer's grid range are allowed: each edge spline continues linearly with its value and
+slope at the nearer end of the grid (see ``kanpde.bspline``), and the SiLU branch carries on, so the
+network stays finite and C^1 everywhere.
 """
 
 from __future__ import annotations

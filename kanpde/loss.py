@@ -11,6 +11,7 @@ with w_r = ``problem.residual_weight`` and w_i = ``condition.weight``.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Sequence
 
 import numpy as np
 import torch
@@ -55,14 +56,19 @@ class Collocation:
         device: torch.device | str = "cpu",
         n_interior: int | None = None,
         n_boundary: int | None = None,
+        conditions: Sequence[Condition] | None = None,
     ) -> "Collocation":
-        """Sample the problem's collocation sets with its methods and counts (overridable)."""
+        """Sample the problem's collocation sets with its methods and counts (overridable).
+
+        conditions: the conditions that get a boundary set (default: all of the problem's; those built
+        into the surrogate as hard constraints need none).
+        """
         rng = as_rng(seed)
         n_int = problem.n_interior if n_interior is None else n_interior
         n_bnd = problem.n_boundary if n_boundary is None else n_boundary
         interior = problem.domain.sample(n_int, method=problem.sampling, seed=rng)
         sets = []
-        for cond in problem.conditions:
+        for cond in problem.conditions if conditions is None else conditions:
             b = problem.domain.sample_boundary(cond.on, n_bnd, method=problem.boundary_sampling, seed=rng)
             sets.append(BoundarySet(cond, _tensor(b.x, dtype, device, cond.needs_derivatives()), _tensor(b.normal, dtype, device)))
         return cls(_tensor(interior, dtype, device, True), tuple(sets))
@@ -79,6 +85,11 @@ class Collocation:
             idx = pick(s.x.shape[0])
             sets.append(BoundarySet(s.condition, _leaf(s.x[idx]), s.normal[idx]))
         return Collocation(interior, tuple(sets))
+
+    @property
+    def conditions(self) -> tuple[Condition, ...]:
+        """The conditions that have a boundary set here, in order."""
+        return tuple(s.condition for s in self.boundary)
 
     @property
     def sizes(self) -> dict[str, int]:

@@ -1,8 +1,9 @@
 """What ``solve()`` trains: a network (KAN or MLP) behind an affine map of the problem's box onto [-1, 1]^d.
 
 The map lets one network definition fit any box (a KAN's first grid covers [-1, 1]); it is part of the
-saved description, so a loaded surrogate evaluates at physical coordinates without the problem.
-Later input embeddings (periodic coordinates) and output transforms (hard constraints) belong here too.
+saved description, so a loaded surrogate evaluates at physical coordinates without the problem. So is
+an optional output constraint (``kanpde.constraints.HardDirichlet``) that builds Dirichlet conditions
+into the field. Later input embeddings (periodic coordinates) belong here too.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import torch
 from torch import Tensor, nn
 
 from . import jet
+from .constraints import HardDirichlet
 from .errors import ConfigError, DefinitionError, ShapeError
 from .kan import KAN
 from .mlp import MLP
@@ -23,15 +25,17 @@ NETWORKS: dict[str, type[nn.Module]] = {"kan": KAN, "mlp": MLP}
 
 
 class Surrogate(nn.Module):
-    """``u(x) = net(2 (x - lower) / (upper - lower) - 1)``.
+    """``u(x) = net(t)`` with ``t = 2 (x - lower) / (upper - lower) - 1``, or ``constraint.apply(t, net(t))``.
 
     Args:
         net: a ``KAN`` or ``MLP`` (anything with ``width``, ``kind``, ``describe`` and ``from_description``).
         lower, upper: the box mapped onto [-1, 1]^d, shape (d,).
+        constraint: an output transform that satisfies Dirichlet conditions exactly (None: plain net).
     """
 
-    def __init__(self, net: nn.Module, lower: Tensor, upper: Tensor) -> None:
+    def __init__(self, net: nn.Module, lower: Tensor, upper: Tensor, constraint: HardDirichlet | None = None) -> None:
         super().__init__()
+        self.constraint = constraint
         if getattr(net, "kind", None) not in NETWORKS:
             raise DefinitionError(f"model must be a kanpde.KAN or kanpde.MLP; got {type(net).__name__}")
         self.net = net
@@ -64,17 +68,20 @@ class Surrogate(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         """x: (n, d) -> (n, out)."""
-        return self.net(self.normalize(x))
+        t = self.normalize(x)
+        out = self.net(t)
+        return out if self.constraint is None else self.constraint.apply(t, out)
 
     def forward_jet(self, x: Tensor, spec: jet.JetSpec) -> Tensor:
         """Values and the derivatives in ``spec`` at x: (n, d), in one forward pass -> (C, n, out)."""
         scale = 2 / (self.upper - self.lower)
         t = jet.affine(jet.seed(x, spec), scale, -1 - self.lower * scale)
-        return self.net.forward_jet(t, spec)
+        out = self.net.forward_jet(t, spec)
+        return out if self.constraint is None else self.constraint.apply_jet(t, out, spec)
 
     def with_net(self, net: nn.Module) -> "Surrogate":
-        """The same input map around another network (after a refinement or grid update)."""
-        return Surrogate(net, self.lower, self.upper).to(self.lower.device)
+        """The same input map and constraint around another network (after a refinement or grid update)."""
+        return Surrogate(net, self.lower, self.upper, self.constraint).to(self.lower.device)
 
     def refined(self, grid: int) -> "Surrogate":
         """A new surrogate whose KAN has ``grid`` intervals per edge (see ``KAN.refined``)."""
@@ -91,7 +98,10 @@ class Surrogate(nn.Module):
 
     def describe(self) -> dict[str, Any]:
         """JSON-ready description; ``Surrogate.from_description`` rebuilds the architecture from it."""
-        return {"net": self.net.describe(), "input_box": {"lower": self.lower.tolist(), "upper": self.upper.tolist()}}
+        desc = {"net": self.net.describe(), "input_box": {"lower": self.lower.tolist(), "upper": self.upper.tolist()}}
+        if self.constraint is not None:
+            desc["constraint"] = self.constraint.describe()
+        return desc
 
     @classmethod
     def from_description(cls, desc: dict[str, Any]) -> "Surrogate":
@@ -101,7 +111,8 @@ class Surrogate(nn.Module):
             raise ConfigError(f"unknown network kind {kind!r} in the saved description; expected one of {', '.join(NETWORKS)}")
         net = NETWORKS[kind].from_description(net_desc)
         box = desc["input_box"]
-        return cls(net, torch.tensor(box["lower"], dtype=torch.float64), torch.tensor(box["upper"], dtype=torch.float64))
+        constraint = HardDirichlet.from_description(desc["constraint"]) if desc.get("constraint") else None
+        return cls(net, torch.tensor(box["lower"], dtype=torch.float64), torch.tensor(box["upper"], dtype=torch.float64), constraint)
 
 
 def count_parameters(module: nn.Module) -> int:

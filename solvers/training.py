@@ -290,6 +290,7 @@ class Trainer:
         self.colloc = Collocation.sample(
             self.problem, seed=np.random.default_rng([self.seed, self._draws]), dtype=x.dtype, device=x.device,
             n_interior=phase.n_interior or self.colloc.interior.shape[0], n_boundary=phase.n_boundary or self.n_boundary,
+            conditions=self.colloc.conditions,
         )
         report.details["collocation"] = self.colloc.sizes
         self._record_event({"event": "resample", "collocation": self.colloc.sizes})

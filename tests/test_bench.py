@@ -59,3 +59,18 @@ def test_compiled_solve_matches_and_reports_compile_time():
     compiled = kanpde.solve(Poisson.sin(), model=kanpde.KAN([2, 4, 1], grid=5), schedule=schedule, compile=True, progress=False)
     assert compiled.info["compile_s"] > 0 and eager.info["compile_s"] == 0
     assert compiled.errors["rel_l2"] == pytest.approx(eager.errors["rel_l2"], rel=1e-6)
+
+
+def test_step_memory_grows_with_the_points():
+    rows = bench.step_memory(impls=["kan"], points=(2048, 16384), width=(2, 16, 1), grid=5)
+    assert [(r.impl, r.points) for r in rows] == [("kan", 2048), ("kan", 16384)]
+    small, large = rows[0].peak_mb, rows[1].peak_mb
+    assert small > 0 and 4 < large / small < 16  # linear in the points: 8x, give or take fixed costs
+    assert "MB/1k pts" in bench.format_memory(rows)
+
+
+def test_bench_memory_rejects_bad_input(capsys):
+    assert main(["bench", "memory", "--points", "4096,x"]) == 2
+    assert "--points must be comma-separated ints such as 4096,16384; got '4096,x'" in capsys.readouterr().err
+    with pytest.raises(ConfigError, match="unknown implementation 'pykan' for the memory benchmark"):
+        bench.step_memory(impls=["pykan"])

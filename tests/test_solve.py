@@ -215,12 +215,24 @@ def test_float32_on_cpu():
 
 def test_resample_draws_fresh_points_deterministically():
     schedule = [kanpde.LBFGS(steps=3), kanpde.Resample(n_interior=300), kanpde.LBFGS(steps=3)]
-    runs = [kanpde.solve(Poisson.sin(), model=kanpde.KAN([2, 3, 1], grid=5), schedule=schedule, progress=False) for _ in range(2)]
+    runs = [kanpde.solve(Poisson.sin(), model=kanpde.KAN([2, 3, 1], grid=5), schedule=schedule, constraints="soft", progress=False) for _ in range(2)]
     assert runs[0].phases[1]["collocation"]["interior"] == 300
     assert runs[0].errors["rel_l2"] == runs[1].errors["rel_l2"]  # same seed, same draws
     events = [h for h in runs[0].history if h.get("event") == "resample"]
     assert events and events[0]["collocation"]["dirichlet:boundary"] == 400
-    other = kanpde.solve(Poisson.sin(), model=kanpde.KAN([2, 3, 1], grid=5), schedule=schedule, seed=1, progress=False)
+    other = kanpde.solve(Poisson.sin(), model=kanpde.KAN([2, 3, 1], grid=5), schedule=schedule, seed=1, constraints="soft", progress=False)
     assert other.errors["rel_l2"] != runs[0].errors["rel_l2"]
     with pytest.raises(ConfigError, match=r"Resample.n_interior must be an int >= 1 or None"):
         kanpde.Resample(n_interior=0)
+
+
+def test_poisson_recipe_builds_the_boundary_in_for_a_kan_only_where_it_can():
+    kan = kanpde.solve(Poisson.sin(), model=kanpde.KAN([2, 3, 1], grid=5), steps=2, progress=False)
+    assert kan.info["constraints"] == "hard" and "dirichlet:boundary" not in kan.info["collocation"]
+    assert [p["phase"] for p in kan.phases] == ["lbfgs"]  # the step budget ends inside the first phase
+    mixed = Poisson(source=lambda x: 0 * x[:, 0], exact=lambda x: x[:, 0] + x[:, 1])  # function-valued boundary
+    soft = kanpde.solve(mixed, model=kanpde.KAN([2, 3, 1], grid=5), steps=2, progress=False)
+    assert soft.info["constraints"] == "soft" and soft.info["collocation"]["dirichlet:boundary"] == 512
+    schedule = kanpde.solvers.default_schedule(Poisson.kan_paper(), kanpde.KAN([2, 10, 1], grid=5))
+    assert [type(p).__name__ for p in schedule] == ["LBFGS", "Refine", "LBFGS", "Refine", "LBFGS"]
+    assert schedule[0].share == 0.25 and schedule[-1].steps is None

@@ -20,6 +20,7 @@ across runs.
 from __future__ import annotations
 
 import logging
+import os
 import statistics
 import time
 from dataclasses import asdict, dataclass
@@ -34,7 +35,7 @@ from kanpde.mlp import MLP
 from kanpde.problems import Poisson
 from kanpde.surrogate import Surrogate
 
-__all__ = ["StepRow", "step_matrix", "time_to_accuracy", "MLP_WIDTH", "IMPLS"]
+__all__ = ["StepRow", "MemoryRow", "step_matrix", "step_memory", "time_to_accuracy", "MLP_WIDTH", "IMPLS"]
 
 logger = logging.getLogger("kanpde")
 
@@ -178,6 +179,102 @@ def _round_robin(steps: list[Callable[[], None]], rounds: int, per_round: int, d
     return [statistics.median(s) for s in samples]
 
 
+@dataclass(frozen=True)
+class MemoryRow:
+    """Peak memory of one training step above what the process held before it (model, points and
+    optimizer state excluded; autograd graphs, jets and gradients included)."""
+
+    impl: str
+    width: list[int]
+    grid: int | None
+    dtype: str
+    points: int
+    device: str
+    peak_mb: float
+
+
+def step_memory(
+    impls: Sequence[str] = ("kan", "mlp"),
+    points: Sequence[int] = (4096, 16384, 65536),
+    width: Sequence[int] = (2, 32, 32, 1),
+    grid: int = 10,
+    dtype: str = "float64",
+    device: str = "cpu",
+) -> list[MemoryRow]:
+    """Peak memory of a ``poisson_sin`` training step for each implementation and number of points.
+
+    Each case runs in a fresh process (so one case's cached allocations cannot hide another's): on the
+    CPU the peak resident set is reset just before the step (``/proc/self/clear_refs``) and read after
+    it, with large allocations served by mmap so that freed memory leaves the resident set; on CUDA
+    ``torch.cuda.max_memory_allocated`` is used.
+    """
+    import multiprocessing
+
+    unknown = [i for i in impls if i not in IMPLS or i in ("pykan", "kan-compiled")]
+    if unknown:
+        raise ConfigError(f"unknown implementation {unknown[0]!r} for the memory benchmark; choose from kan, kan-autograd, mlp, mlp-autograd")
+    ctx = multiprocessing.get_context("spawn")
+    rows = []
+    # Large blocks straight from mmap in the children, so freed memory leaves the resident set and the
+    # peak counts live tensors only (glibc reads this when a process starts).
+    saved = os.environ.get("MALLOC_MMAP_THRESHOLD_")
+    os.environ["MALLOC_MMAP_THRESHOLD_"] = "65536"
+    try:
+        with ctx.Pool(1, maxtasksperchild=1) as pool:  # a fresh process per case
+            for n in points:
+                for impl in impls:
+                    w = MLP_WIDTH if impl.startswith("mlp") else list(width)
+                    peak = pool.apply(_measure_step_memory, (impl, w, grid, dtype, device, n))
+                    rows.append(MemoryRow(impl, w, None if impl.startswith("mlp") else grid, dtype, n, device, round(peak / 2**20, 1)))
+    finally:
+        if saved is None:
+            os.environ.pop("MALLOC_MMAP_THRESHOLD_", None)
+        else:
+            os.environ["MALLOC_MMAP_THRESHOLD_"] = saved
+    return rows
+
+
+def _measure_step_memory(impl: str, width: list[int], grid: int, dtype_name: str, device: str, points: int) -> int:
+    """Bytes above the pre-step level at the peak of one training step (runs in a child process)."""
+    torch.set_num_threads(1)
+    dev, dtype = torch.device(device), getattr(torch, dtype_name)
+    problem = Poisson.sin()
+    colloc = Collocation.sample(problem, seed=0, dtype=dtype, device=dev, n_interior=points, n_boundary=max(4, points // 8))
+    step = _kanpde_step(impl, width, grid, dtype, dev, colloc, problem)
+    step()  # optimizer state and allocator caches exist from here on
+    if dev.type == "cuda":
+        torch.cuda.synchronize()
+        torch.cuda.reset_peak_memory_stats()
+        before = torch.cuda.memory_allocated()
+        step()
+        torch.cuda.synchronize()
+        return torch.cuda.max_memory_allocated() - before
+    before = _rss_bytes("VmRSS")
+    with open("/proc/self/clear_refs", "w") as f:
+        f.write("5")  # resets the peak resident set (VmHWM) to the current one
+    step()
+    return _rss_bytes("VmHWM") - before
+
+
+def _rss_bytes(field: str) -> int:
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) * 1024
+    raise ConfigError(f"/proc/self/status has no {field}; the CPU memory benchmark needs Linux")
+
+
+def format_memory(rows: list[MemoryRow]) -> str:
+    """A table with the ratio to the MLP at the same number of points and the growth per point count."""
+    lines = [f"{'impl':<14}{'width':<20}{'points':>8}{'peak MB':>10}{'vs mlp':>9}{'MB/1k pts':>11}"]
+    by = {(r.impl, r.points): r for r in rows}
+    for r in rows:
+        mlp = by.get(("mlp", r.points))
+        ratio = f"{r.peak_mb / mlp.peak_mb:.2f}x" if mlp and mlp.peak_mb > 0 else "-"
+        lines.append(f"{r.impl:<14}{str(r.width):<20}{r.points:>8}{r.peak_mb:>10.1f}{ratio:>9}{1000 * r.peak_mb / r.points:>11.2f}")
+    return "\n".join(lines)
+
+
 def format_steps(rows: list[StepRow]) -> str:
     """A table with ratios to the MLP (same path and dtype) and pykan's ratio to kanpde's KAN."""
     lines = [f"{'impl':<14}{'width':<16}{'grid':>5}{'dtype':>9}{'points':>8}{'ms/step':>10}{'vs mlp':>9}{'pykan/this':>12}"]
@@ -223,5 +320,5 @@ def format_accuracy(rows: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
-def rows_as_dicts(rows: list[StepRow]) -> list[dict[str, Any]]:
+def rows_as_dicts(rows: Sequence[StepRow | MemoryRow]) -> list[dict[str, Any]]:
     return [asdict(r) for r in rows]

@@ -1,0 +1,131 @@
+"""Hard Dirichlet constraints: exact on their faces for any weights, one pass equals autograd, saved and loaded."""
+
+import math
+
+import pytest
+import torch
+
+import kanpde
+from kanpde import jet
+from kanpde.constraints import HardDirichlet, split_conditions
+from kanpde.errors import ConfigError
+from kanpde.loss import Collocation, loss_terms, plan_derivatives, total_loss
+from kanpde.problems import Poisson
+from kanpde.surrogate import Surrogate
+
+
+class Mixed(kanpde.Problem):
+    """Dirichlet 2 on the left and bottom of [0, 2] x [1, 3], Neumann on the right, nothing on top."""
+
+    domain = kanpde.Box([0.0, 1.0], [2.0, 3.0])
+    conditions = [kanpde.Dirichlet("left", 2.0), kanpde.Dirichlet("bottom", 2.0), kanpde.Neumann("right", 0.0)]
+
+    def residual(self, u, x):
+        return kanpde.ops.laplacian(u, x) + 1.0
+
+
+def constrained(problem, net):
+    constraint, _ = split_conditions(problem, "hard")
+    return Surrogate(net, problem.domain.lower, problem.domain.upper, constraint)
+
+
+@pytest.mark.parametrize("net", [kanpde.KAN([2, 5, 1], grid=5, init_noise=1.0, seed=3), kanpde.MLP([2, 16, 1], seed=4)])
+def test_values_hold_on_the_constrained_faces_for_any_weights(net):
+    model = constrained(Mixed(), net)
+    s = torch.linspace(0, 1, 17).reshape(-1, 1)
+    left = torch.cat([0 * s, 1 + 2 * s], 1)
+    bottom = torch.cat([2 * s, 1 + 0 * s], 1)
+    with torch.no_grad():
+        for p in model.parameters():
+            p.add_(torch.randn_like(p))
+        assert torch.equal(model(left), torch.full((17, 1), 2.0))
+        assert torch.equal(model(bottom), torch.full((17, 1), 2.0))
+        right = torch.cat([2 + 0 * s, 1.5 + s], 1)
+        assert (model(right) - 2.0).abs().max() > 1e-3  # the Neumann face is free
+
+
+def test_constraint_faces_and_soft_remainder():
+    constraint, soft = split_conditions(Mixed(), "hard")
+    assert constraint == HardDirichlet(((0, 0), (1, 0)), 2.0)
+    assert [c.label for c in soft] == ["neumann:right"]
+    assert split_conditions(Mixed(), "soft") == (None, tuple(Mixed.conditions))
+
+
+def test_one_pass_equals_autograd_through_the_constraint():
+    problem = Mixed()
+    model = constrained(problem, kanpde.KAN([2, 4, 3, 1], grid=6, init_noise=1.0, seed=1))
+    _, soft = split_conditions(problem, "hard")
+    colloc = Collocation.sample(problem, n_interior=40, n_boundary=8, conditions=soft)
+    params = list(model.parameters())
+    grads = {}
+    for mode in ("jet", "autograd"):
+        plan = plan_derivatives(problem, model, colloc, mode)
+        grads[mode] = torch.autograd.grad(total_loss(loss_terms(problem, model, colloc, plan)), params)
+    for a, b in zip(grads["jet"], grads["autograd"]):
+        assert float((a - b).abs().max() / b.abs().max()) <= 1e-10
+
+
+def test_jet_product_is_the_leibniz_rule():
+    spec = jet.JetSpec.build([0, 1], [((0, 0), (1, 1)), ((0, 1),)])
+    x = torch.rand(9, 2, dtype=torch.float64).requires_grad_(True)
+    t = jet.seed(x, spec)
+    a = jet.elementwise(t[..., :1], spec, jet.sin3)  # sin(x0)
+    b = jet.elementwise(jet.linear(t, torch.tensor([[1.0, 2.0]], dtype=torch.float64), None), spec, jet.tanh3)  # tanh(x0 + 2 x1)
+    ab = jet.product(a, b, spec)
+    u = torch.sin(x[:, :1]) * torch.tanh(x[:, :1] + 2 * x[:, 1:])
+    g = torch.autograd.grad(u.sum(), x, create_graph=True)[0]
+    h = [torch.autograd.grad(g[:, i].sum(), x, create_graph=True)[0] for i in range(2)]
+    torch.testing.assert_close(ab[0], u, rtol=1e-12, atol=1e-12)
+    torch.testing.assert_close(ab[1:3].squeeze(-1).T, g, rtol=1e-12, atol=1e-12)
+    torch.testing.assert_close(ab[3, :, 0], h[0][:, 0] + h[1][:, 1], rtol=1e-12, atol=1e-12)
+    torch.testing.assert_close(ab[4, :, 0], h[0][:, 1], rtol=1e-12, atol=1e-12)
+
+
+def test_hard_solve_drops_the_boundary_term_and_round_trips(tmp_path):
+    sol = kanpde.solve(Poisson.sin(), model=kanpde.KAN([2, 4, 1], grid=5), steps=60, constraints="hard", progress=False)
+    assert sol.info["constraints"] == "hard" and sol.info["collocation"] == {"interior": 2500}
+    assert sol.errors["rel_l2"] < 0.05
+    edge = torch.tensor([[1.0, 0.3], [-1.0, -0.7], [0.2, 1.0], [0.9, -1.0]])
+    assert torch.equal(sol(edge), torch.zeros(4, 1))
+    sol.save(tmp_path / "run")
+    back = kanpde.load(tmp_path / "run")
+    x = torch.rand(20, 2) * 2 - 1
+    torch.testing.assert_close(back(x), sol(x), rtol=0, atol=0)
+    assert back.model.constraint == sol.model.constraint
+
+
+def test_refinement_keeps_the_constraint():
+    schedule = [kanpde.LBFGS(steps=3), kanpde.Refine(grid=10), kanpde.LBFGS(steps=3)]
+    sol = kanpde.solve(Poisson.sin(), model=kanpde.KAN([2, 3, 1], grid=5), schedule=schedule, constraints="hard", progress=False)
+    assert sol.model.grid == 10 and sol.model.constraint is not None
+    assert sol.phases[1]["fit_error"] < 1e-10
+
+
+@pytest.mark.parametrize(
+    "problem, match",
+    [
+        (Poisson(source=lambda x: x[:, 0], exact=lambda x: x[:, 0] ** 3 / 6), r"dirichlet:boundary has a function value .*use constraints='soft'"),
+        (kanpde.FunctionProblem(domain=kanpde.Interval(0, 1), residual=lambda u, x: u, conditions=[kanpde.Neumann("boundary", 1.0)]), "it has no Dirichlet condition"),
+        (
+            kanpde.FunctionProblem(domain=kanpde.Interval(0, 1), residual=lambda u, x: u, conditions=[kanpde.Dirichlet("left", 0.0), kanpde.Dirichlet("right", 1.0)]),
+            r"its Dirichlet values differ \(0, 1\)",
+        ),
+    ],
+)
+def test_hard_is_refused_with_the_reason(problem, match):
+    with pytest.raises(ConfigError, match=match):
+        kanpde.solve(problem, model=kanpde.MLP([problem.dim, 4, 1]), steps=1, constraints="hard", progress=False)
+    sol = kanpde.solve(problem, model=kanpde.MLP([problem.dim, 4, 1]), steps=1, progress=False)  # the default falls back
+    assert sol.info["constraints"] == "soft"
+
+
+def test_unknown_mode_is_an_error():
+    with pytest.raises(ConfigError, match=r"constraints must be one of soft, hard or None .*got 'exact'"):
+        kanpde.solve(Poisson.sin(), steps=1, constraints="exact", progress=False)
+
+
+def test_distance_vanishes_only_on_its_faces():
+    c = HardDirichlet(((0, 1),), 0.0)
+    t = torch.tensor([[1.0, 0.0], [-1.0, 0.5], [0.0, -1.0]])
+    assert c.distance(t).flatten().tolist() == [0.0, 2.0, 1.0]
+    assert math.isclose(float(HardDirichlet(((0, 0), (0, 1))).distance(torch.tensor([[0.5, 0.0]]))), 0.75)
