@@ -9,7 +9,7 @@
 
 from . import ops
 from ._version import __version__
-from .conditions import Condition, Dirichlet, Neumann, Robin
+from .conditions import Condition, Dirichlet, Initial, Neumann, Periodic, Robin
 from .domain import Box, Grid, Interval
 from .errors import ConfigError, DefinitionError, KanpdeError, ShapeError, TrainingError
 from .field import Field
@@ -17,6 +17,8 @@ from .kan import KAN
 from .mlp import MLP
 from .problem import FunctionProblem, Problem
 from .solution import Solution, load
+from .exporting import export
+from . import plots
 
 # The sibling packages import the core above; they come last.
 from . import problems, solvers, validation  # noqa: E402  (installed as kanpde.problems, ...)
@@ -27,11 +29,11 @@ __all__ = [
     "__version__",
     "ops",
     "Box", "Interval", "Grid",
-    "Condition", "Dirichlet", "Neumann", "Robin",
+    "Condition", "Dirichlet", "Neumann", "Robin", "Initial", "Periodic",
     "Problem", "FunctionProblem", "Field",
     "KAN", "MLP",
     "solve", "Adam", "LBFGS", "Refine", "UpdateGrid", "Resample",
-    "Solution", "load",
+    "Solution", "load", "export", "plots",
     "problems", "solvers", "validation",
     "KanpdeError", "ConfigError", "ShapeError", "DefinitionError", "TrainingError",
 ]

@@ -1,4 +1,4 @@
-"""The ``kanpde`` command line: ``kanpde solve PROBLEM ... --out DIR``, ``kanpde list`` and ``kanpde bench``.
+"""The ``kanpde`` command line: ``kanpde solve PROBLEM ... --out DIR``, ``kanpde export``, ``kanpde list`` and ``kanpde bench``.
 
 Bad input ends with one line on stderr that names the flag, the value and the fix, exit status 2, and
 nothing written to ``--out``: every check runs before training, and the run folder is written only
@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 from typing import Sequence
 
+from .cli_export import add_export_parser, add_solve_flags, check_solve_exports, export_after_solve, export_run, parse_formats
 from .errors import ConfigError, KanpdeError
 
 __all__ = ["main", "build_parser"]
@@ -44,8 +45,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="Dirichlet conditions built into the surrogate (hard) or penalised (soft); default: the problem's recipe")
     s.add_argument("--out", required=True, metavar="DIR", help="run folder for report.json, model.pt, model.json")
     s.add_argument("--quiet", action="store_true", help="no progress display")
+    add_solve_flags(s)
 
     sub.add_parser("list", help="list the built-in problems")
+    add_export_parser(sub)
 
     b = sub.add_parser("bench", help="benchmarks: ms per training step side by side, peak step memory, time to accuracy")
     bsub = b.add_subparsers(dest="bench", required=True, metavar="BENCH")
@@ -80,6 +83,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "list":
             return _list()
+        if args.command == "export":
+            return export_run(args)
         if args.command == "bench":
             return _bench(args)
         return _solve(args)
@@ -143,7 +148,7 @@ def parse_width(text: str, *, flag: str = "--width") -> list[int]:
 
 
 def _solve(args: argparse.Namespace) -> int:
-    from . import KAN, MLP, solve
+    from . import KAN, MLP, solve, solvers
     from .problem import instance
 
     out = Path(args.out)
@@ -152,7 +157,13 @@ def _solve(args: argparse.Namespace) -> int:
     if args.budget is not None and not args.budget > 0:
         raise ConfigError(f"--budget must be a number of seconds > 0; got {args.budget:g}")
     problem = instance(args.problem)
-    width = parse_width(args.width) if args.width else [problem.dim, *DEFAULT_WIDTHS[args.model], problem.out_dim]
+    exports = parse_formats(args.export, "--export")
+    check_solve_exports(problem, exports)
+    if args.width:
+        width = parse_width(args.width)
+    else:
+        inputs = solvers.network_inputs(problem, args.model, args.constraints)
+        width = [inputs, *DEFAULT_WIDTHS[args.model], problem.out_dim]
     if args.model == "kan":
         net = KAN(width, grid=5 if args.grid is None else args.grid, k=3 if args.k is None else args.k, seed=args.seed)
     else:
@@ -168,6 +179,9 @@ def _solve(args: argparse.Namespace) -> int:
     sol.save(out)
     err = ", ".join(f"{k}={v:.3e}" for k, v in sol.errors.items()) or "no reference"
     print(f"{args.problem}: {err}; {sol.info['steps']} steps in {sol.info['train_s']:.1f} s ({sol.status}) -> {out / 'report.json'}")
+    written = export_after_solve(sol, out, exports, plots=not args.no_plots)
+    if written:
+        print("wrote " + ", ".join(p.name for p in written))
     return 0
 
 

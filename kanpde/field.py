@@ -148,11 +148,17 @@ class Field:
     def _derived(self, values: Tensor) -> "Field":
         return Field(values, self.x)
 
+    #: when two fields meet, the one with the higher priority does the arithmetic (a field carrying
+    #: derivatives keeps what it can)
+    _priority = 0
+
     def _binary(self, other: Any, op: Callable[[Tensor, Tensor], Tensor], symbol: str, reverse: bool = False) -> "Field":
         a = self.values
         if isinstance(other, Field):
             if other.x is not self.x:
                 raise ShapeError(f"cannot combine fields evaluated at different points with {symbol!r}")
+            if other._priority > self._priority:
+                return other._binary(self, op, symbol, reverse=not reverse)
             b = other.values
         elif isinstance(other, Tensor):
             b = other

@@ -47,6 +47,7 @@ class JetField(Field):
     """
 
     __slots__ = ("jet", "spec", "index", "recorder")
+    _priority = 1
 
     def __init__(self, t: Tensor | tuple[Tensor, ...], spec: JetSpec, x: Tensor, index: tuple = (), recorder: Recorder | None = None) -> None:
         self.jet = t.unbind(0) if isinstance(t, Tensor) else t  # channels (n, c) each
@@ -163,6 +164,16 @@ class JetField(Field):
                 return JetField(tuple(c[:, index : index + 1] for c in self.jet), self.spec, self.x, (), self.recorder)
         return super().__getitem__(index)
 
+    def _binary(self, other: Any, op: Callable[[Tensor, Tensor], Tensor], symbol: str, reverse: bool = False) -> Field:
+        """``a * grad(u)`` with a per-point coefficient a keeps the jet for its divergence (Darcy's
+        ``div(a grad u) = a lap(u) + grad(a) . grad(u)``); other arithmetic leaves the jet behind."""
+        out = super()._binary(other, op, symbol, reverse)
+        if self.index == ("grad",) and op is torch.mul and out is not NotImplemented:
+            coef = other.values if isinstance(other, Field) else other
+            if isinstance(coef, Tensor) and coef.numel() == self.x.shape[0]:
+                return _ScaledGradient(out.values, self.x, self, coef.reshape(-1, 1))
+        return out
+
     def _derived(self, values: Tensor) -> Field:
         """Arithmetic leaves the jet behind: derivatives of the result use autograd (and are recorded)."""
         if self.recorder is None:
@@ -171,6 +182,30 @@ class JetField(Field):
 
     def _describe(self) -> str:
         return {(): "the surrogate", ("grad",): "its gradient"}.get(self.index, f"its derivative along axis {self.index[0] if self.index else '?'}")
+
+
+class _ScaledGradient(Field):
+    """``a(x) * grad(u)`` for a jet field u: its divergence comes from u's jet and one backward of a."""
+
+    __slots__ = ("gradient", "coef")
+
+    def __init__(self, values: Tensor, x: Tensor, gradient: JetField, coef: Tensor) -> None:
+        super().__init__(values, x)
+        self.gradient, self.coef = gradient, coef
+
+    def divergence(self) -> Field:
+        d = self.x.shape[1]
+        lap = self.gradient._second(tuple((a, a) for a in range(d)))
+        if lap is None:
+            return super().divergence()
+        grad_a = torch.zeros_like(self.x)
+        if self.coef.requires_grad:
+            (g,) = torch.autograd.grad(self.coef.sum(), self.x, create_graph=True, allow_unused=True)
+            grad_a = grad_a if g is None else g
+        return self.gradient._derived(self.coef * lap + (grad_a * self.gradient.values).sum(dim=1, keepdim=True))
+
+    def _derived(self, values: Tensor) -> Field:
+        return self.gradient._derived(values)
 
 
 class _Watched(Field):

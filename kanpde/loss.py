@@ -11,7 +11,7 @@ with w_r = ``problem.residual_weight`` and w_i = ``condition.weight``.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 import torch
@@ -37,6 +37,11 @@ class BoundarySet:
     condition: Condition
     x: Tensor
     normal: Tensor
+
+    def head(self, m: int) -> tuple[Tensor, Tensor]:
+        """The first ``m`` points (rounded up to whole groups of the condition) and their normals."""
+        m = -(-m // self.condition.group) * self.condition.group
+        return self.x[:m], self.normal[:m]
 
 
 @dataclass(frozen=True)
@@ -69,20 +74,22 @@ class Collocation:
         interior = problem.domain.sample(n_int, method=problem.sampling, seed=rng)
         sets = []
         for cond in problem.conditions if conditions is None else conditions:
-            b = problem.domain.sample_boundary(cond.on, n_bnd, method=problem.boundary_sampling, seed=rng)
+            b = cond.sample(problem.domain, n_bnd, problem.boundary_sampling, rng)
             sets.append(BoundarySet(cond, _tensor(b.x, dtype, device, cond.needs_derivatives()), _tensor(b.normal, dtype, device)))
         return cls(_tensor(interior, dtype, device, True), tuple(sets))
 
     def subset(self, fraction: float, generator: torch.Generator) -> "Collocation":
         """A random mini-batch holding ``fraction`` of every set (at least one point each)."""
-        def pick(n: int) -> Tensor:
-            m = max(1, int(round(fraction * n)))
-            return torch.randperm(n, generator=generator)[:m].to(self.interior.device)
+        def pick(n: int, group: int = 1) -> Tensor:
+            groups = n // group
+            m = max(1, int(round(fraction * groups)))
+            first = torch.randperm(groups, generator=generator)[:m] * group
+            return (first.unsqueeze(1) + torch.arange(group)).flatten().to(self.interior.device)
 
         interior = _leaf(self.interior[pick(self.interior.shape[0])])
         sets = []
         for s in self.boundary:
-            idx = pick(s.x.shape[0])
+            idx = pick(s.x.shape[0], s.condition.group)
             sets.append(BoundarySet(s.condition, _leaf(s.x[idx]), s.normal[idx]))
         return Collocation(interior, tuple(sets))
 
@@ -148,7 +155,7 @@ def plan_derivatives(problem: Problem, model: nn.Module, colloc: Collocation, mo
     interior = found(*discover_spec(lambda u, x: check_residual(problem.residual(u, x), x.shape[0], owner), model, x), f"{owner}.residual")
     boundary = []
     for s in colloc.boundary:
-        xb, nb = s.x[:7], s.normal[:7]
+        xb, nb = s.head(7)
         boundary.append(found(*discover_spec(lambda u, x, c=s.condition, nb=nb: c.residual(u, x, nb), model, xb), s.condition.label))
     return DerivativePlan(interior, tuple(boundary), tuple(notes))
 
@@ -181,11 +188,21 @@ def check_residual(r: Field | Tensor, n: int, owner: str) -> Tensor:
     return r
 
 
-def loss_terms(problem: Problem, model: nn.Module, colloc: Collocation, plan: DerivativePlan | None = None) -> dict[str, Tensor]:
-    """Weighted mean-squared residual of the PDE (``"residual"``) and of each condition (its label)."""
+ResidualReduce = Callable[[Tensor, Tensor], Tensor]
+
+
+def loss_terms(
+    problem: Problem, model: nn.Module, colloc: Collocation, plan: DerivativePlan | None = None, reduce: ResidualReduce | None = None
+) -> dict[str, Tensor]:
+    """Weighted mean-squared residual of the PDE (``"residual"``) and of each condition (its label).
+
+    reduce: ``reduce(r, x)`` turns the residuals r: (n, m) at the interior points x: (n, d) into the
+    scalar residual term before its weight (default: the mean of r^2; a causal weighting replaces it).
+    """
     plan = plan or DerivativePlan(None, tuple(None for _ in colloc.boundary))
     r = residual_values(problem, model, colloc.interior, plan.interior)
-    terms = {"residual": problem.residual_weight * r.pow(2).mean()}
+    term = r.pow(2).mean() if reduce is None else reduce(r, colloc.interior)
+    terms = {"residual": problem.residual_weight * term}
     for s, spec in zip(colloc.boundary, plan.boundary):
         u = field_at(model, s.x, spec)
         label = s.condition.label

@@ -121,11 +121,7 @@ class Problem(metaclass=_ValidatedOnConstruction):
         for c in conditions:
             if not isinstance(c, Condition):
                 raise DefinitionError(f"{kind}.conditions must hold Dirichlet/Neumann/Robin objects; got {c!r}")
-            if c.on not in domain.parts:
-                raise ConfigError(
-                    f"{kind}: unknown condition target {c.on!r} in {type(c).__name__}; "
-                    f"the domain has parts {', '.join(domain.parts)}"
-                )
+            c.check_domain(domain, kind)
         _check_positive(self.residual_weight, f"{kind}.residual_weight")
         for attr in ("n_interior", "n_boundary", "out_dim"):
             value = getattr(self, attr)
@@ -136,6 +132,14 @@ class Problem(metaclass=_ValidatedOnConstruction):
                 raise ConfigError(f"{kind}.{attr} must be one of {', '.join(METHODS)}; got {getattr(self, attr)!r}")
         if self.exact is not None and not callable(self.exact):
             raise DefinitionError(f"{kind}.exact must be a function of x or None; got {self.exact!r}")
+
+    def reference_values(self, x: Tensor) -> Tensor | None:
+        """What errors are measured against at x: (n, d): the exact solution, or None without one.
+
+        A problem with no closed form overrides this to return a numerical reference (see
+        ``kanpde.validation``), so ``Solution.errors`` and the history use it.
+        """
+        return self.exact_values(x) if self.exact is not None else None
 
     def exact_values(self, x: Tensor) -> Tensor:
         """The exact solution at x: (n, d) as (n, out_dim); checks the shape ``exact`` returns."""

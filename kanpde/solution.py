@@ -30,16 +30,13 @@ __all__ = ["Solution", "load", "evaluate_errors", "atomic_write"]
 
 
 def evaluate_errors(model: Surrogate, problem: Problem) -> dict[str, float]:
-    """``{"rel_l2", "max_abs"}`` of the model against the problem's exact solution on its evaluation grid.
-
-    Returns an empty dict when the problem has no exact solution.
+    """``{"rel_l2", "max_abs"}`` of the model against the problem's reference (its exact solution, or a
+    numerical reference) on its evaluation grid; an empty dict when it has neither.
     """
-    if problem.exact is None:
-        return {}
     p = next(model.parameters())
     x = torch.as_tensor(problem.evaluation_grid().points(), dtype=p.dtype, device=p.device)
-    ref = problem.exact_values(x)
-    return error_metrics(_predict(model, x), ref)
+    ref = problem.reference_values(x)
+    return {} if ref is None else error_metrics(_predict(model, x), ref)
 
 
 def _predict(model: Surrogate, x: Tensor, chunk: int = 16384) -> Tensor:
@@ -133,18 +130,18 @@ def load(path: str | os.PathLike[str], problem: Problem | None = None, *, device
         if not (folder / name).is_file():
             raise ConfigError(f"kanpde.load({str(folder)!r}): {name} is missing; pass a folder written by Solution.save or `kanpde solve --out`")
     description = json.loads((folder / "model.json").read_text())
-    model = Surrogate.from_description(description["surrogate"])
+    problem_desc = description.get("problem") or {}
+    if problem is None and problem_desc.get("name") in instances():
+        problem = instance(problem_desc["name"], **problem_desc.get("params", {}))
+    model = Surrogate.from_description(description["surrogate"], problem)
     model = model.to(dtype=getattr(torch, description.get("dtype", "float64")))
     state = torch.load(folder / "model.pt", weights_only=True, map_location="cpu")
     model.load_state_dict(state)
     model = model.to(device)
     report = json.loads((folder / "report.json").read_text()) if (folder / "report.json").is_file() else {}
-    problem_desc = description.get("problem") or {}
-    if problem is None and problem_desc.get("name") in instances():
-        problem = instance(problem_desc["name"], **problem_desc.get("params", {}))
     errors = {k: report[k] for k in ("rel_l2", "max_abs") if report.get(k) is not None}
-    if problem is not None and problem.exact is not None:
-        errors = evaluate_errors(model, problem)
+    if problem is not None:
+        errors = evaluate_errors(model, problem) or errors
     skip = {"kanpde_version", "model", "rel_l2", "max_abs", "status", "phases", "history", "problem", "problem_params"}
     info = {k: v for k, v in report.items() if k not in skip}
     info.update(problem=report.get("problem"), problem_params=report.get("problem_params", {}), problem_description=problem_desc or None)
@@ -159,14 +156,25 @@ def load(path: str | os.PathLike[str], problem: Problem | None = None, *, device
     )
 
 
-def atomic_write(path: Path, write: Any, *, binary: bool = False) -> None:
-    """Write a file through ``write(fileobj)`` under a temporary name, then rename it into place."""
+def atomic_write(path: Path, write: Any, *, binary: bool = False, by_name: bool = False) -> None:
+    """Write a file through ``write(fileobj)`` under a temporary name, then rename it into place.
+
+    by_name: call ``write(tmp_path)`` instead, for writers that open the file themselves (h5py,
+    meshio). Either way an existing ``path`` is replaced only by a complete file, and an exception
+    (or KeyboardInterrupt) in ``write`` removes the temporary file and leaves ``path`` as it was.
+    """
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
-        with os.fdopen(fd, "wb" if binary else "w") as f:
-            write(f)
-            f.flush()
-            os.fsync(f.fileno())
+        if by_name:
+            os.close(fd)
+            write(Path(tmp))
+            with open(tmp, "rb") as f:
+                os.fsync(f.fileno())
+        else:
+            with os.fdopen(fd, "wb" if binary else "w") as f:
+                write(f)
+                f.flush()
+                os.fsync(f.fileno())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

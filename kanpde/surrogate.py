@@ -1,20 +1,20 @@
 """What ``solve()`` trains: a network (KAN or MLP) behind an affine map of the problem's box onto [-1, 1]^d.
 
 The map lets one network definition fit any box (a KAN's first grid covers [-1, 1]); it is part of the
-saved description, so a loaded surrogate evaluates at physical coordinates without the problem. So is
-an optional output constraint (``kanpde.constraints.HardDirichlet``) that builds Dirichlet conditions
-into the field. Later input embeddings (periodic coordinates) belong here too.
+saved description, so a loaded surrogate evaluates at physical coordinates without the problem. So are
+an optional output constraint (``kanpde.constraints.HardDirichlet``) that builds Dirichlet and initial
+conditions into the field, and a periodic input embedding.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Sequence
 
 import torch
 from torch import Tensor, nn
 
 from . import jet
-from .constraints import HardDirichlet
+from .constraints import HardDirichlet, periodic_features, periodic_features_jet
 from .errors import ConfigError, DefinitionError, ShapeError
 from .kan import KAN
 from .mlp import MLP
@@ -25,25 +25,35 @@ NETWORKS: dict[str, type[nn.Module]] = {"kan": KAN, "mlp": MLP}
 
 
 class Surrogate(nn.Module):
-    """``u(x) = net(t)`` with ``t = 2 (x - lower) / (upper - lower) - 1``, or ``constraint.apply(t, net(t))``.
+    """``u(x) = net(phi(t))`` with ``t = 2 (x - lower) / (upper - lower) - 1``, optionally constrained.
 
     Args:
         net: a ``KAN`` or ``MLP`` (anything with ``width``, ``kind``, ``describe`` and ``from_description``).
         lower, upper: the box mapped onto [-1, 1]^d, shape (d,).
-        constraint: an output transform that satisfies Dirichlet conditions exactly (None: plain net).
+        constraint: an output transform that satisfies Dirichlet/initial conditions exactly (None: none).
+        periodic: axes whose coordinate enters as (cos pi t_a, sin pi t_a) (``phi``; see
+            ``kanpde.constraints``), so the field is periodic along them; the network takes
+            ``d + len(periodic)`` inputs.
     """
 
-    def __init__(self, net: nn.Module, lower: Tensor, upper: Tensor, constraint: HardDirichlet | None = None) -> None:
+    def __init__(
+        self, net: nn.Module, lower: Tensor, upper: Tensor, constraint: HardDirichlet | None = None, periodic: Sequence[int] = ()
+    ) -> None:
         super().__init__()
         self.constraint = constraint
+        self.periodic = tuple(sorted(int(a) for a in periodic))
         if getattr(net, "kind", None) not in NETWORKS:
             raise DefinitionError(f"model must be a kanpde.KAN or kanpde.MLP; got {type(net).__name__}")
         self.net = net
         dtype = next(net.parameters()).dtype
         self.register_buffer("lower", torch.as_tensor(lower, dtype=dtype).reshape(-1).clone())
         self.register_buffer("upper", torch.as_tensor(upper, dtype=dtype).reshape(-1).clone())
-        if self.lower.numel() != net.width[0]:
-            raise ShapeError(f"the input box has {self.lower.numel()} dimensions but the network takes {net.width[0]} inputs")
+        d = self.lower.numel()
+        if any(not 0 <= a < d for a in self.periodic):
+            raise ShapeError(f"periodic axes {self.periodic} are out of range for a {d}-dimensional box")
+        if d + len(self.periodic) != net.width[0]:
+            embedded = f" ({len(self.periodic)} periodic axes add one input each)" if self.periodic else ""
+            raise ShapeError(f"the input box has {d} dimensions{embedded}, so the network must take {d + len(self.periodic)} inputs; it takes {net.width[0]}")
 
     @property
     def kind(self) -> str:
@@ -51,7 +61,8 @@ class Surrogate(nn.Module):
 
     @property
     def in_dim(self) -> int:
-        return self.net.width[0]
+        """The number of coordinates of a point."""
+        return self.lower.numel()
 
     @property
     def out_dim(self) -> int:
@@ -69,19 +80,19 @@ class Surrogate(nn.Module):
     def forward(self, x: Tensor) -> Tensor:
         """x: (n, d) -> (n, out)."""
         t = self.normalize(x)
-        out = self.net(t)
-        return out if self.constraint is None else self.constraint.apply(t, out)
+        out = self.net(periodic_features(t, self.periodic) if self.periodic else t)
+        return out if self.constraint is None else self.constraint.apply(x, t, out)
 
     def forward_jet(self, x: Tensor, spec: jet.JetSpec) -> Tensor:
         """Values and the derivatives in ``spec`` at x: (n, d), in one forward pass -> (C, n, out)."""
         scale = 2 / (self.upper - self.lower)
         t = jet.affine(jet.seed(x, spec), scale, -1 - self.lower * scale)
-        out = self.net.forward_jet(t, spec)
-        return out if self.constraint is None else self.constraint.apply_jet(t, out, spec)
+        out = self.net.forward_jet(periodic_features_jet(t, self.periodic, spec) if self.periodic else t, spec)
+        return out if self.constraint is None else self.constraint.apply_jet(x, t, out, spec)
 
     def with_net(self, net: nn.Module) -> "Surrogate":
-        """The same input map and constraint around another network (after a refinement or grid update)."""
-        return Surrogate(net, self.lower, self.upper, self.constraint).to(self.lower.device)
+        """The same input map and constraints around another network (after a refinement or grid update)."""
+        return Surrogate(net, self.lower, self.upper, self.constraint, self.periodic).to(self.lower.device)
 
     def refined(self, grid: int) -> "Surrogate":
         """A new surrogate whose KAN has ``grid`` intervals per edge (see ``KAN.refined``)."""
@@ -89,7 +100,8 @@ class Surrogate(nn.Module):
 
     def grid_updated(self, x: Tensor, *, eps: float = 0.02) -> "Surrogate":
         """A new surrogate whose KAN grids follow the points x: (n, d) (see ``KAN.grid_updated``)."""
-        return self.with_net(self._kan("update the grid").grid_updated(self.normalize(x.detach()), eps=eps))
+        t = self.normalize(x.detach())
+        return self.with_net(self._kan("update the grid").grid_updated(periodic_features(t, self.periodic) if self.periodic else t, eps=eps))
 
     def _kan(self, what: str) -> KAN:
         if not isinstance(self.net, KAN):
@@ -101,18 +113,22 @@ class Surrogate(nn.Module):
         desc = {"net": self.net.describe(), "input_box": {"lower": self.lower.tolist(), "upper": self.upper.tolist()}}
         if self.constraint is not None:
             desc["constraint"] = self.constraint.describe()
+        if self.periodic:
+            desc["periodic"] = list(self.periodic)
         return desc
 
     @classmethod
-    def from_description(cls, desc: dict[str, Any]) -> "Surrogate":
+    def from_description(cls, desc: dict[str, Any], problem: Any = None) -> "Surrogate":
+        """Rebuild from ``describe()``; ``problem`` supplies a function-valued hard condition."""
         net_desc = desc["net"]
         kind = net_desc.get("kind")
         if kind not in NETWORKS:
             raise ConfigError(f"unknown network kind {kind!r} in the saved description; expected one of {', '.join(NETWORKS)}")
         net = NETWORKS[kind].from_description(net_desc)
         box = desc["input_box"]
-        constraint = HardDirichlet.from_description(desc["constraint"]) if desc.get("constraint") else None
-        return cls(net, torch.tensor(box["lower"], dtype=torch.float64), torch.tensor(box["upper"], dtype=torch.float64), constraint)
+        constraint = HardDirichlet.from_description(desc["constraint"], problem) if desc.get("constraint") else None
+        lower, upper = (torch.tensor(box[k], dtype=torch.float64) for k in ("lower", "upper"))
+        return cls(net, lower, upper, constraint, desc.get("periodic", ()))
 
 
 def count_parameters(module: nn.Module) -> int:

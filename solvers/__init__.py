@@ -1,8 +1,9 @@
 """``solve()`` and the training strategies: phases, the L-BFGS optimizer, default schedules."""
 
-from .defaults import default_schedule, register_schedule
+from .defaults import Recipe, default_recipe, default_schedule, register_recipe, register_schedule
 from .lbfgs import LBFGSOptimizer
 from .phases import LBFGS, Adam, Phase, Refine, Resample, UpdateGrid
-from .solve import solve
+from .solve import network_inputs, solve
+from .weighting import Causal
 
-__all__ = ["solve", "Adam", "LBFGS", "Refine", "UpdateGrid", "Resample", "Phase", "LBFGSOptimizer", "default_schedule", "register_schedule"]
+__all__ = ["solve", "network_inputs", "Causal", "Adam", "LBFGS", "Refine", "UpdateGrid", "Resample", "Phase", "LBFGSOptimizer", "Recipe", "default_recipe", "register_recipe", "default_schedule", "register_schedule"]

@@ -16,20 +16,23 @@ from torch import nn
 from kanpde.constraints import CONSTRAINT_MODES
 from kanpde.errors import ConfigError
 from kanpde.problem import Problem
-from kanpde.problems import Poisson
+from kanpde.problems import AllenCahn, Darcy, Poisson
 
 from .phases import LBFGS, Adam, Phase, Refine, check_schedule
+from .weighting import Causal
 
 __all__ = ["Recipe", "register_recipe", "default_recipe", "register_schedule", "default_schedule"]
 
 
 @dataclass(frozen=True, kw_only=True)
 class Recipe:
-    """What ``solve()`` uses when the caller does not say: ``schedule`` (phases) and ``constraints``
-    (``"hard"``: Dirichlet conditions built into the surrogate where they can be, else soft; ``"soft"``)."""
+    """What ``solve()`` uses when the caller does not say: ``schedule`` (phases), ``constraints``
+    (``"hard"``: conditions built into the surrogate where they can be, else soft; ``"soft"``) and
+    ``causal`` (a causal weighting of space-time residuals, or None)."""
 
     schedule: tuple[Phase, ...]
     constraints: str = "soft"
+    causal: Causal | None = None
 
     def __post_init__(self) -> None:
         check_schedule(self.schedule, "kan")
@@ -55,9 +58,11 @@ def default_recipe(problem: Problem, net: nn.Module) -> Recipe:
     return _REGISTRY[(Problem, net.kind)](problem, net)
 
 
-def register_schedule(problem_cls: type, kind: str, factory: Callable[[Problem, nn.Module], list[Phase]], *, constraints: str = "soft") -> None:
-    """Register a schedule factory (a recipe with the given ``constraints``)."""
-    register_recipe(problem_cls, kind, lambda problem, net: Recipe(schedule=tuple(factory(problem, net)), constraints=constraints))
+def register_schedule(
+    problem_cls: type, kind: str, factory: Callable[[Problem, nn.Module], list[Phase]], *, constraints: str = "soft", causal: Causal | None = None
+) -> None:
+    """Register a schedule factory (a recipe with the given ``constraints`` and ``causal`` weighting)."""
+    register_recipe(problem_cls, kind, lambda problem, net: Recipe(schedule=tuple(factory(problem, net)), constraints=constraints, causal=causal))
 
 
 def default_schedule(problem: Problem, net: nn.Module) -> list[Phase]:
@@ -95,3 +100,16 @@ register_schedule(Poisson, "kan", kan_refinement((10, 20), steps_per_grid=2000, 
 # The MLP [2, 100, 100, 100, 1] on poisson_kan at 60 s: 1.1e-2 hard against 8.1e-2 soft with the same
 # phases; 300 Adam steps (1.6e-2) or L-BFGS alone (8.7e-2) were worse.
 register_schedule(Poisson, "mlp", mlp_adam_lbfgs, constraints="hard")
+# Darcy is elliptic like Poisson: the same recipes until measurements say otherwise.
+register_schedule(Darcy, "kan", kan_refinement((10, 20), steps_per_grid=2000, share=0.25), constraints="hard")
+register_schedule(Darcy, "mlp", mlp_adam_lbfgs, constraints="hard")
+
+
+def space_time_kan(problem: Problem, net: nn.Module) -> list[Phase]:
+    """Adam to get the causal sweep going, then L-BFGS with grid refinement."""
+    return [Adam(steps=500, lr=1e-2, final_lr=1e-3), *kan_refinement((10, 20), steps_per_grid=2000, share=0.25)(problem, net)]
+
+
+# Allen-Cahn: periodic embedding and a built-in initial condition, causal weights over 32 time chunks.
+register_schedule(AllenCahn, "kan", space_time_kan, constraints="hard", causal=Causal(chunks=32, tol=1.0))
+register_schedule(AllenCahn, "mlp", mlp_adam_lbfgs, constraints="hard", causal=Causal(chunks=32, tol=1.0))

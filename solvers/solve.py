@@ -23,8 +23,9 @@ from kanpde.surrogate import NETWORKS, Surrogate, count_parameters
 from .defaults import default_recipe
 from .phases import Phase, check_schedule
 from .training import Budget, Trainer
+from .weighting import Causal
 
-__all__ = ["solve", "resolve_dtype", "resolve_device"]
+__all__ = ["solve", "network_inputs", "resolve_dtype", "resolve_device"]
 
 DEFAULT_BUDGET_S = 60.0
 
@@ -44,6 +45,7 @@ def solve(
     eval_every: float | None = None,
     derivatives: str = "auto",
     constraints: str | None = None,
+    causal: Causal | bool | None = None,
     compile: bool = False,
     progress: bool | None = None,
 ) -> Solution:
@@ -73,6 +75,9 @@ def solve(
             with D vanishing on their faces (see ``kanpde.constraints``), so they hold exactly and leave the
             loss; ``"soft"`` penalises them in the loss; None (default): the recommended choice for this
             problem and network, hard only where the Dirichlet values are numbers.
+        causal: causal weighting of a space-time residual (``kanpde.solvers.Causal``, Wang et al. 2022):
+            a ``Causal(chunks=, tol=)``, True for the defaults, False for none; None (default): the
+            recipe's choice.
         compile: compile the one-pass network evaluation with ``torch.compile`` (again after each grid
             refinement, since shapes change). Steps get faster (measured 1.4x for a KAN [2, 32, 32, 1] on a
             2-core CPU) but each compilation takes tens of seconds, counted in the budget and reported as
@@ -93,25 +98,31 @@ def solve(
     if not isinstance(compile, bool):
         raise ConfigError(f"solve(compile=...) must be True or False; got {compile!r}")
     net = model if model is not None else KAN([problem.dim, 10, problem.out_dim], grid=5, seed=seed)
-    check_fit(problem, net)
+    if getattr(net, "kind", None) not in NETWORKS:
+        raise DefinitionError(f"solve(model=...) must be a kanpde.KAN or kanpde.MLP; got {type(net).__name__}")
+    recipe = default_recipe(problem, net)
+    hard, soft = split_conditions(problem, recipe.constraints if constraints is None else constraints, strict=constraints is not None)
+    if model is None and hard.periodic:
+        net = KAN([problem.dim + len(hard.periodic), 10, problem.out_dim], grid=5, seed=seed)
+    check_fit(problem, net, periodic=hard.periodic)
     budget_s, max_steps = _check_budget(budget, steps)
     dev = resolve_device(device)
     dt = resolve_dtype(dtype, default=next(net.parameters()).dtype)
-    recipe = default_recipe(problem, net)
     phases = check_schedule(schedule if schedule is not None else recipe.schedule, net.kind)
-    constraint, soft = split_conditions(problem, recipe.constraints if constraints is None else constraints, strict=constraints is not None)
+    causal_spec = _resolve_causal(causal, recipe.causal)
+    reduce = causal_spec.reducer(problem) if causal_spec is not None else None
     unbounded = any(getattr(p, "steps", 0) is None for p in phases)
     if budget_s is None and max_steps is None and unbounded:
         budget_s = DEFAULT_BUDGET_S
-    surrogate = Surrogate(copy.deepcopy(net), problem.domain.lower, problem.domain.upper, constraint).to(device=dev, dtype=dt)
+    surrogate = Surrogate(copy.deepcopy(net), problem.domain.lower, problem.domain.upper, hard.dirichlet, hard.periodic).to(device=dev, dtype=dt)
 
     colloc = Collocation.sample(problem, seed=seed, dtype=dt, device=dev, n_interior=n_interior, n_boundary=n_boundary, conditions=soft)
     _preflight(problem, surrogate, colloc)
     plan = plan_derivatives(problem, surrogate, colloc, derivatives)
-    eval_x = eval_ref = None
-    if problem.exact is not None:
-        eval_x = torch.as_tensor(problem.evaluation_grid().points(), dtype=dt, device=dev)
-        eval_ref = problem.exact_values(eval_x)
+    eval_x = torch.as_tensor(problem.evaluation_grid().points(), dtype=dt, device=dev)
+    eval_ref = problem.reference_values(eval_x)
+    if eval_ref is None:
+        eval_x = None
     if eval_every is None:
         eval_every = max(1.0, budget_s / 20) if budget_s is not None else 5.0
 
@@ -119,7 +130,7 @@ def solve(
     trainer = Trainer(
         problem, surrogate, colloc, Budget(budget_s, max_steps),
         generator=torch.Generator().manual_seed(seed), plan=plan, eval_x=eval_x, eval_ref=eval_ref,
-        eval_every=eval_every, progress=bar, compile=compile, seed=seed, n_boundary=n_boundary,
+        eval_every=eval_every, progress=bar, compile=compile, seed=seed, n_boundary=n_boundary, reduce=reduce,
     )
     try:
         status = trainer.run(phases)
@@ -141,7 +152,8 @@ def solve(
         "budget": {"seconds": budget_s, "steps": max_steps},
         "collocation": colloc.sizes,
         "derivatives": plan.describe(),
-        "constraints": "soft" if constraint is None else "hard",
+        "constraints": hard.describe(problem.domain.axes),
+        "causal": None if causal_spec is None else {"chunks": causal_spec.chunks, "tol": causal_spec.tol},
     }
     return Solution(
         model=trained, problem=problem, status=status, errors=errors,
@@ -149,17 +161,43 @@ def solve(
     )
 
 
-def check_fit(problem: Problem, net: nn.Module) -> None:
-    """The network's first width is the problem's dimension and its last the number of components."""
+def network_inputs(problem: Problem, kind: str, constraints: str | None = None) -> int:
+    """How many inputs a ``kind`` network (``"kan"``/``"mlp"``) needs for ``problem``: its dimension, plus
+    one per periodic axis that the constraints (default: the recipe's) embed as cos and sin."""
+    if kind not in NETWORKS:
+        raise ConfigError(f"network kind must be one of {', '.join(NETWORKS)}; got {kind!r}")
+    probe = NETWORKS[kind]([problem.dim, 1, problem.out_dim])
+    mode = default_recipe(problem, probe).constraints if constraints is None else constraints
+    hard, _ = split_conditions(problem, mode, strict=False)
+    return problem.dim + len(hard.periodic)
+
+
+def check_fit(problem: Problem, net: nn.Module, *, periodic: Sequence[int] = ()) -> None:
+    """The network takes the problem's coordinates (each periodic axis embedded as two inputs) and
+    returns its number of components."""
     if getattr(net, "kind", None) not in NETWORKS:
         raise DefinitionError(f"solve(model=...) must be a kanpde.KAN or kanpde.MLP; got {type(net).__name__}")
-    width = net.width
-    if width[0] != problem.dim or width[-1] != problem.out_dim:
-        fixed = [problem.dim, *width[1:-1], problem.out_dim]
+    width, inputs = net.width, problem.dim + len(periodic)
+    if width[0] != inputs or width[-1] != problem.out_dim:
+        fixed = [inputs, *width[1:-1], problem.out_dim]
+        names = ", ".join(problem.domain.axes[a] for a in periodic)
+        why = f"the dimension {problem.dim}" if not periodic else f"{inputs} (the {problem.dim} coordinates, with {names} embedded as cos and sin for exact periodicity; constraints='soft' takes {problem.dim})"
         raise ShapeError(
-            f"model width {width} does not fit {problem!r}: the first entry must be the dimension {problem.dim} "
+            f"model width {width} does not fit {problem!r}: the first entry must be {why} "
             f"and the last the number of components {problem.out_dim}; use width {fixed}"
         )
+
+
+def _resolve_causal(causal: Causal | bool | None, default: Causal | None) -> Causal | None:
+    if causal is None:
+        return default
+    if causal is True:
+        return Causal()
+    if causal is False:
+        return None
+    if not isinstance(causal, Causal):
+        raise ConfigError(f"solve(causal=...) must be a kanpde.solvers.Causal, True, False or None; got {causal!r}")
+    return causal
 
 
 def _check_budget(budget: float | None, steps: int | None) -> tuple[float | None, int | None]:
@@ -200,9 +238,10 @@ def _preflight(problem: Problem, model: Surrogate, colloc: Collocation) -> None:
     x = colloc.interior[:7].detach().requires_grad_(True)
     residual_values(problem, model, x)
     for s in colloc.boundary:
-        xb = s.x[:7].detach().requires_grad_(s.x.requires_grad)
-        out = s.condition.residual(Field(model(xb), xb), xb, s.normal[:7])
+        xb, nb = s.head(7)
+        xb = xb.detach().requires_grad_(s.x.requires_grad)
+        out = s.condition.residual(Field(model(xb), xb), xb, nb)
         if out.shape != (xb.shape[0], problem.out_dim):
             raise ShapeError(f"{type(s.condition).__name__}({s.condition.on!r}) residual has shape {tuple(out.shape)}; expected ({xb.shape[0]}, {problem.out_dim})")
     if problem.exact is not None:
-        problem.exact_values(x.detach())
+        problem.exact_values(x.detach())  # its shape is checked here, before any training

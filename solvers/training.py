@@ -21,7 +21,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from kanpde.loss import Collocation, DerivativePlan, loss_terms, total_loss
+from kanpde.loss import Collocation, DerivativePlan, ResidualReduce, loss_terms, total_loss
 from kanpde.metrics import rel_l2
 from kanpde.problem import Problem
 from kanpde.progress import Progress
@@ -103,6 +103,7 @@ class Trainer:
         eval_every: seconds of training time between logged errors (phase ends are always logged).
         record_every: steps between history entries (phase ends and events are always recorded).
         generator: drives mini-batch sampling.
+        reduce: how the residuals become the residual term (``loss_terms``); None: their mean square.
     """
 
     def __init__(
@@ -122,6 +123,7 @@ class Trainer:
         compile: bool = False,
         seed: int = 0,
         n_boundary: int | None = None,
+        reduce: ResidualReduce | None = None,
     ) -> None:
         self.problem, self.model, self.colloc, self.budget = problem, model, colloc, budget
         self.generator = generator
@@ -132,6 +134,7 @@ class Trainer:
         self.compile = compile
         self.compile_s = 0.0
         self.seed, self.n_boundary, self._draws = seed, n_boundary, 0
+        self.reduce = reduce
         self.clock = Clock()
         self.step = 0
         self.history: list[dict[str, Any]] = []
@@ -180,7 +183,7 @@ class Trainer:
 
     # --- optimizer phases -----------------------------------------------------------------------------
     def _closure_loss(self, colloc: Collocation) -> Tensor:
-        return total_loss(loss_terms(self.problem, self.model, colloc, self.plan))
+        return total_loss(loss_terms(self.problem, self.model, colloc, self.plan, self.reduce))
 
     def _backward(self, loss: Tensor) -> None:
         """Gradients of the loss for the parameters only (never for the collocation points)."""
@@ -341,6 +344,8 @@ class Trainer:
         entry: dict[str, Any] = {"step": self.step, "t": round(t, 4), "loss": self.last_loss, "phase": phase or (self.phases[-1].phase if self.phases else None)}
         if self.model.grid is not None:
             entry["grid"] = self.model.grid
+        if hasattr(self.reduce, "last_min_weight"):
+            entry["causal_min_weight"] = self.reduce.last_min_weight
         if due_eval:
             with self.clock.paused():
                 entry["rel_l2"] = self._last_rel_l2 = self.evaluate_rel_l2()

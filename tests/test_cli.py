@@ -39,7 +39,7 @@ def test_solve_mlp_with_seed_and_dtype(tmp_path):
 @pytest.mark.parametrize(
     "args, match",
     [
-        (["solve", "poisson"], "unknown problem 'poisson'; the built-in problems are: poisson_kan, poisson_sin"),
+        (["solve", "poisson"], "unknown problem 'poisson'; the built-in problems are: allen_cahn, darcy_piecewise, darcy_smooth, poisson_kan, poisson_sin"),
         (["solve", "poisson_sin", "--width", "3,10,1"], r"model width \[3, 10, 1\] does not fit poisson_sin.*use width \[2, 10, 1\]"),
         (["solve", "poisson_sin", "--width", "2,x,1"], "--width must be comma-separated ints such as 2,10,1; got '2,x,1'"),
         (["solve", "poisson_sin", "--budget", "0"], "--budget must be a number of seconds > 0; got 0"),

@@ -7,7 +7,7 @@ import torch
 
 import kanpde
 from kanpde import jet
-from kanpde.constraints import HardDirichlet, split_conditions
+from kanpde.constraints import Hard, HardDirichlet, split_conditions
 from kanpde.errors import ConfigError
 from kanpde.loss import Collocation, loss_terms, plan_derivatives, total_loss
 from kanpde.problems import Poisson
@@ -25,8 +25,8 @@ class Mixed(kanpde.Problem):
 
 
 def constrained(problem, net):
-    constraint, _ = split_conditions(problem, "hard")
-    return Surrogate(net, problem.domain.lower, problem.domain.upper, constraint)
+    hard, _ = split_conditions(problem, "hard")
+    return Surrogate(net, problem.domain.lower, problem.domain.upper, hard.dirichlet)
 
 
 @pytest.mark.parametrize("net", [kanpde.KAN([2, 5, 1], grid=5, init_noise=1.0, seed=3), kanpde.MLP([2, 16, 1], seed=4)])
@@ -45,10 +45,10 @@ def test_values_hold_on_the_constrained_faces_for_any_weights(net):
 
 
 def test_constraint_faces_and_soft_remainder():
-    constraint, soft = split_conditions(Mixed(), "hard")
-    assert constraint == HardDirichlet(((0, 0), (1, 0)), 2.0)
+    hard, soft = split_conditions(Mixed(), "hard")
+    assert hard.dirichlet == HardDirichlet(((0, 0), (1, 0)), 2.0) and hard.periodic == ()
     assert [c.label for c in soft] == ["neumann:right"]
-    assert split_conditions(Mixed(), "soft") == (None, tuple(Mixed.conditions))
+    assert split_conditions(Mixed(), "soft") == (Hard(), tuple(Mixed.conditions))
 
 
 def test_one_pass_equals_autograd_through_the_constraint():
@@ -83,7 +83,7 @@ def test_jet_product_is_the_leibniz_rule():
 
 def test_hard_solve_drops_the_boundary_term_and_round_trips(tmp_path):
     sol = kanpde.solve(Poisson.sin(), model=kanpde.KAN([2, 4, 1], grid=5), steps=60, constraints="hard", progress=False)
-    assert sol.info["constraints"] == "hard" and sol.info["collocation"] == {"interior": 2500}
+    assert sol.info["constraints"] == "hard (dirichlet on 4 faces)" and sol.info["collocation"] == {"interior": 2500}
     assert sol.errors["rel_l2"] < 0.05
     edge = torch.tensor([[1.0, 0.3], [-1.0, -0.7], [0.2, 1.0], [0.9, -1.0]])
     assert torch.equal(sol(edge), torch.zeros(4, 1))
@@ -104,18 +104,21 @@ def test_refinement_keeps_the_constraint():
 @pytest.mark.parametrize(
     "problem, match",
     [
-        (Poisson(source=lambda x: x[:, 0], exact=lambda x: x[:, 0] ** 3 / 6), r"dirichlet:boundary has a function value .*use constraints='soft'"),
-        (kanpde.FunctionProblem(domain=kanpde.Interval(0, 1), residual=lambda u, x: u, conditions=[kanpde.Neumann("boundary", 1.0)]), "it has no Dirichlet condition"),
+        (kanpde.FunctionProblem(domain=kanpde.Interval(0, 1), residual=lambda u, x: u, conditions=[kanpde.Neumann("boundary", 1.0)]), "it has no Dirichlet or initial condition; use constraints='soft'"),
         (
             kanpde.FunctionProblem(domain=kanpde.Interval(0, 1), residual=lambda u, x: u, conditions=[kanpde.Dirichlet("left", 0.0), kanpde.Dirichlet("right", 1.0)]),
-            r"its Dirichlet values differ \(0, 1\)",
+            r"its Dirichlet/initial values differ \(0, 1\)",
+        ),
+        (
+            kanpde.FunctionProblem(domain=kanpde.Interval(0, 1), residual=lambda u, x: u, conditions=[kanpde.Dirichlet("left", 0.0), kanpde.Dirichlet("right", lambda x: x[:, 0])]),
+            r"its Dirichlet/initial values differ \(0, a function\)",
         ),
     ],
 )
 def test_hard_is_refused_with_the_reason(problem, match):
     with pytest.raises(ConfigError, match=match):
         kanpde.solve(problem, model=kanpde.MLP([problem.dim, 4, 1]), steps=1, constraints="hard", progress=False)
-    sol = kanpde.solve(problem, model=kanpde.MLP([problem.dim, 4, 1]), steps=1, progress=False)  # the default falls back
+    sol = kanpde.solve(problem, model=kanpde.MLP([problem.dim, 4, 1]), steps=1, progress=False)
     assert sol.info["constraints"] == "soft"
 
 
@@ -129,3 +132,17 @@ def test_distance_vanishes_only_on_its_faces():
     t = torch.tensor([[1.0, 0.0], [-1.0, 0.5], [0.0, -1.0]])
     assert c.distance(t).flatten().tolist() == [0.0, 2.0, 1.0]
     assert math.isclose(float(HardDirichlet(((0, 0), (0, 1))).distance(torch.tensor([[0.5, 0.0]]))), 0.75)
+
+
+def test_a_function_value_is_built_in_and_needs_the_problem_to_load(tmp_path):
+    problem = Poisson(source=lambda x: 0 * x[:, 0], exact=lambda x: x[:, 0] * x[:, 1], boundary=lambda x: x[:, 0] * x[:, 1] + 0 * x[:, 0] ** 2)
+    sol = kanpde.solve(problem, model=kanpde.KAN([2, 3, 1], grid=5), steps=3, progress=False)
+    assert sol.info["constraints"] == "hard (dirichlet on 4 faces)"
+    edge = torch.tensor([[1.0, 0.3], [-0.2, -1.0]])
+    torch.testing.assert_close(sol(edge), (edge[:, 0] * edge[:, 1]).reshape(-1, 1), rtol=0, atol=1e-14)
+    sol.save(tmp_path / "run")
+    with pytest.raises(ConfigError, match=r"load it with its problem: kanpde.load\(DIR, problem=MyProblem\(\)\)"):
+        kanpde.load(tmp_path / "run")
+    back = kanpde.load(tmp_path / "run", problem=problem)
+    x = torch.rand(9, 2) * 2 - 1
+    torch.testing.assert_close(back(x), sol(x), rtol=0, atol=0)

@@ -226,13 +226,18 @@ def test_resample_draws_fresh_points_deterministically():
         kanpde.Resample(n_interior=0)
 
 
-def test_poisson_recipe_builds_the_boundary_in_for_a_kan_only_where_it_can():
+def test_poisson_recipe_builds_the_boundary_in_where_it_can():
     kan = kanpde.solve(Poisson.sin(), model=kanpde.KAN([2, 3, 1], grid=5), steps=2, progress=False)
-    assert kan.info["constraints"] == "hard" and "dirichlet:boundary" not in kan.info["collocation"]
+    assert kan.info["constraints"] == "hard (dirichlet on 4 faces)" and "dirichlet:boundary" not in kan.info["collocation"]
     assert [p["phase"] for p in kan.phases] == ["lbfgs"]  # the step budget ends inside the first phase
-    mixed = Poisson(source=lambda x: 0 * x[:, 0], exact=lambda x: x[:, 0] + x[:, 1])  # function-valued boundary
-    soft = kanpde.solve(mixed, model=kanpde.KAN([2, 3, 1], grid=5), steps=2, progress=False)
-    assert soft.info["constraints"] == "soft" and soft.info["collocation"]["dirichlet:boundary"] == 512
+
+    class TwoValues(Poisson):  # different values on two faces: no shared lift, so the recipe stays soft
+        def __init__(self):
+            super().__init__(source=lambda x: 0 * x[:, 0])
+            self.conditions = [kanpde.Dirichlet("left", 0.0), kanpde.Dirichlet("right", 1.0)]
+
+    soft = kanpde.solve(TwoValues(), model=kanpde.KAN([2, 3, 1], grid=5), steps=2, progress=False)
+    assert soft.info["constraints"] == "soft" and soft.info["collocation"]["dirichlet:left"] == 512
     schedule = kanpde.solvers.default_schedule(Poisson.kan_paper(), kanpde.KAN([2, 10, 1], grid=5))
     assert [type(p).__name__ for p in schedule] == ["LBFGS", "Refine", "LBFGS", "Refine", "LBFGS"]
     assert schedule[0].share == 0.25 and schedule[-1].steps is None
