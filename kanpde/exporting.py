@@ -219,16 +219,18 @@ def reference_values(problem: Problem | None, x: Tensor) -> Tensor | None:
 
 
 def residual_field(problem: Problem, model: torch.nn.Module, x: Tensor, chunk: int = CHUNK) -> Tensor:
-    """The PDE residual at x: (N, d) as (N, m), in chunks; one pass where it covers the residual, else autograd."""
+    """The PDE residual at x: (N, d) as (N, m), in chunks; one pass where it covers the residual, else autograd.
+
+    Autograd stays on either way: a hard condition with a function value differentiates it on x.
+    """
     owner = type(problem).__name__
     spec = None
     if hasattr(model, "forward_jet") and x.shape[0]:
         spec, _ = discover_spec(lambda u, y: check_residual(problem.residual(u, y), y.shape[0], owner), model, x[:7])
     out = []
-    for c in torch.split(x, chunk):
-        c = c.detach().requires_grad_(spec is None)
-        with torch.no_grad() if spec is not None else torch.enable_grad():
-            out.append(residual_values(problem, model, c, spec).detach())
+    with torch.enable_grad():
+        for c in torch.split(x, chunk):
+            out.append(residual_values(problem, model, c.detach().requires_grad_(True), spec).detach())
     return torch.cat(out)
 
 

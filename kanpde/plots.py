@@ -84,10 +84,13 @@ def plot_solution(sol: Solution, *, resolution: int | Sequence[int] | None = Non
         fig.set_size_inches(4.2 * len(names), 3.6 * channels)
         x, y = grid.axes[0], grid.axes[1]
         for c in range(channels):
+            shared = [data.fields[n][:, c] for n in ("u", "reference") if n in data.fields]
+            limits = (min(v.min() for v in shared), max(v.max() for v in shared))  # one colour scale for u and reference
             for j, name in enumerate(names):
                 values = data.fields[name][:, c].reshape(grid.shape)[index]
                 label = "|u - reference|" if name == "error" else name
-                _map(fig, axes[c][j], np.abs(values) if name == "error" else values, x, y, data.axes[:2], f"{label}{f' [{c}]' if channels > 1 else ''}")
+                _map(fig, axes[c][j], np.abs(values) if name == "error" else values, x, y, data.axes[:2],
+                     f"{label}{f' [{c}]' if channels > 1 else ''}", None if name == "error" else limits)
         title += where
     fig.suptitle(title, fontsize=10)
     fig.tight_layout()
@@ -105,9 +108,13 @@ def _slice(data: Sampled) -> tuple[tuple[Any, ...], str]:
     return tuple(index), f" ({', '.join(parts)})" if parts else ""
 
 
-def _map(fig: "Figure", ax: "Axes", values: np.ndarray, x: np.ndarray, y: np.ndarray, names: Sequence[str], title: str) -> None:
-    """values: (nx, ny) on the grid x (nx,), y (ny,), drawn with x across and y up."""
-    image = ax.imshow(values.T, origin="lower", extent=(x[0], x[-1], y[0], y[-1]), aspect="auto", cmap="magma" if title.startswith("|") else "viridis", interpolation="nearest")
+def _map(
+    fig: "Figure", ax: "Axes", values: np.ndarray, x: np.ndarray, y: np.ndarray, names: Sequence[str], title: str, limits: tuple[float, float] | None
+) -> None:
+    """values: (nx, ny) on the grid x (nx,), y (ny,), drawn with x across and y up; limits: colour range."""
+    vmin, vmax = limits if limits is not None else (None, None)
+    cmap = "magma" if title.startswith("|") else "viridis"
+    image = ax.imshow(values.T, origin="lower", extent=(x[0], x[-1], y[0], y[-1]), aspect="auto", cmap=cmap, interpolation="nearest", vmin=vmin, vmax=vmax)
     fig.colorbar(image, ax=ax, format="%.2e" if title.startswith("|") else None)
     ax.set_xlabel(names[0])
     ax.set_ylabel(names[1])
@@ -208,11 +215,11 @@ def plot_kan(sol: Solution, *, points: int = 200) -> "Figure | None":
                 phi = layer.edge_splines(grid_in)[:, i, :] + torch.nn.functional.silu(t)[:, None] * layer.base_weight[:, i]
                 ax.plot(t.cpu().numpy(), phi.cpu().numpy(), lw=0.9)
                 knots = layer.knots[i, layer.k : layer.k + layer.grid + 1].cpu().numpy()
-                shown = knots[(knots >= lo) & (knots <= hi)]
-                ax.plot(shown, np.full(shown.shape, 0.0), "|", color="0.4", ms=4, transform=ax.get_xaxis_transform())
+                for knot in knots[(knots >= lo) & (knots <= hi)]:
+                    ax.axvline(knot, color="0.8", lw=0.6, zorder=0)
                 ax.set_title(f"layer {l}, input {i}", fontsize=8)
                 ax.tick_params(labelsize=7)
-    fig.suptitle(f"KAN {net.width}, G = {net.grid}: edge functions (one curve per output node; ticks: grid knots)", fontsize=9)
+    fig.suptitle(f"KAN {net.width}, G = {net.grid}: edge functions (one curve per output node; grey lines: grid knots)", fontsize=9)
     fig.tight_layout()
     return fig
 

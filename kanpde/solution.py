@@ -165,6 +165,7 @@ def atomic_write(path: Path, write: Any, *, binary: bool = False, by_name: bool 
     """
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        os.chmod(tmp, 0o666 & ~_umask())  # the mode open() would give, not mkstemp's owner-only 0o600
         if by_name:
             os.close(fd)
             write(Path(tmp))
@@ -179,6 +180,13 @@ def atomic_write(path: Path, write: Any, *, binary: bool = False, by_name: bool 
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _umask() -> int:
+    """The process's file mode creation mask (read by setting it, so 0o022 while it is read)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def _jsonable(obj: Any) -> Any:

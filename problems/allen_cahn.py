@@ -9,7 +9,6 @@ interfaces of width ~sqrt(eps / r) and a network that fits late times first sett
 
 from __future__ import annotations
 
-import math
 from typing import Callable
 
 import numpy as np
@@ -22,14 +21,9 @@ from kanpde.domain import Box, Grid
 from kanpde.errors import DefinitionError
 from kanpde.field import Field
 from kanpde.problem import Problem, register_instance
+from kanpde.validation.instances import allen_cahn_initial
 
-__all__ = ["AllenCahn", "allen_cahn_initial"]
-
-
-def allen_cahn_initial(x: Tensor) -> Tensor:
-    """u(x, 0) = x^2 cos(pi x) at space(-time) points x: (n, 1 or 2) -> (n,)."""
-    s = x[:, 0]
-    return s**2 * torch.cos(math.pi * s)
+__all__ = ["AllenCahn"]
 
 
 class AllenCahn(Problem):
@@ -92,7 +86,7 @@ class _ReferencedAllenCahn(AllenCahn):
     def reference_values(self, x: Tensor) -> Tensor | None:
         from kanpde.validation.references import reference
 
-        return reference("allen_cahn", x)
+        return reference("allen_cahn", x).to(device=x.device, dtype=x.dtype)
 
 
 register_instance("allen_cahn", AllenCahn.standard, "Allen-Cahn u_t = 1e-4 u_xx - 5(u^3 - u) on [-1,1] x [0,1], periodic; spectral reference")

@@ -5,7 +5,7 @@ a 256 x 256 grid:
 
 * ``darcy_smooth``: a = 1 + 0.5 sin(2 pi x) sin(2 pi y), exact u = sin(pi x) sin(pi y), f derived from u.
 * ``darcy_piecewise``: f = 1, a = 1 where g(x, y) > 1.6 and 0.1 elsewhere, with g a sum of five
-  Gaussian bumps (``piecewise_field``). No closed form: errors are measured against the finite-volume
+  Gaussian bumps (``kanpde.validation.instances``, shared with the reference). No closed form: errors are measured against the finite-volume
   reference of ``kanpde.validation`` (harmonic-mean face coefficients, 1024^2 cells).
 
 The residual is written as the equation reads, ``-div(a(x) * grad(u)) - f``; the one-pass derivative
@@ -22,7 +22,6 @@ from __future__ import annotations
 import math
 from typing import Callable
 
-import numpy as np
 import torch
 from torch import Tensor
 
@@ -32,29 +31,19 @@ from kanpde.domain import Box, Grid
 from kanpde.errors import DefinitionError
 from kanpde.field import Field
 from kanpde.problem import Problem, register_instance
+from kanpde.validation.instances import (
+    DARCY_PIECEWISE_THRESHOLD,
+    darcy_piecewise_bump,
+    darcy_piecewise_coefficient,
+    darcy_piecewise_source,
+    darcy_smooth_coefficient,
+    darcy_smooth_exact,
+    darcy_smooth_source,
+)
 
-__all__ = ["Darcy", "piecewise_field", "PIECEWISE_BUMPS"]
+__all__ = ["Darcy", "piecewise_coefficient"]
 
 PI = math.pi
-
-#: (x_i, y_i, s_i) of the bumps g = sum_i exp(-((x - x_i)^2 + (y - y_i)^2) / s_i) (DESIGN.md)
-PIECEWISE_BUMPS = (
-    (0.2474, 0.7552, 0.4846),
-    (0.0930, 0.1109, 0.1285),
-    (0.6118, 0.0431, 0.2794),
-    (0.0607, 0.4144, 0.1212),
-    (0.6610, 0.9886, 0.1610),
-)
-PIECEWISE_LEVEL, PIECEWISE_HIGH, PIECEWISE_LOW = 1.6, 1.0, 0.1
-
-
-def piecewise_field(x: Tensor | np.ndarray) -> Tensor | np.ndarray:
-    """g(x, y) at points x: (n, 2), a torch tensor or a numpy array (the same type comes back, shape (n,))."""
-    lib = torch if isinstance(x, Tensor) else np
-    g = 0.0
-    for xi, yi, si in PIECEWISE_BUMPS:
-        g = g + lib.exp(-((x[:, 0] - xi) ** 2 + (x[:, 1] - yi) ** 2) / si)
-    return g
 
 
 class Darcy(Problem):
@@ -107,7 +96,7 @@ class Darcy(Problem):
     @classmethod
     def smooth(cls) -> "Darcy":
         """``darcy_smooth``: a = 1 + 0.5 sin(2 pi x) sin(2 pi y), exact u = sin(pi x) sin(pi y)."""
-        return cls(a=_smooth_a, f=_smooth_f, exact=lambda x: torch.sin(PI * x[:, 0]) * torch.sin(PI * x[:, 1]), name="darcy_smooth")
+        return cls(a=darcy_smooth_coefficient, f=darcy_smooth_source, exact=darcy_smooth_exact, name="darcy_smooth")
 
     @classmethod
     def piecewise(cls, smoothing: float = 0.02) -> "Darcy":
@@ -116,7 +105,7 @@ class Darcy(Problem):
             raise DefinitionError(f"Darcy.piecewise smoothing must be a number >= 0 (0: the sharp coefficient); got {smoothing!r}")
         return _PiecewiseDarcy(
             a=lambda x: piecewise_coefficient(x, smoothing),
-            f=lambda x: torch.ones_like(x[:, 0]),
+            f=darcy_piecewise_source,
             name="darcy_piecewise",
             params={"smoothing": smoothing} if smoothing != 0.02 else {},
         )
@@ -128,28 +117,15 @@ class _PiecewiseDarcy(Darcy):
     def reference_values(self, x: Tensor) -> Tensor | None:
         from kanpde.validation.references import reference
 
-        return reference("darcy_piecewise", x)
+        return reference("darcy_piecewise", x).to(device=x.device, dtype=x.dtype)
 
 
 def piecewise_coefficient(x: Tensor, smoothing: float = 0.0) -> Tensor:
-    """a(x) of ``darcy_piecewise``: 1 where g > 1.6, 0.1 elsewhere; a logistic step of width ``smoothing``
-    in g when it is > 0 (differentiable, for the strong-form residual)."""
-    g = piecewise_field(x)
+    """a(x) of ``darcy_piecewise``: 1 where g > 1.6, 0.1 elsewhere (``darcy_piecewise_coefficient``); a
+    logistic step of width ``smoothing`` in g when it is > 0 (differentiable, for the strong-form residual)."""
     if smoothing == 0:
-        return torch.where(g > PIECEWISE_LEVEL, PIECEWISE_HIGH, PIECEWISE_LOW).to(x.dtype)
-    return PIECEWISE_LOW + (PIECEWISE_HIGH - PIECEWISE_LOW) * torch.sigmoid((g - PIECEWISE_LEVEL) / smoothing)
-
-
-def _smooth_a(x: Tensor) -> Tensor:
-    return 1 + 0.5 * torch.sin(2 * PI * x[:, 0]) * torch.sin(2 * PI * x[:, 1])
-
-
-def _smooth_f(x: Tensor) -> Tensor:
-    """-div(a grad u) for u = sin(pi x) sin(pi y): -(a lap u + grad a . grad u)."""
-    sx, sy, cx, cy = torch.sin(PI * x[:, 0]), torch.sin(PI * x[:, 1]), torch.cos(PI * x[:, 0]), torch.cos(PI * x[:, 1])
-    s2x, s2y, c2x, c2y = torch.sin(2 * PI * x[:, 0]), torch.sin(2 * PI * x[:, 1]), torch.cos(2 * PI * x[:, 0]), torch.cos(2 * PI * x[:, 1])
-    a = 1 + 0.5 * s2x * s2y
-    return 2 * PI**2 * a * sx * sy - PI**2 * (c2x * s2y * cx * sy + s2x * c2y * sx * cy)
+        return darcy_piecewise_coefficient(x)
+    return 0.1 + 0.9 * torch.sigmoid((darcy_piecewise_bump(x) - DARCY_PIECEWISE_THRESHOLD) / smoothing)
 
 
 register_instance("darcy_smooth", Darcy.smooth, "Darcy on (0,1)^2, a = 1 + 0.5 sin(2 pi x) sin(2 pi y), exact sin(pi x) sin(pi y)")

@@ -9,7 +9,8 @@ from kanpde import ops
 from kanpde.field import Field
 from kanpde.loss import Collocation, loss_terms, plan_derivatives, total_loss
 from kanpde.problems import Darcy
-from kanpde.problems.darcy import piecewise_coefficient, piecewise_field
+from kanpde.problems.darcy import piecewise_coefficient
+from kanpde.validation.instances import darcy_piecewise_bump as piecewise_field
 from kanpde.surrogate import Surrogate
 
 

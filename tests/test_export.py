@@ -5,6 +5,7 @@ import base64
 import importlib
 import json
 import math
+import os
 import xml.etree.ElementTree as ET
 
 import h5py
@@ -174,6 +175,18 @@ def test_xdmf_time_series_has_one_step_per_time_slice(heat_sol, tmp_path):
         np.testing.assert_array_equal(f["fields/u"][()].reshape(9, 6)[:, 2], f["steps/2/u"][()])
 
 
+def test_residual_with_a_function_valued_hard_initial_condition(tmp_path):
+    """The hard transform differentiates its value g(x) by autograd inside the one-pass evaluation."""
+    problem = heat()
+    problem.conditions = [kanpde.Initial(lambda x: torch.sin(PI * x[:, 0]))]
+    hard = kanpde.solve(problem, model=kanpde.KAN([2, 3, 1], grid=3), schedule=[kanpde.LBFGS(steps=1)], constraints="hard", progress=False)
+    kanpde.export(hard, tmp_path / "hard.h5", resolution=(5, 4))
+    x = kanpde.Box([0, 0], [1, 1]).grid((5, 4)).points()
+    with h5py.File(tmp_path / "hard.h5", "r") as f:
+        np.testing.assert_allclose(f["fields/residual"][()], autograd_residual(hard, x), rtol=1e-9, atol=1e-9)
+        np.testing.assert_allclose(f["steps/0/u"][()], np.sin(PI * np.linspace(0, 1, 5)), rtol=0, atol=1e-12)
+
+
 def test_time_dependent_vtu_is_a_space_time_grid(heat_sol, tmp_path):
     kanpde.export(heat_sol, tmp_path / "heat.vtu", resolution=(9, 6))
     mesh = meshio.read(tmp_path / "heat.vtu")
@@ -334,3 +347,6 @@ def test_export_replaces_a_previous_file(sol, tmp_path):
     with h5py.File(target, "r") as f:
         assert f["points"].shape == (49, 2)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["p.h5"]
+    mask = os.umask(0o022)
+    os.umask(mask)
+    assert target.stat().st_mode & 0o777 == 0o666 & ~mask  # as open() would make it, not owner-only

@@ -17,6 +17,7 @@ from __future__ import annotations
 import math
 from typing import Sequence
 
+import numpy as np
 import torch
 from torch import Tensor
 
@@ -67,16 +68,20 @@ class DirichletLaplacian:
         if backend == "torch":
             self.bases = [_sine_basis(n, staggered, device, dtype) for n in self.shape]
 
-    def __call__(self, r: Tensor) -> Tensor:
-        """u with ``-Delta_h u = r``; r: shape ``self.shape``, returns the same shape, dtype and device."""
+    def __call__(self, r: Tensor | np.ndarray) -> Tensor | np.ndarray:
+        """u with ``-Delta_h u = r``; r: shape ``self.shape``, returns the same shape, type, dtype and device.
+
+        The scipy backend also takes and returns numpy arrays.
+        """
         if self.backend == "scipy":
             from scipy import fft
 
             kind = 2 if self.staggered else 1
             workers = max(1, torch.get_num_threads())
-            coeff = fft.dstn(r.numpy(), type=kind, workers=workers)
+            coeff = fft.dstn(r.numpy() if isinstance(r, Tensor) else r, type=kind, workers=workers)
             coeff /= self.eig.numpy()
-            return torch.from_numpy(fft.idstn(coeff, type=kind, workers=workers, overwrite_x=True))
+            u = fft.idstn(coeff, type=kind, workers=workers, overwrite_x=True)
+            return torch.from_numpy(u) if isinstance(r, Tensor) else u
         coeff = _apply(r, self.bases, transpose=True) / self.eig
         return _apply(coeff, self.bases, transpose=False)
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass
-from typing import Callable, Sequence, Union
+from typing import Any, Callable, Sequence, Union
 
 import numpy as np
 import torch
@@ -163,7 +163,11 @@ def darcy_fv(
         name = "direct/scipy-spsolve-mmd (cpu)"
     else:
         pre = DirichletLaplacian(counts, h, staggered=True, device=dev, backend=backend)
-        values[inner], iters = _pcg(_cell_operator(trans, h), pre, rhs, rtol, max_iter)
+        if pre.backend == "scipy":  # numpy: its single-threaded loops stay steady on a busy CPU
+            u, iters = _pcg(_cell_operator([t.numpy() for t in trans], h), pre, rhs.numpy(), rtol, max_iter)
+            values[inner] = torch.from_numpy(u)
+        else:
+            values[inner], iters = _pcg(_cell_operator(trans, h), pre, rhs, rtol, max_iter)
         name = f"pcg+{pre.name}, {iters} iterations"
     return FDSolution(grid, values, f"fv{2 * box.dim + 1}/{name}", time.perf_counter() - start)
 
@@ -208,46 +212,56 @@ def _flux_divergence(padded: Tensor, trans: list[Tensor], h: Sequence[float]) ->
     return out
 
 
-def _cell_operator(trans: list[Tensor], h: Sequence[float]) -> Callable[[Tensor], Tensor]:
-    """The FV operator on cell values with zero walls, from its diagonal and its face weights."""
+def _cell_operator(trans: list[Any], h: Sequence[float]) -> Callable[[Any], Any]:
+    """The FV operator on cell values with zero walls, from its diagonal and its face weights.
+
+    Works on torch tensors and on numpy arrays alike (``trans`` decides which).
+    """
+    d = len(h)
     diag = 0.0
     off = []
     for axis, step in enumerate(h):
         n = trans[axis].shape[axis] - 1
-        diag = diag + (trans[axis].narrow(axis, 0, n) + trans[axis].narrow(axis, 1, n)) / step**2
-        off.append(trans[axis].narrow(axis, 1, n - 1) / step**2)
+        diag = diag + (trans[axis][_slab(axis, 0, n, d)] + trans[axis][_slab(axis, 1, n, d)]) / step**2
+        off.append(trans[axis][_slab(axis, 1, n - 1, d)] / step**2)
 
-    def apply(u: Tensor) -> Tensor:
+    def apply(u: Any) -> Any:
         out = diag * u
         for axis, w in enumerate(off):
             n = u.shape[axis]
-            out.narrow(axis, 0, n - 1).sub_(w * u.narrow(axis, 1, n - 1))
-            out.narrow(axis, 1, n - 1).sub_(w * u.narrow(axis, 0, n - 1))
+            lower, upper = _slab(axis, 0, n - 1, d), _slab(axis, 1, n - 1, d)
+            view = out[lower]
+            view -= w * u[upper]  # row P: -w_{P,P+1} u_{P+1}
+            view = out[upper]
+            view -= w * u[lower]  # row P+1: -w_{P,P+1} u_P
         return out
 
     return apply
 
 
-def _pcg(
-    apply: Callable[[Tensor], Tensor], precondition: DirichletLaplacian, b: Tensor, rtol: float, max_iter: int
-) -> tuple[Tensor, int]:
-    """Preconditioned conjugate gradients from x = 0; returns (x, iterations)."""
-    x = torch.zeros_like(b)
-    r = b.clone()
-    z = precondition(r).to(b.device)
-    p = z.clone()
-    rz = torch.sum(r * z)
-    target = rtol * math.sqrt(max(float(rz), 0.0))
+def _slab(axis: int, start: int, length: int, ndim: int) -> tuple[slice, ...]:
+    return tuple(slice(start, start + length) if i == axis else slice(None) for i in range(ndim))
+
+
+def _pcg(apply: Callable[[Any], Any], precondition: DirichletLaplacian, b: Any, rtol: float, max_iter: int) -> tuple[Any, int]:
+    """Preconditioned conjugate gradients from x = 0 on torch tensors or numpy arrays; returns (x, iterations)."""
+    x = b * 0.0
+    r = b + 0.0
+    z = precondition(r)
+    p = z + 0.0
+    rz = float((r * z).sum())
+    target = rtol * math.sqrt(max(rz, 0.0))
     for it in range(1, max_iter + 1):
         ap = apply(p)
-        alpha = rz / torch.sum(p * ap)
-        x.addcmul_(p, alpha)
-        r.addcmul_(ap, alpha, value=-1)
-        z = precondition(r).to(b.device)
-        rz_new = torch.sum(r * z)
-        if math.sqrt(max(float(rz_new), 0.0)) <= target:
+        alpha = rz / float((p * ap).sum())
+        x += alpha * p
+        r -= alpha * ap
+        z = precondition(r)
+        rz_new = float((r * z).sum())
+        if math.sqrt(max(rz_new, 0.0)) <= target:
             return x, it
-        p.mul_(rz_new / rz).add_(z)
+        p *= rz_new / rz
+        p += z
         rz = rz_new
     raise ConfigError(
         f"darcy_fv: PCG did not reach rtol={rtol:g} in max_iter={max_iter} iterations "
