@@ -1,4 +1,4 @@
-"""The ``kanpde`` command line: ``kanpde solve PROBLEM ... --out DIR``, ``kanpde export``, ``kanpde list`` and ``kanpde bench``.
+"""The ``kanpde`` command line: ``kanpde solve PROBLEM ... --out DIR``, ``kanpde validate``, ``kanpde export``, ``kanpde list`` and ``kanpde bench``.
 
 Bad input ends with one line on stderr that names the flag, the value and the fix, exit status 2, and
 nothing written to ``--out``: every check runs before training, and the run folder is written only
@@ -48,6 +48,14 @@ def build_parser() -> argparse.ArgumentParser:
     add_solve_flags(s)
 
     sub.add_parser("list", help="list the built-in problems")
+    v = sub.add_parser("validate", help="run a validation suite (problems x surrogates x seeds) and write a report")
+    v.add_argument("suite", nargs="?", metavar="SUITE.toml", help="the suite file (default: the shipped suite, every built-in problem with KAN and MLP)")
+    v.add_argument("--out", required=True, metavar="DIR", help="folder for report.{md,json,csv}, summary.png and cases/<id>/; rerun to resume")
+    v.add_argument("--workers", type=int, metavar="N", help="parallel processes (default: one per core, or one per GPU)")
+    where = v.add_mutually_exclusive_group()
+    where.add_argument("--scheduler", metavar="ADDRESS", help="run the cases on this Dask scheduler (tcp://host:8786); needs kanpde[cluster]")
+    where.add_argument("--dask", action="store_true", help="run the cases on a local Dask cluster of --workers processes")
+    v.add_argument("--no-plots", action="store_true", help="skip the per-case plots and summary.png")
     add_export_parser(sub)
 
     b = sub.add_parser("bench", help="benchmarks: ms per training step side by side, peak step memory, time to accuracy")
@@ -87,6 +95,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return export_run(args)
         if args.command == "bench":
             return _bench(args)
+        if args.command == "validate":
+            return _validate(args)
         return _solve(args)
     except KanpdeError as err:
         print(f"kanpde {args.command}: error: {err}", file=sys.stderr)
@@ -134,6 +144,19 @@ def _bench(args: argparse.Namespace) -> int:
     )
     print(json.dumps(bench.rows_as_dicts(rows), indent=1) if args.json else bench.format_steps(rows))
     return 0
+
+
+def _validate(args: argparse.Namespace) -> int:
+    """Exit status 0 when every case passed, 1 when one did not, 2 on bad input (nothing written)."""
+    from .validation.runner import run_suite
+    from .validation.suite import load_suite
+
+    suite = load_suite(args.suite)
+    scheduler = args.scheduler or ("local" if args.dask else None)
+    results = run_suite(suite, args.out, workers=args.workers, scheduler=scheduler, plots=not args.no_plots)
+    passed = sum(r["passed"] for r in results)
+    print(f"{suite.name}: {passed} of {len(results)} cases passed -> {Path(args.out) / 'report.md'}")
+    return 0 if passed == len(results) else 1
 
 
 def parse_width(text: str, *, flag: str = "--width") -> list[int]:

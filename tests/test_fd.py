@@ -79,6 +79,23 @@ def test_darcy_smooth_converges_at_second_order():
     assert "pcg+dst-II/scipy (cpu)" in sol.method
 
 
+def test_darcy_in_3d_converges_at_second_order():
+    box = Box([0.0, 0.0, 0.0], [1.0, 1.0, 1.0])
+
+    def exact(x):
+        return torch.sin(PI * x).prod(dim=1)
+
+    def source(x):  # -div((1 + x) grad u) = 3 pi^2 (1 + x) u - u_x
+        return 3 * PI**2 * (1 + x[:, 0]) * exact(x) - PI * torch.cos(PI * x[:, 0]) * torch.sin(PI * x[:, 1:]).prod(dim=1)
+
+    ns = [8, 16, 32]
+    errs = []
+    for n in ns:
+        sol = darcy_fv(lambda x: 1 + x[:, 0], source, box, n, device="cpu")
+        errs.append(float((sol.values - on_grid(exact, sol.grid)).abs().max()))
+    assert abs(convergence_order([1 / n for n in ns], errs) - 2) < 0.1
+
+
 def test_darcy_pcg_matches_sparse_lu_with_jumps_and_wall_data():
     def g(x):
         return x[:, 0] - 2 * x[:, 1] ** 2

@@ -66,7 +66,7 @@ CACHE_ENV = "KANPDE_CACHE"
 KINDS = ("grid", "periodic")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Reference:
     """A reference solution stored as arrays, evaluated at points by interpolation.
 
@@ -359,6 +359,7 @@ def _write(path: Path, name: str, key: tuple[str, str], ref: Reference) -> None:
                 "params": json.dumps(dict(ref.params), default=repr), "resolution": int(ref.resolution or 0),
                 "created": time.strftime("%Y-%m-%dT%H:%M:%S"),
             })
+        os.chmod(tmp, 0o644)  # mkstemp makes it private; a cache may be shared through KANPDE_CACHE
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):

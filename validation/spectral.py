@@ -33,7 +33,7 @@ from .instances import allen_cahn_initial
 __all__ = ["SpectralSolution", "allen_cahn_spectral", "etdrk4_coefficients"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class SpectralSolution:
     """u on a periodic grid at output times.
 
