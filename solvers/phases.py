@@ -130,15 +130,29 @@ class Resample:
     Fitting a fine KAN grid to one fixed set lets the spline interpolate the points and oscillate
     between them (the loss falls while the error stalls); fresh points at each refinement keep the
     loss an honest estimate of the residual. L-BFGS phases stay full-batch and deterministic in between.
+
+    With ``adaptive=True`` the interior points follow the residual (RAD, Wu et al., "A comprehensive
+    study of non-adaptive and residual-based adaptive sampling for physics-informed neural networks",
+    CMAME 403, 2023): ``candidates`` times as many uniform random points are drawn, and the new set is
+    picked from them without replacement with probability ``|r|^k / mean(|r|^k) + c``. ``c`` keeps
+    some points everywhere (c -> infinity is uniform); k = 1, c = 1 is the paper's robust default.
     """
 
     n_interior: int | None = None
     n_boundary: int | None = None
+    adaptive: bool = False
+    k: float = 1.0
+    c: float = 1.0
+    candidates: int = 4
 
     def __post_init__(self) -> None:
         for name in ("n_interior", "n_boundary"):
             v = getattr(self, name)
             _check(v is None or (_is_int(v) and v >= 1), f"Resample.{name}", v, "an int >= 1 or None (the problem's count)")
+        _check(isinstance(self.adaptive, bool), "Resample.adaptive", self.adaptive, "True or False")
+        _check(_is_num(self.k) and self.k >= 0, "Resample.k", self.k, "a number >= 0")
+        _check(_is_num(self.c) and self.c >= 0, "Resample.c", self.c, "a number >= 0")
+        _check(_is_int(self.candidates) and self.candidates >= 1, "Resample.candidates", self.candidates, "an int >= 1")
 
     label = "resample"
 

@@ -21,7 +21,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from kanpde.loss import Collocation, DerivativePlan, ResidualReduce, loss_terms, total_loss
+from kanpde.loss import Collocation, DerivativePlan, ResidualReduce, loss_terms, residual_values, total_loss
 from kanpde.metrics import rel_l2
 from kanpde.problem import Problem
 from kanpde.progress import Progress
@@ -290,14 +290,35 @@ class Trainer:
     def _resample(self, phase: Resample, report: PhaseReport) -> str:
         self._draws += 1
         x = self.colloc.interior
-        self.colloc = Collocation.sample(
-            self.problem, seed=np.random.default_rng([self.seed, self._draws]), dtype=x.dtype, device=x.device,
-            n_interior=phase.n_interior or self.colloc.interior.shape[0], n_boundary=phase.n_boundary or self.n_boundary,
-            conditions=self.colloc.conditions,
+        n = phase.n_interior or x.shape[0]
+        rng = np.random.default_rng([self.seed, self._draws])
+        colloc = Collocation.sample(
+            self.problem, seed=rng, dtype=x.dtype, device=x.device, n_interior=n,
+            n_boundary=phase.n_boundary or self.n_boundary, conditions=self.colloc.conditions,
         )
+        how = "fresh"
+        if phase.adaptive:
+            colloc = Collocation(self._residual_sample(phase, n, rng), colloc.boundary)
+            how = "residual-weighted (RAD)"
+        self.colloc = colloc
         report.details["collocation"] = self.colloc.sizes
-        self._record_event({"event": "resample", "collocation": self.colloc.sizes})
-        return f"drew {self.colloc.interior.shape[0]} fresh interior points (draw {self._draws})"
+        self._record_event({"event": "resample", "adaptive": phase.adaptive, "collocation": self.colloc.sizes})
+        return f"drew {n} {how} interior points (draw {self._draws})"
+
+    def _residual_sample(self, phase: Resample, n: int, rng: np.random.Generator) -> Tensor:
+        """n interior points picked from ``phase.candidates * n`` uniform ones with p ~ |r|^k / mean + c."""
+        x = self.colloc.interior
+        cand = torch.as_tensor(self.problem.domain.sample(phase.candidates * n, method="random", seed=rng), dtype=x.dtype, device=x.device)
+        spec = self.plan.interior if self.plan is not None else None
+        r = torch.cat([
+            residual_values(self.problem, self.model, c.detach().requires_grad_(True), spec).detach().norm(dim=1)
+            for c in torch.split(cand, 8192)
+        ])
+        weight = r.pow(phase.k)
+        p = weight / weight.mean().clamp_min(1e-300) + phase.c
+        gen = torch.Generator().manual_seed(int(rng.integers(2**62)))
+        idx = torch.multinomial(p.cpu(), n, replacement=False, generator=gen).to(x.device)
+        return cand[idx].detach().requires_grad_(True)
 
     def _replace_model(self, build: Callable[[], Surrogate], event: str, what: str, report: PhaseReport) -> str:
         x = self.colloc.interior.detach()

@@ -241,3 +241,35 @@ def test_poisson_recipe_builds_the_boundary_in_where_it_can():
     schedule = kanpde.solvers.default_schedule(Poisson.kan_paper(), kanpde.KAN([2, 10, 1], grid=5))
     assert [type(p).__name__ for p in schedule] == ["LBFGS", "Refine", "LBFGS", "Refine", "LBFGS"]
     assert schedule[0].share == 0.25 and schedule[-1].steps is None
+
+
+def test_adaptive_resampling_follows_the_residual_and_is_seeded():
+    schedule = [kanpde.LBFGS(steps=5), kanpde.Resample(adaptive=True, k=2.0, c=0.0), kanpde.LBFGS(steps=2)]
+    runs = [kanpde.solve(Poisson.kan_paper(), model=kanpde.KAN([2, 3, 1], grid=5), schedule=schedule, n_interior=500, progress=False) for _ in range(2)]
+    assert runs[0].errors == runs[1].errors
+    assert runs[0].phases[1]["status"] == "drew 500 residual-weighted (RAD) interior points (draw 1)"
+    events = [h for h in runs[0].history if h.get("event") == "resample"]
+    assert events[0]["adaptive"] is True and events[0]["collocation"]["interior"] == 500
+    with pytest.raises(ConfigError, match=r"Resample.candidates must be an int >= 1; got 0"):
+        kanpde.Resample(adaptive=True, candidates=0)
+
+
+def test_rad_points_gather_where_the_residual_is_large():
+    """A residual that is large only for x > 0.5: with c = 0 and k = 2 nearly every point lands there."""
+    from kanpde.loss import Collocation
+    from kanpde.surrogate import Surrogate
+    from solvers.training import Budget, PhaseReport, Trainer
+
+    problem = kanpde.FunctionProblem(
+        domain=kanpde.Box([0, 0], [1, 1]),
+        residual=lambda u, x: ops.laplacian(u, x) * 0 + (x[:, 0] > 0.5).to(x.dtype) * 10.0 + 1e-3,
+        conditions=[kanpde.Dirichlet("boundary", 0.0)],
+        n_interior=400,
+    )
+    model = Surrogate(kanpde.MLP([2, 4, 1]), problem.domain.lower, problem.domain.upper)
+    trainer = Trainer(problem, model, Collocation.sample(problem), Budget(steps=1), generator=torch.Generator().manual_seed(0))
+    trainer._resample(kanpde.Resample(adaptive=True, k=2.0, c=0.0), PhaseReport("resample", 0, 0.0, None))
+    x = trainer.colloc.interior.detach()
+    assert x.shape == (400, 2) and float((x[:, 0] > 0.5).double().mean()) > 0.99
+    trainer._resample(kanpde.Resample(adaptive=True, k=2.0, c=1e6), PhaseReport("resample", 0, 0.0, None))
+    assert 0.35 < float((trainer.colloc.interior[:, 0] > 0.5).double().mean()) < 0.65  # a large c is uniform
