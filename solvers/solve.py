@@ -98,8 +98,7 @@ def solve(
     if not isinstance(compile, bool):
         raise ConfigError(f"solve(compile=...) must be True or False; got {compile!r}")
     net = model if model is not None else KAN([problem.dim, 10, problem.out_dim], grid=5, seed=seed)
-    if getattr(net, "kind", None) not in NETWORKS:
-        raise DefinitionError(f"solve(model=...) must be a kanpde.KAN or kanpde.MLP; got {type(net).__name__}")
+    _check_kind(net)
     recipe = default_recipe(problem, net)
     hard, soft = split_conditions(problem, recipe.constraints if constraints is None else constraints, strict=constraints is not None)
     if model is None and hard.periodic:
@@ -175,8 +174,7 @@ def network_inputs(problem: Problem, kind: str, constraints: str | None = None) 
 def check_fit(problem: Problem, net: nn.Module, *, periodic: Sequence[int] = ()) -> None:
     """The network takes the problem's coordinates (each periodic axis embedded as two inputs) and
     returns its number of components."""
-    if getattr(net, "kind", None) not in NETWORKS:
-        raise DefinitionError(f"solve(model=...) must be a kanpde.KAN or kanpde.MLP; got {type(net).__name__}")
+    _check_kind(net)
     width, inputs = net.width, problem.dim + len(periodic)
     if width[0] != inputs or width[-1] != problem.out_dim:
         fixed = [inputs, *width[1:-1], problem.out_dim]
@@ -186,6 +184,11 @@ def check_fit(problem: Problem, net: nn.Module, *, periodic: Sequence[int] = ())
             f"model width {width} does not fit {problem!r}: the first entry must be {why} "
             f"and the last the number of components {problem.out_dim}; use width {fixed}"
         )
+
+
+def _check_kind(net: object) -> None:
+    if getattr(net, "kind", None) not in NETWORKS:
+        raise DefinitionError(f"solve(model=...) must be a kanpde.KAN or kanpde.MLP; got {type(net).__name__}")
 
 
 def _resolve_causal(causal: Causal | bool | None, default: Causal | None) -> Causal | None:

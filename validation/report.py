@@ -17,7 +17,7 @@ from typing import Any, Mapping
 
 from kanpde.solution import _jsonable, atomic_write
 
-from .suite import Case, Suite
+from .suite import Suite
 
 __all__ = ["write_reports", "report_rows", "CSV_COLUMNS"]
 

@@ -3,8 +3,9 @@
 Each case runs in a worker: ``solve`` on the built-in instance, then ``sol.save`` and the plots into
 ``OUT/cases/<id>/``, and last ``result.json``, written atomically. That file marks the case finished: a
 rerun of the same suite into the same folder skips it (unless the case's settings changed), so an
-interrupted batch resumes where it stopped. A case that raises, diverges (a non-finite loss) or loses
-its worker process is recorded as failed with the reason, and the batch goes on. The reports
+interrupted batch resumes where it stopped. A case that raises or diverges (a non-finite loss) is
+recorded as failed with the reason, and the batch goes on; one whose worker process dies (killed, out
+of memory) is reported as failed but left unfinished, so a rerun tries it again. The reports
 (``report.md``, ``report.json``, ``report.csv``, ``summary.png``) are rewritten atomically after each
 case and at the end.
 
@@ -30,7 +31,7 @@ import os
 import time
 import traceback
 from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any, Callable, Mapping
 
 from kanpde.errors import ConfigError
 from kanpde.solution import _jsonable, atomic_write
@@ -66,8 +67,20 @@ def run_suite(
         raise ConfigError(f"--out must be a folder; {str(folder)!r} is a file. Choose another name")
     if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 1):
         raise ConfigError(f"--workers must be an int >= 1; got {workers!r}")
-    if scheduler is not None:
-        _dask()  # a missing extra is an error before anything is written
+    chatty = logging.getLogger("distributed")
+    level = chatty.level
+    client, cluster = _connect(scheduler, workers, len(suite.cases)) if scheduler is not None else (None, None)
+    try:
+        return _run(suite, folder, workers, client, plots)
+    finally:
+        if client is not None:
+            client.close()
+        if cluster is not None:
+            cluster.close()
+        chatty.setLevel(level)
+
+
+def _run(suite: Suite, folder: Path, workers: int | None, client: Any, plots: bool) -> list[dict[str, Any]]:
     (folder / "cases").mkdir(parents=True, exist_ok=True)
     results: dict[str, dict[str, Any]] = {}
     todo: list[Case] = []
@@ -88,8 +101,8 @@ def run_suite(
 
     write_reports(suite, results, folder, chart=plots)
     if todo:
-        if scheduler is not None:
-            _run_dask(todo, folder, scheduler, workers, plots, record)
+        if client is not None:
+            _run_dask(todo, folder, client, plots, record)
         else:
             _run_local(todo, folder, workers, plots, record)
     write_reports(suite, results, folder, chart=plots)
@@ -105,6 +118,7 @@ def run_case(case: Mapping[str, Any], folder: str, *, threads: int | None = None
     spec = Case.from_dict(case)
     out = Path(folder)
     out.mkdir(parents=True, exist_ok=True)
+    (out / RESULT_FILE).unlink(missing_ok=True)  # a result left by other settings: this run is not finished yet
     if threads is not None:
         torch.set_num_threads(threads)
     device = spec.device or device or _WORKER.get("device")
@@ -162,23 +176,21 @@ def _judge(spec: Case, sol: Any) -> dict[str, Any]:
             "reason": f"rel_l2 {rel:.3e} {'<=' if passed else '>'} tol {spec.tol:g}"}
 
 
-def _lost(case: Case, folder: Path, err: BaseException) -> dict[str, Any]:
-    """The result of a case whose worker died (killed, out of memory): written here, by the parent."""
-    result = {"id": case.id, "case": case.as_dict(), "tol": case.tol, "rel_l2": None, "max_abs": None, "passed": False,
-              "outcome": "error", "reason": f"worker lost: {type(err).__name__}: {err}"}
-    out = folder / "cases" / case.id
-    out.mkdir(parents=True, exist_ok=True)
-    atomic_write(out / RESULT_FILE, lambda f: json.dump(result, f, indent=1))
-    return result
+def _lost(case: Case, err: BaseException) -> dict[str, Any]:
+    """The result of a case whose worker process died (killed, out of memory). It is reported but not
+    written to the case folder, so a rerun tries the case again."""
+    return {"id": case.id, "case": case.as_dict(), "tol": case.tol, "rel_l2": None, "max_abs": None, "passed": False,
+            "outcome": "error", "reason": f"worker process lost ({type(err).__name__}: {err}); rerun to try the case again"}
 
 
-def _plan(workers: int | None) -> tuple[int, int, list[str | None]]:
-    """(workers, torch threads per worker, devices): one worker per GPU, else per core."""
+def _plan(workers: int | None, cases: int) -> tuple[int, int, list[str | None]]:
+    """(workers, torch threads per worker, devices) for ``cases`` cases: one worker per GPU, else per
+    core, never more than there are cases."""
     import torch
 
     cores = os.cpu_count() or 1
     gpus = torch.cuda.device_count() if torch.cuda.is_available() else 0
-    n = workers if workers is not None else (gpus or cores)
+    n = max(1, min(workers if workers is not None else (gpus or cores), cases))
     devices: list[str | None] = [f"cuda:{i % gpus}" for i in range(n)] if gpus else [None] * n
     return n, max(1, cores // n), devices
 
@@ -192,7 +204,7 @@ def _init_worker(threads: int, devices: Any) -> None:
 
 
 def _run_local(todo: list[Case], folder: Path, workers: int | None, plots: bool, record: Callable[[Case, dict[str, Any]], None]) -> None:
-    n, threads, devices = _plan(workers)
+    n, threads, devices = _plan(workers, len(todo))
     if n == 1:  # in this process: no pool, easy to debug
         for case in todo:
             record(case, run_case(case.as_dict(), str(folder / "cases" / case.id), device=devices[0], plots=plots))
@@ -209,43 +221,52 @@ def _run_local(todo: list[Case], folder: Path, workers: int | None, plots: bool,
                 try:
                     record(case, future.result())
                 except cf.process.BrokenProcessPool as err:
-                    record(case, _lost(case, folder, err))
-        except BaseException:
-            for f in futures:
-                f.cancel()
+                    record(case, _lost(case, err))
+        except BaseException:  # ^C: drop the queued cases; a running one ends without its result.json
+            pool.shutdown(wait=False, cancel_futures=True)
             raise
 
 
-def _run_dask(todo: list[Case], folder: Path, scheduler: str, workers: int | None, plots: bool, record: Callable[[Case, dict[str, Any]], None]) -> None:
+def _connect(scheduler: str, workers: int | None, cases: int) -> tuple[Any, Any]:
+    """A Dask client (and the LocalCluster it owns for ``scheduler="local"``); a scheduler that cannot be
+    reached is a ConfigError, raised before anything is written."""
     distributed = _dask()
-    cluster = None
+    logging.getLogger("distributed").setLevel(logging.WARNING)  # no cluster chatter among the case lines (restored after)
     if scheduler == "local":
-        n = _plan(workers)[0]
-        cluster = distributed.LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None)
-    client = distributed.Client(cluster if cluster is not None else scheduler)
-    threads = _dask_threads(client)
+        cluster = distributed.LocalCluster(n_workers=_plan(workers, cases)[0], threads_per_worker=1, processes=True, dashboard_address=None)
+        return distributed.Client(cluster), cluster
     try:
-        futures = {client.submit(run_case, c.as_dict(), str((folder / "cases" / c.id).resolve()), threads=threads, plots=plots, pure=False, key=f"kanpde-{c.id}-{time.time_ns()}"): c for c in todo}
+        return distributed.Client(scheduler, timeout=30), None
+    except (OSError, TimeoutError, ValueError) as err:
+        raise ConfigError(f"--scheduler {scheduler!r}: cannot reach a Dask scheduler there ({err}); start one with `dask scheduler` and pass its tcp://host:port") from None
+
+
+def _run_dask(todo: list[Case], folder: Path, client: Any, plots: bool, record: Callable[[Case, dict[str, Any]], None]) -> None:
+    distributed = _dask()
+    threads = _dask_threads(client)
+    futures = {client.submit(run_case, c.as_dict(), str((folder / "cases" / c.id).resolve()), threads=threads, plots=plots,
+                             pure=False, key=f"kanpde-{c.id}-{time.time_ns()}"): c for c in todo}
+    try:
         for future in distributed.as_completed(list(futures)):
             case = futures[future]
             try:
                 record(case, future.result())
             except Exception as err:  # the worker died or the task was lost
-                record(case, _lost(case, folder, err))
-    finally:
-        client.close()
-        if cluster is not None:
-            cluster.close()
+                record(case, _lost(case, err))
+    except BaseException:
+        client.cancel(list(futures))
+        raise
 
 
 def _dask_threads(client: Any) -> int:
     """Torch threads per task so that, on every host, concurrent tasks x threads <= its cores."""
-    workers = client.scheduler_info()["workers"]
+    nthreads = client.nthreads()  # worker address -> threads
     cores = client.run(os.cpu_count)
+    host = {a: a.split("://")[-1].rsplit(":", 1)[0] for a in nthreads}
     per_host: dict[str, int] = {}
-    for w in workers.values():
-        per_host[w["host"]] = per_host.get(w["host"], 0) + w["nthreads"]
-    return max(1, min(((cores.get(a) or 1) // per_host[w["host"]] for a, w in workers.items()), default=1))
+    for a, n in nthreads.items():
+        per_host[host[a]] = per_host.get(host[a], 0) + n
+    return max(1, min(((cores.get(a) or 1) // per_host[host[a]] for a in nthreads), default=1))
 
 
 def _dask() -> Any:

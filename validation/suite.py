@@ -9,7 +9,7 @@ file, the case, the field, the value and the fix, and nothing is written. The sc
     [defaults]                    # optional: any case field except problem and name
     model = "kan"                 # "kan" or "mlp"
     hidden = [10]                 # hidden layer widths; inputs and outputs come from the problem
-    grid = 5                      # KAN only: initial grid intervals G
+    grid = 5                      # KAN only (a default grid or k is ignored by MLP cases): grid intervals G
     k = 3                         # KAN only: spline order
     seeds = [0, 1]                # or seed = 0; a list expands into one case per seed
     budget = 60                   # training seconds, and/or
@@ -35,7 +35,6 @@ from __future__ import annotations
 import math
 import os
 import re
-import sys
 from dataclasses import asdict, dataclass
 from importlib import resources
 from pathlib import Path
@@ -225,10 +224,8 @@ def _is_number(v: Any) -> bool:
 
 
 def _toml() -> Any:
-    if sys.version_info >= (3, 11):
-        import tomllib
-
-        return tomllib
-    import tomli  # the backport, a dependency on Python 3.10
-
-    return tomli
+    try:
+        import tomllib  # Python >= 3.11
+    except ImportError:
+        import tomli as tomllib  # the backport, a dependency on Python 3.10
+    return tomllib
