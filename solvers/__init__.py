@@ -4,6 +4,6 @@ from .defaults import Recipe, default_recipe, default_schedule, register_recipe,
 from .lbfgs import LBFGSOptimizer
 from .phases import LBFGS, Adam, Phase, Refine, Resample, UpdateGrid
 from .solve import network_inputs, solve
-from .weighting import Causal
+from .weighting import Balance, Causal
 
-__all__ = ["solve", "network_inputs", "Causal", "Adam", "LBFGS", "Refine", "UpdateGrid", "Resample", "Phase", "LBFGSOptimizer", "Recipe", "default_recipe", "register_recipe", "default_schedule", "register_schedule"]
+__all__ = ["solve", "network_inputs", "Causal", "Balance", "Adam", "LBFGS", "Refine", "UpdateGrid", "Resample", "Phase", "LBFGSOptimizer", "Recipe", "default_recipe", "register_recipe", "default_schedule", "register_schedule"]

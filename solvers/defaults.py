@@ -19,7 +19,7 @@ from kanpde.problem import Problem
 from kanpde.problems import AllenCahn, Darcy, Poisson
 
 from .phases import LBFGS, Adam, Phase, Refine, check_schedule
-from .weighting import Causal
+from .weighting import Balance, Causal
 
 __all__ = ["Recipe", "register_recipe", "default_recipe", "register_schedule", "default_schedule"]
 
@@ -28,11 +28,13 @@ __all__ = ["Recipe", "register_recipe", "default_recipe", "register_schedule", "
 class Recipe:
     """What ``solve()`` uses when the caller does not say: ``schedule`` (phases), ``constraints``
     (``"hard"``: conditions built into the surrogate where they can be, else soft; ``"soft"``) and
-    ``causal`` (a causal weighting of space-time residuals, or None)."""
+    ``causal`` (a causal weighting of space-time residuals, or None) and ``balance`` (gradient-norm
+    balancing of the condition terms, or None)."""
 
     schedule: tuple[Phase, ...]
     constraints: str = "soft"
     causal: Causal | None = None
+    balance: Balance | None = None
 
     def __post_init__(self) -> None:
         check_schedule(self.schedule, "kan")

@@ -29,6 +29,7 @@ from kanpde.surrogate import Surrogate
 
 from .lbfgs import LBFGSOptimizer
 from .phases import LBFGS, Adam, Phase, Refine, Resample, UpdateGrid
+from .weighting import Balance
 
 __all__ = ["Trainer", "Clock", "Budget"]
 
@@ -104,6 +105,7 @@ class Trainer:
         record_every: steps between history entries (phase ends and events are always recorded).
         generator: drives mini-batch sampling.
         reduce: how the residuals become the residual term (``loss_terms``); None: their mean square.
+        balance: gradient-norm balancing of the condition terms during Adam phases (None: off).
     """
 
     def __init__(
@@ -124,6 +126,7 @@ class Trainer:
         seed: int = 0,
         n_boundary: int | None = None,
         reduce: ResidualReduce | None = None,
+        balance: Balance | None = None,
     ) -> None:
         self.problem, self.model, self.colloc, self.budget = problem, model, colloc, budget
         self.generator = generator
@@ -134,7 +137,8 @@ class Trainer:
         self.compile = compile
         self.compile_s = 0.0
         self.seed, self.n_boundary, self._draws = seed, n_boundary, 0
-        self.reduce = reduce
+        self.reduce, self.balance = reduce, balance
+        self.term_weights: dict[str, float] = {}
         self.clock = Clock()
         self.step = 0
         self.history: list[dict[str, Any]] = []
@@ -182,8 +186,13 @@ class Trainer:
         return self._lbfgs(phase, report)
 
     # --- optimizer phases -----------------------------------------------------------------------------
-    def _closure_loss(self, colloc: Collocation) -> Tensor:
-        return total_loss(loss_terms(self.problem, self.model, colloc, self.plan, self.reduce))
+    def _closure_loss(self, colloc: Collocation, *, rebalance: bool = False) -> Tensor:
+        """The loss at ``colloc``: the terms times the balance weights (updated first with ``rebalance``)."""
+        terms = loss_terms(self.problem, self.model, colloc, self.plan, self.reduce)
+        if rebalance and self.balance is not None and self.step % self.balance.every == 0:
+            params = [p for p in self.model.parameters() if p.requires_grad]
+            self.term_weights = self.balance.update(terms, params, self.term_weights)
+        return total_loss({k: v * self.term_weights.get(k, 1.0) for k, v in terms.items()})
 
     def _backward(self, loss: Tensor) -> None:
         """Gradients of the loss for the parameters only (never for the collocation points)."""
@@ -199,7 +208,7 @@ class Trainer:
         def iteration() -> tuple[float, str | None]:
             colloc = self.colloc if fraction is None else self.colloc.subset(fraction, self.generator)
             opt.zero_grad(set_to_none=True)
-            loss = self._closure_loss(colloc)
+            loss = self._closure_loss(colloc, rebalance=True)
             value = float(loss.detach())
             if not math.isfinite(value):
                 return value, None
@@ -365,6 +374,8 @@ class Trainer:
         entry: dict[str, Any] = {"step": self.step, "t": round(t, 4), "loss": self.last_loss, "phase": phase or (self.phases[-1].phase if self.phases else None)}
         if self.model.grid is not None:
             entry["grid"] = self.model.grid
+        if self.term_weights:
+            entry["term_weights"] = dict(self.term_weights)
         if hasattr(self.reduce, "last_min_weight"):
             entry["causal_min_weight"] = self.reduce.last_min_weight
         if due_eval:

@@ -1,4 +1,5 @@
-"""Loss weightings for hard problems: causal weighting of time-dependent residuals.
+"""Loss weightings for hard problems: causal weighting of time-dependent residuals (``Causal``) and
+gradient-norm balancing of the condition terms (``Balance``).
 
 ``Causal`` (Wang, Sankaran, Perdikaris, "Respecting causality is all you need for training
 physics-informed neural networks", arXiv 2203.07404): split [t0, t1] into M chunks with mean squared
@@ -23,7 +24,7 @@ from torch import Tensor
 from kanpde.errors import ConfigError
 from kanpde.problem import Problem
 
-__all__ = ["Causal"]
+__all__ = ["Causal", "Balance"]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -68,3 +69,39 @@ class CausalReduce:
             weights = torch.exp(-self.spec.tol * before)
         self.last_min_weight = float(weights.min())
         return (weights * losses).mean()
+
+
+@dataclass(frozen=True, kw_only=True)
+class Balance:
+    """Adaptive weights of the condition terms by gradient norms ("learning-rate annealing"; Wang,
+    Teng, Perdikaris, SIAM J. Sci. Comput. 43(5), 2021, arXiv 2001.04536).
+
+    Every ``every`` Adam steps each condition term's weight moves towards
+    ``max |grad_theta L_residual| / mean |grad_theta L_i|`` by a fraction ``alpha``, so no term's
+    gradients drown the others'. Weights are held fixed inside L-BFGS phases (a line search needs one
+    objective). Useful for soft conditions; hard ones have no term to weigh.
+    """
+
+    every: int = 100
+    alpha: float = 0.1
+
+    def __post_init__(self) -> None:
+        if isinstance(self.every, bool) or not isinstance(self.every, int) or self.every < 1:
+            raise ConfigError(f"Balance.every must be an int >= 1; got {self.every!r}")
+        if isinstance(self.alpha, bool) or not isinstance(self.alpha, (int, float)) or not 0 < self.alpha <= 1:
+            raise ConfigError(f"Balance.alpha must be a number in (0, 1]; got {self.alpha!r}")
+
+    def update(self, terms: dict[str, Tensor], params: list[Tensor], weights: dict[str, float]) -> dict[str, float]:
+        """New weights of the non-residual terms from the gradients of the unweighted ``terms``."""
+        def grads(term: Tensor) -> Tensor:
+            gs = torch.autograd.grad(term, params, retain_graph=True, allow_unused=True)
+            return torch.cat([g.reshape(-1) for g in gs if g is not None]).abs()
+
+        top = float(grads(terms["residual"]).max())
+        out = dict(weights)
+        for label, term in terms.items():
+            if label == "residual" or not term.requires_grad:
+                continue
+            target = top / max(float(grads(term).mean()), 1e-300)
+            out[label] = (1 - self.alpha) * weights.get(label, 1.0) + self.alpha * target
+        return out

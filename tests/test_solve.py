@@ -273,3 +273,23 @@ def test_rad_points_gather_where_the_residual_is_large():
     assert x.shape == (400, 2) and float((x[:, 0] > 0.5).double().mean()) > 0.99
     trainer._resample(kanpde.Resample(adaptive=True, k=2.0, c=1e6), PhaseReport("resample", 0, 0.0, None))
     assert 0.35 < float((trainer.colloc.interior[:, 0] > 0.5).double().mean()) < 0.65  # a large c is uniform
+
+
+def test_gradient_norm_balancing_raises_a_starved_term():
+    """With interior weight 100 the boundary term's gradients are tiny: balancing lifts its weight."""
+    exact = Poisson.sin().exact
+    problem = Poisson(source=Poisson.sin().source, exact=exact, boundary=0.0, residual_weight=100.0, n_interior=300, n_boundary=80, eval_points=32)
+    schedule = [kanpde.Adam(steps=6, lr=1e-3), kanpde.LBFGS(steps=2)]
+    runs = [
+        kanpde.solve(problem, model=kanpde.MLP([2, 8, 1]), schedule=schedule, constraints="soft", balance=kanpde.solvers.Balance(every=3, alpha=0.5), progress=False)
+        for _ in range(2)
+    ]
+    weights = runs[0].info["balance"]["weights"]
+    assert set(weights) == {"dirichlet:boundary"} and weights["dirichlet:boundary"] > 1.0
+    assert runs[0].errors["rel_l2"] == runs[1].errors["rel_l2"] and weights == runs[1].info["balance"]["weights"]
+    logged = [h["term_weights"] for h in runs[0].history if "term_weights" in h]
+    assert logged and logged[-1] == weights  # held fixed through the L-BFGS phase
+    with pytest.raises(ConfigError, match=r"Balance.alpha must be a number in \(0, 1\]; got 0"):
+        kanpde.solvers.Balance(alpha=0)
+    with pytest.raises(ConfigError, match=r"solve\(balance=...\) must be a kanpde.solvers.Balance"):
+        kanpde.solve(problem, balance="on", steps=1, progress=False)
