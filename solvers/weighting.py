@@ -55,7 +55,13 @@ class CausalReduce:
 
     def __init__(self, spec: Causal, t0: float, t1: float) -> None:
         self.spec, self.t0, self.t1 = spec, t0, t1
-        self.last_min_weight = 1.0
+        self._last_weights: Tensor | None = None
+
+    @property
+    def last_min_weight(self) -> float:
+        """The smallest chunk weight of the last evaluation (read when the history records it, so the
+        training step itself never waits for the device)."""
+        return 1.0 if self._last_weights is None else float(self._last_weights.min())
 
     def __call__(self, r: Tensor, x: Tensor) -> Tensor:
         m = self.spec.chunks
@@ -67,7 +73,7 @@ class CausalReduce:
         with torch.no_grad():
             before = torch.cumsum(losses, 0) - losses
             weights = torch.exp(-self.spec.tol * before)
-        self.last_min_weight = float(weights.min())
+        self._last_weights = weights
         return (weights * losses).mean()
 
 
