@@ -89,6 +89,12 @@ class LBFGSOptimizer:
         self.evals += 1
         return float(loss.detach()), self._flat_grad().clone()
 
+    def objective_changed(self) -> None:
+        """The loss changed (new loss weights): the next ``step`` evaluates it afresh at the current
+        point instead of reusing the loss and gradient its last line search ended with. The curvature
+        pairs are kept: they describe the old objective, a fair start for one that changes slowly."""
+        self._f = self._g = None
+
     # --- one iteration ----------------------------------------------------------------------------
     def step(self, closure: Callable[[], Tensor]) -> IterationResult:
         """Run one L-BFGS iteration; returns the loss after it and, if it cannot go on, why."""

@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import math
 import time
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator
 
@@ -234,8 +234,12 @@ class Trainer:
             return loss
 
         best: list[float] = []
+        held = getattr(self.reduce, "held", None)  # loss weights that follow the model (Causal): one set per iteration
 
         def iteration() -> tuple[float, str | None]:
+            if held is not None:  # new weights at the start point, kept for the whole line search
+                self.reduce.refresh()
+                opt.objective_changed()
             result = opt.step(closure)
             if math.isfinite(result.loss):
                 self._take_snapshot()
@@ -247,7 +251,8 @@ class Trainer:
                     stop = f"stalled: best loss improved by less than {phase.stall_tol:g} (relative) over {phase.stall_window} iterations"
             return result.loss, stop
 
-        status = self._optimize(phase, report, iteration)
+        with held() if held is not None else nullcontext():
+            status = self._optimize(phase, report, iteration)
         report.details.update({"evals": opt.evals, "skipped_pairs": opt.skipped_pairs, "restarts": opt.restarts})
         if opt.skipped_pairs:
             logger.info("L-BFGS skipped %d curvature pairs with y.s <= 0 (not positive definite)", opt.skipped_pairs)

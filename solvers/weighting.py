@@ -8,15 +8,20 @@ residuals L_1..L_M and train on
     L_r = (1 / M) sum_i w_i L_i,    w_i = exp(-tol * sum_{k < i} L_k)   (weights held constant),
 
 so a time chunk counts only once everything before it is resolved. Without it a PINN for Allen-Cahn
-fits late times first and settles on a wrong state. Practical hint: ``tol`` sets how strictly the order
-is enforced; with a small interior weight (the residual term is multiplied by it after this) the chunk
-losses are the raw residual means, so ``tol`` is on their scale.
+fits late times first and settles on a wrong state. Adam steps take the weights at every evaluation;
+an L-BFGS iteration takes them once, at its start point, and keeps them for its line search
+(``CausalReduce.held``), since values and gradients from weights that move with each trial point
+belong to no single objective (their slopes can even disagree in sign). Practical hint: ``tol`` sets
+how strictly the order is enforced; with a small interior weight (the residual term is multiplied by it
+after this) the chunk losses are the raw residual means, so ``tol`` is on their scale.
 """
 
 from __future__ import annotations
 
 import math
+from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Iterator
 
 import torch
 from torch import Tensor
@@ -51,17 +56,39 @@ class Causal:
 
 
 class CausalReduce:
-    """``reduce(r, x)``: the causally weighted mean square; ``last_min_weight`` is the smallest w_i seen last."""
+    """``reduce(r, x)``: the causally weighted mean square; ``last_min_weight`` is the smallest w_i seen last.
+
+    The weights follow the model: by default each evaluation takes them from its own chunk losses.
+    Inside ``held()`` they are computed once, at the first evaluation after entering or after
+    ``refresh()``, and reused until the next ``refresh()``, so the loss is one fixed function of the
+    parameters whose gradient is the one returned (what an L-BFGS line search needs; with weights from
+    every trial point the loss values and gradients of one line search belong to different objectives).
+    """
 
     def __init__(self, spec: Causal, t0: float, t1: float) -> None:
         self.spec, self.t0, self.t1 = spec, t0, t1
         self._last_weights: Tensor | None = None
+        self._holding = False
+        self._held: Tensor | None = None
 
     @property
     def last_min_weight(self) -> float:
         """The smallest chunk weight of the last evaluation (read when the history records it, so the
         training step itself never waits for the device)."""
         return 1.0 if self._last_weights is None else float(self._last_weights.min())
+
+    @contextmanager
+    def held(self) -> Iterator[None]:
+        """Hold the weights between ``refresh()`` calls (see the class docstring); per evaluation again on exit."""
+        self._holding, self._held = True, None
+        try:
+            yield
+        finally:
+            self._holding, self._held = False, None
+
+    def refresh(self) -> None:
+        """While held: take new weights, from the chunk losses of the next evaluation."""
+        self._held = None
 
     def __call__(self, r: Tensor, x: Tensor) -> Tensor:
         m = self.spec.chunks
@@ -70,9 +97,13 @@ class CausalReduce:
         sums = torch.zeros(m, dtype=sq.dtype, device=sq.device).index_add(0, chunk, sq)
         counts = torch.bincount(chunk, minlength=m).clamp_min(1).to(sq.dtype)
         losses = sums / counts
-        with torch.no_grad():
-            before = torch.cumsum(losses, 0) - losses
-            weights = torch.exp(-self.spec.tol * before)
+        weights = self._held
+        if weights is None:
+            with torch.no_grad():
+                before = torch.cumsum(losses, 0) - losses
+                weights = torch.exp(-self.spec.tol * before)
+            if self._holding:
+                self._held = weights
         self._last_weights = weights
         return (weights * losses).mean()
 

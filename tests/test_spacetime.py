@@ -1,5 +1,6 @@
 """Space-time problems: Initial and Periodic conditions, the periodic embedding, hard initial values, causal weights."""
 
+import contextlib
 import math
 
 import pytest
@@ -107,6 +108,77 @@ def test_causal_weights_are_deterministic_and_ordered():
     runs = [kanpde.solve(heat(), model=kanpde.MLP([3, 8, 1]), steps=5, constraints="hard", causal=Causal(chunks=4), progress=False) for _ in range(2)]
     assert runs[0].errors == runs[1].errors and runs[0].info["causal"] == {"chunks": 4, "tol": 1.0}
     assert all("causal_min_weight" in h for h in runs[0].history if "loss" in h)
+
+
+def _causal_loss_and_slope(held: bool) -> tuple[float, float]:
+    """g.d at theta and the central difference of the loss along d, with causal weights taken at theta
+    (``held``) or at every evaluation."""
+    problem = heat()
+    model = hard_surrogate(problem, kanpde.MLP([3, 16, 1], seed=4)).double()
+    colloc = Collocation.sample(problem, n_interior=200, conditions=())
+    reduce = Causal(chunks=4, tol=0.02).reducer(problem)  # chunk losses ~50: weights 1 .. e^-3
+    params = list(model.parameters())
+    theta = [p.detach().clone() for p in params]
+    d = [torch.randn(p.shape, dtype=p.dtype, generator=torch.Generator().manual_seed(i)) for i, p in enumerate(params)]
+
+    def loss_at(h: float) -> torch.Tensor:
+        with torch.no_grad():
+            for p, p0, dp in zip(params, theta, d):
+                p.copy_(p0 + h * dp)
+        return total_loss(loss_terms(problem, model, colloc, None, reduce))
+
+    with reduce.held() if held else contextlib.nullcontext():
+        grads = torch.autograd.grad(loss_at(0.0), params)
+        slope = sum(float((g * dp).sum()) for g, dp in zip(grads, d))
+        h = 1e-6
+        fd = (float(loss_at(h).detach()) - float(loss_at(-h).detach())) / (2 * h)
+    return slope, fd
+
+
+def test_held_causal_weights_give_the_line_search_one_objective():
+    """A line search compares loss values and slopes g.d: they must belong to one function. With the
+    weights held (as in each L-BFGS iteration) the slope equals the derivative of the values; with
+    weights from every evaluation the values carry the weights' own change, which the gradient omits."""
+    slope, fd = _causal_loss_and_slope(held=True)
+    assert fd == pytest.approx(slope, rel=1e-6)
+    slope, fd = _causal_loss_and_slope(held=False)
+    assert abs(fd - slope) > 1e-2 * abs(slope)
+
+
+def test_lbfgs_iterations_hold_the_causal_weights(monkeypatch):
+    """Through solve(): every loss evaluation of one L-BFGS iteration uses the weights of its first
+    (at the start point); each iteration takes new ones; Adam steps take them at every evaluation."""
+    log = []
+    make = Causal.reducer
+
+    class Spy:
+        def __init__(self, inner):
+            self.inner, self.held = inner, inner.held
+
+        def refresh(self):
+            log.append("refresh")
+            self.inner.refresh()
+
+        def __call__(self, r, x):
+            out = self.inner(r, x)
+            log.append(self.inner._last_weights.clone())
+            return out
+
+    monkeypatch.setattr(Causal, "reducer", lambda spec, problem: Spy(make(spec, problem)))
+    schedule = [kanpde.solvers.Adam(steps=3, lr=1e-2), kanpde.solvers.LBFGS(steps=6)]
+    kanpde.solve(heat(), model=kanpde.MLP([3, 8, 1], seed=1), schedule=schedule, constraints="hard", causal=Causal(chunks=4, tol=0.02), progress=False)
+    adam, lbfgs = log[: log.index("refresh")], log[log.index("refresh") :]
+    assert len(adam) == 3 and not torch.equal(adam[0], adam[1])
+    iterations = [[]]
+    for item in lbfgs[1:]:
+        if isinstance(item, str):
+            iterations.append([])
+        else:
+            iterations[-1].append(item)
+    assert len(iterations) == 6 and all(len(it) >= 2 for it in iterations)  # the start point and the trial points
+    for it in iterations:
+        assert all(torch.equal(w, it[0]) for w in it)
+    assert all(not torch.equal(a[0], b[0]) for a, b in zip(iterations, iterations[1:]))
 
 
 def test_bad_space_time_definitions():
