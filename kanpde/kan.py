@@ -14,6 +14,11 @@ least squares (so the optimizer must be rebuilt):
 * ``kan.grid_updated(x)``: knots moved to where the data are (a mix of sample quantiles and a uniform grid
   over the sampled range), refitted on the samples.
 
+An edge can also be fixed to a symbolic function ``c f(a x + b) + d`` or pruned to zero (see
+``kanpde.symbolic``): ``kan.pruned(threshold, x)`` removes unimportant edges and nodes,
+``kan.symbolized(x)`` fixes spline edges to their best-fitting symbols, and a fully fixed KAN composes
+into a sympy formula (``kan.formula(inputs)``).
+
 Inputs outside a layer's grid range are allowed: each edge spline continues linearly with its value and
 slope at the nearer end of the grid (see ``kanpde.bspline``), and the SiLU branch carries on, so the
 network stays finite and C^1 everywhere.
@@ -21,6 +26,7 @@ network stays finite and C^1 everywhere.
 
 from __future__ import annotations
 
+import copy
 import math
 from typing import Any, Sequence
 
@@ -30,6 +36,8 @@ from torch import Tensor, nn
 
 from . import bspline, jet
 from .errors import ConfigError, ShapeError
+from .symbolic import FixedEdges
+from .symbols import DEFAULT_LIBRARY, SymbolLibrary
 
 __all__ = ["KAN", "KANLayer"]
 
@@ -39,7 +47,11 @@ class KANLayer(nn.Module):
 
     Parameters: ``coef`` (out, in, G + k) spline coefficients, ``base_weight`` (out, in).
     Buffer: ``knots`` (in, G + 2k + 1), saved with the weights.
+    ``fixed``: None, or the layer's edges fixed to symbols or pruned (``kanpde.symbolic.FixedEdges``);
+    their spline and SiLU terms are masked out.
     """
+
+    fixed: FixedEdges | None
 
     def __init__(
         self,
@@ -64,10 +76,35 @@ class KANLayer(nn.Module):
         coef = torch.randn(out_dim, in_dim, grid + k, generator=generator, dtype=torch.float64) * init_noise * scale
         self.base_weight = nn.Parameter(base.to(dtype))
         self.coef = nn.Parameter(coef.to(dtype))
+        self.fixed = None
+
+    @classmethod
+    def build(cls, knots: Tensor, base_weight: Tensor, coef: Tensor, k: int, fixed: FixedEdges | None = None) -> "KANLayer":
+        """A layer from its tensors: knots (in, G + 2k + 1), base_weight (out, in), coef (out, in, G + k)."""
+        layer = cls.__new__(cls)
+        nn.Module.__init__(layer)
+        layer.out_dim, layer.in_dim = base_weight.shape
+        layer.grid, layer.k = knots.shape[1] - 2 * k - 1, k
+        layer.register_buffer("knots", knots.contiguous())
+        layer.uniform = is_uniform(knots)
+        layer.register_load_state_dict_post_hook(_detect_uniform)
+        layer.base_weight = nn.Parameter(base_weight.detach().clone().contiguous())
+        layer.coef = nn.Parameter(coef.detach().clone().contiguous())
+        layer.fixed = fixed
+        return layer
+
+    def weights(self) -> tuple[Tensor, Tensor]:
+        """(base_weight, coef) with the fixed edges masked out."""
+        if self.fixed is None:
+            return self.base_weight, self.coef
+        mask = self.fixed.spline_mask
+        return self.base_weight * mask, self.coef * mask.unsqueeze(-1)
 
     def forward(self, x: Tensor) -> Tensor:
         """x: (n, in) -> (n, out)."""
-        return F.silu(x) @ self.base_weight.T + self.spline(x)
+        base, _ = self.weights()
+        out = F.silu(x) @ base.T + self.spline(x)
+        return out if self.fixed is None else out + self.fixed(x)
 
     def spline(self, x: Tensor, layout: str | None = None) -> Tensor:
         """Sum over inputs of the edge splines, (n, in) -> (n, out), from the k + 1 active bases per point.
@@ -85,12 +122,13 @@ class KANLayer(nn.Module):
         Leading dimensions of ``values`` (the channels of a jet) share the indices ``first`` (n, in).
         """
         k = self.k
+        _, coef = self.weights()
         idx = first.unsqueeze(-1) + torch.arange(k + 1, device=first.device)  # (n, in, k + 1)
         layout = layout or ("gather" if (k + 1) * self.out_dim < self.grid + k else "dense")
         if layout == "dense":
             full = values.new_zeros(*values.shape[:-1], self.grid + k).scatter(-1, idx.expand_as(values), values)
-            return full.flatten(-2) @ self.coef.flatten(1).T
-        rows = self.coef.permute(1, 2, 0)[torch.arange(self.in_dim, device=first.device).view(1, -1, 1), idx]
+            return full.flatten(-2) @ coef.flatten(1).T
+        rows = coef.permute(1, 2, 0)[torch.arange(self.in_dim, device=first.device).view(1, -1, 1), idx]
         return torch.einsum("...nim,nimo->...no", values, rows)
 
     def forward_jet(self, t: Tensor, spec: jet.JetSpec) -> Tensor:
@@ -103,30 +141,41 @@ class KANLayer(nn.Module):
         q = jet.quadratic(channels, spec)
         basis = jet.chain(*derivs, channels, spec, q)  # (C, n, in, k + 1)
         base = jet.chain(*jet.silu3(x), channels, spec, q)  # (C, n, in)
-        return base @ self.base_weight.T + self.combine(first, basis)
+        out = base @ self.weights()[0].T + self.combine(first, basis)
+        return out if self.fixed is None else out + self.fixed.forward_jet(t, spec)
 
     def edge_splines(self, x: Tensor) -> Tensor:
-        """The spline part of every edge at x: (n, in) -> (n, in, out)."""
+        """The spline part of every spline edge at x: (n, in) -> (n, in, out)."""
         b = bspline.dense_basis(x, self.knots, self.k, uniform=self.uniform)  # (n, in, G + k)
-        return torch.einsum("nij,oij->nio", b, self.coef)
+        return torch.einsum("nij,oij->nio", b, self.weights()[1])
+
+    def edge_values(self, x: Tensor) -> Tensor:
+        """Every edge function phi_oi at x: (n, in) -> (n, in, out); ``forward`` is their sum over inputs."""
+        out = self.edge_splines(x) + F.silu(x).unsqueeze(-1) * self.weights()[0].T
+        return out if self.fixed is None else out + self.fixed.edge_values(x)
+
+    def with_fixed(self, updates: dict[tuple[int, int], tuple[str, Any]], library: SymbolLibrary = DEFAULT_LIBRARY) -> "KANLayer":
+        """A copy with edges (o, i) fixed to ``(symbol name, (a, b, c, d))`` (name ``"0"``: pruned)."""
+        fixed = self.fixed if self.fixed is not None else FixedEdges.empty(self.out_dim, self.in_dim, self.coef.dtype).to(self.coef.device)
+        new_fixed = fixed.with_edges(updates, library)
+        base, coef = self.base_weight.detach() * new_fixed.spline_mask, self.coef.detach() * new_fixed.spline_mask.unsqueeze(-1)
+        return KANLayer.build(self.knots, base, coef, self.k, new_fixed)
+
+    def subset(self, outs: list[int], ins: list[int]) -> "KANLayer":
+        """The layer between the kept outputs ``outs`` and inputs ``ins`` (pruning)."""
+        o, i = torch.tensor(outs, device=self.coef.device), torch.tensor(ins, device=self.coef.device)
+        fixed = self.fixed.subset(outs, ins) if self.fixed is not None else None
+        return KANLayer.build(self.knots[i], self.base_weight.detach()[o][:, i], self.coef.detach()[o][:, i], self.k, fixed)
 
     def refit(self, knots: Tensor, x: Tensor) -> "KANLayer":
         """A copy of this layer on new knots (in, G' + 2k + 1), fitted to this layer's splines at x: (n, in)."""
-        new_grid = knots.shape[1] - 2 * self.k - 1
-        layer = KANLayer.__new__(KANLayer)
-        nn.Module.__init__(layer)
-        layer.in_dim, layer.out_dim, layer.grid, layer.k = self.in_dim, self.out_dim, new_grid, self.k
         with torch.no_grad():
             x64, knots64 = x.to(torch.float64), knots.to(torch.float64)
             old = self.edge_splines(x).to(torch.float64).transpose(0, 1)  # (in, n, out)
             a = bspline.dense_basis(x64, knots64, self.k, uniform=is_uniform(knots64)).transpose(0, 1)  # (in, n, G' + k)
             coef = bspline.lstsq(a, old).permute(2, 0, 1)  # (out, in, G' + k)
-        layer.register_buffer("knots", knots.to(self.knots.dtype).contiguous())
-        layer.uniform = is_uniform(layer.knots)
-        layer.register_load_state_dict_post_hook(_detect_uniform)
-        layer.base_weight = nn.Parameter(self.base_weight.detach().clone())
-        layer.coef = nn.Parameter(coef.to(self.coef.dtype).contiguous())
-        return layer
+        fixed = copy.deepcopy(self.fixed)
+        return KANLayer.build(knots.to(self.knots.dtype), self.base_weight.detach(), coef.to(self.coef.dtype), self.k, fixed)
 
     def grid_range(self) -> Tensor:
         """(in, 2): the first and last grid knot of each input (the interval the grid covers)."""
@@ -192,7 +241,7 @@ class KAN(nn.Module):
 
     def describe(self) -> dict[str, Any]:
         """JSON-ready description from which ``KAN.from_description`` rebuilds the architecture."""
-        return {
+        desc = {
             "kind": self.kind,
             "width": list(self.width),
             "grid": self.grid,
@@ -201,10 +250,13 @@ class KAN(nn.Module):
             "init_noise": self.init_noise,
             "seed": self.seed,
         }
+        if any(layer.fixed is not None for layer in self.layers):
+            desc["fixed"] = [None if layer.fixed is None else layer.fixed.describe() for layer in self.layers]
+        return desc
 
     @classmethod
     def from_description(cls, desc: dict[str, Any]) -> "KAN":
-        return cls(
+        kan = cls(
             desc["width"],
             grid=desc["grid"],
             k=desc["k"],
@@ -212,6 +264,49 @@ class KAN(nn.Module):
             init_noise=desc.get("init_noise", 0.1),
             seed=desc.get("seed", 0),
         )
+        for layer, fixed in zip(kan.layers, desc.get("fixed") or []):
+            if fixed is not None:
+                layer.fixed = FixedEdges.from_description(fixed, layer.coef.dtype)
+        return kan
+
+    @property
+    def symbolic(self) -> bool:
+        """Every edge is fixed to a symbol or pruned, so ``formula`` applies."""
+        return all(layer.fixed is not None and layer.fixed.complete for layer in self.layers)
+
+    def copy(self) -> "KAN":
+        """An independent copy (same weights, grids and fixed edges)."""
+        return copy.deepcopy(self)
+
+    def edge_scores(self, x: Tensor) -> list[Tensor]:
+        """Attribution score of every edge, per layer (out, in), for network inputs x: (n, width[0]); see
+        ``kanpde.pruning.edge_scores``."""
+        from .pruning import edge_scores
+
+        return edge_scores(self, x)[0]
+
+    def pruned(self, threshold: float, x: Tensor) -> "KAN":
+        """A smaller KAN without the edges and hidden nodes whose attribution score on the inputs
+        x: (n, width[0]) is below ``threshold`` (see ``kanpde.pruning.pruned``)."""
+        from .pruning import pruned
+
+        return pruned(self, threshold, x)
+
+    def symbolized(self, x: Tensor, **options: Any) -> "KAN":
+        """A copy whose spline edges are fixed to their best symbols (see ``kanpde.symbolic.symbolized``)."""
+        from .symbolic import symbolized
+
+        return symbolized(self, x, **options)[0]
+
+    def formula(self, inputs: Sequence[Any] | None = None) -> list[Any]:
+        """The outputs of a fully symbolic KAN as sympy expressions of ``inputs`` (default x_1, x_2, ...)."""
+        import sympy
+
+        from .symbolic import kan_formula
+
+        if inputs is None:
+            inputs = sympy.symbols(f"x_1:{self.width[0] + 1}", real=True)
+        return kan_formula(self, list(inputs))
 
     def layer_inputs(self, x: Tensor) -> list[Tensor]:
         """The input of every layer for network inputs x: (n, width[0])."""
@@ -268,11 +363,16 @@ class KAN(nn.Module):
 
     def _shell(self, grid: int) -> "KAN":
         """A copy of this network's configuration (layers are replaced by the caller)."""
+        return self.with_layers(list(self.layers), grid)
+
+    def with_layers(self, layers: Sequence[KANLayer], grid: int | None = None) -> "KAN":
+        """A KAN with this one's settings around ``layers`` (their widths define the new width)."""
         new = KAN.__new__(KAN)
         nn.Module.__init__(new)
-        new.width, new.k, new.grid = list(self.width), self.k, grid
+        new.width = [layers[0].in_dim] + [layer.out_dim for layer in layers]
+        new.k, new.grid = self.k, self.grid if grid is None else grid
         new.grid_range_init, new.init_noise, new.seed = self.grid_range_init, self.init_noise, self.seed
-        new.layers = nn.ModuleList(list(self.layers))
+        new.layers = nn.ModuleList(layers)
         return new
 
 

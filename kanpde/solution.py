@@ -13,7 +13,7 @@ import os
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 
 import numpy as np
 import torch
@@ -24,6 +24,9 @@ from .metrics import errors as error_metrics
 from .problem import Problem, instance, instances
 from ._version import __version__
 from .surrogate import Surrogate, count_parameters
+
+if TYPE_CHECKING:
+    from .symbolic import Formula
 
 __all__ = ["Solution", "load", "evaluate_errors", "atomic_write"]
 
@@ -82,6 +85,32 @@ class Solution:
     def rel_l2(self) -> float | None:
         return self.errors.get("rel_l2")
 
+    def formula(self, *, points: int = 4096, seed: int = 0, **options: Any) -> "Formula":
+        """The trained KAN as a closed-form expression (``kanpde.symbolic.Formula``), with its own errors.
+
+        A KAN trained with the symbolic phases (``Prune``, ``Symbolize``; ``kanpde solve --symbolic``) is
+        composed as it is. Edges that are still splines are first fitted with symbols on ``points``
+        uniform random points of the box (``options``: ``library``, ``complexity_weight``, ``r2_floor``
+        of ``kanpde.symbolic.symbolized``), without further training, so the formula's own ``rel_l2``
+        says how well that worked. ``sympy.sympify(formula)`` is the expression.
+        """
+        from .kan import KAN
+        from .symbolic import Formula, formula_errors, surrogate_formula
+
+        if not isinstance(self.model.net, KAN):
+            raise ConfigError(f"formula() needs a KAN; this solution's model is an {type(self.model.net).__name__}")
+        model, choices = self.model, []
+        if not model.net.symbolic:
+            gen = torch.Generator().manual_seed(seed)
+            lo, hi = model.lower, model.upper
+            x = lo + (hi - lo) * torch.rand(points, lo.numel(), generator=gen, dtype=torch.float64).to(lo)
+            model = model.symbolized(x, choices, **options)
+        axes = self.problem.domain.axes if self.problem is not None else _axis_names(model.in_dim)
+        exprs, variables = surrogate_formula(model, axes)
+        provisional = Formula(tuple(exprs), variables, {}, tuple(choices))
+        errors = formula_errors(provisional, self.problem) if self.problem is not None else {}
+        return Formula(tuple(exprs), variables, errors, tuple(choices))
+
     def report(self) -> dict[str, Any]:
         """The content of ``report.json``."""
         model = self.model.net.describe()
@@ -120,6 +149,10 @@ class Solution:
         atomic_write(folder / "model.json", lambda f: json.dump(description, f, indent=1))
         atomic_write(folder / "report.json", lambda f: json.dump(_jsonable(self.report()), f, indent=1))
         return folder
+
+
+def _axis_names(d: int) -> tuple[str, ...]:
+    return ("x", "y", "z")[:d] if d <= 3 else tuple(f"x{i}" for i in range(d))
 
 
 def load(path: str | os.PathLike[str], problem: Problem | None = None, *, device: str | torch.device = "cpu") -> Solution:

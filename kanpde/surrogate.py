@@ -77,6 +77,11 @@ class Surrogate(nn.Module):
         """Physical points x: (n, d) -> network inputs in [-1, 1]^d on the box."""
         return 2 * (x - self.lower) / (self.upper - self.lower) - 1
 
+    def features(self, x: Tensor) -> Tensor:
+        """The network inputs at physical points x: (n, d) -> (n, width[0]) (normalized, periodic axes embedded)."""
+        t = self.normalize(x)
+        return periodic_features(t, self.periodic) if self.periodic else t
+
     def forward(self, x: Tensor) -> Tensor:
         """x: (n, d) -> (n, out)."""
         t = self.normalize(x)
@@ -100,8 +105,21 @@ class Surrogate(nn.Module):
 
     def grid_updated(self, x: Tensor, *, eps: float = 0.02) -> "Surrogate":
         """A new surrogate whose KAN grids follow the points x: (n, d) (see ``KAN.grid_updated``)."""
-        t = self.normalize(x.detach())
-        return self.with_net(self._kan("update the grid").grid_updated(periodic_features(t, self.periodic) if self.periodic else t, eps=eps))
+        return self.with_net(self._kan("update the grid").grid_updated(self.features(x.detach()), eps=eps))
+
+    def pruned(self, threshold: float, x: Tensor) -> "Surrogate":
+        """A new surrogate whose KAN lost the edges and nodes scoring below ``threshold`` at points x (see ``KAN.pruned``)."""
+        return self.with_net(self._kan("prune").pruned(threshold, self.features(x.detach())))
+
+    def symbolized(self, x: Tensor, choices: list[Any] | None = None, **options: Any) -> "Surrogate":
+        """A new surrogate whose KAN edges are fixed to symbols fitted at points x: (n, d) (see
+        ``kanpde.symbolic.symbolized``); the choices made are appended to ``choices``."""
+        from .symbolic import symbolized
+
+        kan, made = symbolized(self._kan("fix edges to symbols"), self.features(x.detach()), **options)
+        if choices is not None:
+            choices.extend(made)
+        return self.with_net(kan)
 
     def _kan(self, what: str) -> KAN:
         if not isinstance(self.net, KAN):

@@ -17,8 +17,9 @@ from dataclasses import dataclass
 from typing import Union
 
 from kanpde.errors import ConfigError
+from kanpde.symbols import DEFAULT_LIBRARY, SymbolLibrary
 
-__all__ = ["Adam", "LBFGS", "Refine", "UpdateGrid", "Resample", "Phase", "check_schedule"]
+__all__ = ["Adam", "LBFGS", "Refine", "UpdateGrid", "Resample", "Prune", "Symbolize", "Sparsity", "Phase", "check_schedule"]
 
 
 def _check(cond: bool, field: str, value: object, expected: str) -> None:
@@ -35,14 +36,33 @@ def _is_num(v: object) -> bool:
 
 
 @dataclass(frozen=True, kw_only=True)
+class Sparsity:
+    """The KAN sparsity penalty of an optimizer phase (Liu et al., arXiv 2404.19756, sec. 2.5.1):
+    ``weight * sum_l (|Phi_l|_1 + entropy * S(Phi_l))`` on the first ``points`` interior points (see
+    ``kanpde.pruning``). Use it before a ``Prune`` phase, not in the phases that should reach full accuracy.
+    """
+
+    weight: float = 1e-3
+    entropy: float = 2.0
+    points: int = 1024
+
+    def __post_init__(self) -> None:
+        _check(_is_num(self.weight) and self.weight > 0, "Sparsity.weight", self.weight, "a number > 0")
+        _check(_is_num(self.entropy) and self.entropy >= 0, "Sparsity.entropy", self.entropy, "a number >= 0")
+        _check(_is_int(self.points) and self.points >= 2, "Sparsity.points", self.points, "an int >= 2")
+
+
+@dataclass(frozen=True, kw_only=True)
 class _OptimizerPhase:
     steps: int | None = None
     share: float | None = None
+    sparsity: Sparsity | None = None
 
     def __post_init__(self) -> None:
         name = type(self).__name__
         _check(self.steps is None or (_is_int(self.steps) and self.steps >= 1), f"{name}.steps", self.steps, "an int >= 1 or None (until the budget ends)")
         _check(self.share is None or (_is_num(self.share) and 0 < self.share <= 1), f"{name}.share", self.share, "a fraction of the time budget in (0, 1] or None")
+        _check(self.sparsity is None or isinstance(self.sparsity, Sparsity), f"{name}.sparsity", self.sparsity, "a kanpde.solvers.Sparsity or None")
 
     @property
     def label(self) -> str:
@@ -157,17 +177,52 @@ class Resample:
     label = "resample"
 
 
-Phase = Union[Adam, LBFGS, Refine, UpdateGrid, Resample]
-_PHASES = (Adam, LBFGS, Refine, UpdateGrid, Resample)
+@dataclass(frozen=True, kw_only=True)
+class Prune:
+    """Remove the KAN edges and hidden nodes whose attribution score on the collocation points is below
+    ``threshold`` (a share of the output's variation; see ``kanpde.pruning``). Pruned edges inside the
+    network stay zero afterwards; a fresh optimizer follows."""
+
+    threshold: float = 1e-2
+
+    def __post_init__(self) -> None:
+        _check(_is_num(self.threshold) and 0 <= self.threshold < 1, "Prune.threshold", self.threshold, "a number in [0, 1)")
+
+    label = "prune"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Symbolize:
+    """Fix the spline edges of ``layers`` (None: all) to their best-fitting symbols of ``library``
+    (``kanpde.symbolic.symbolized``); their affine parameters train in the phases that follow."""
+
+    layers: tuple[int, ...] | None = None
+    library: SymbolLibrary = DEFAULT_LIBRARY
+    complexity_weight: float = 1.0
+    r2_floor: float = 1e-10
+
+    def __post_init__(self) -> None:
+        _check(self.layers is None or (isinstance(self.layers, tuple) and all(_is_int(l) and l >= 0 for l in self.layers)), "Symbolize.layers", self.layers, "a tuple of layer indices or None (all)")
+        _check(isinstance(self.library, SymbolLibrary), "Symbolize.library", self.library, "a kanpde.symbols.SymbolLibrary")
+        _check(_is_num(self.complexity_weight) and self.complexity_weight >= 0, "Symbolize.complexity_weight", self.complexity_weight, "a number >= 0")
+        _check(_is_num(self.r2_floor) and 0 < self.r2_floor < 1, "Symbolize.r2_floor", self.r2_floor, "a number in (0, 1)")
+
+    label = "symbolize"
+
+
+Phase = Union[Adam, LBFGS, Refine, UpdateGrid, Resample, Prune, Symbolize]
+_PHASES = (Adam, LBFGS, Refine, UpdateGrid, Resample, Prune, Symbolize)
+_NAMES = "Adam, LBFGS, Refine, UpdateGrid, Resample, Prune or Symbolize"
 
 
 def check_schedule(schedule: object, kind: str) -> tuple[Phase, ...]:
     """Validate a schedule for a network kind (``"kan"``/``"mlp"``); returns it as a tuple."""
     if isinstance(schedule, _PHASES) or not isinstance(schedule, (list, tuple)) or not schedule:
-        raise ConfigError(f"schedule must be a non-empty list of phases (Adam, LBFGS, Refine, UpdateGrid, Resample); got {schedule!r}")
+        raise ConfigError(f"schedule must be a non-empty list of phases ({_NAMES}); got {schedule!r}")
     for phase in schedule:
         if not isinstance(phase, _PHASES):
-            raise ConfigError(f"schedule entries must be Adam, LBFGS, Refine, UpdateGrid or Resample; got {phase!r}")
-        if isinstance(phase, (Refine, UpdateGrid)) and kind != "kan":
-            raise ConfigError(f"{type(phase).__name__} needs a KAN (it changes the spline grid); the model is an {kind.upper()}. Remove it from the schedule")
+            raise ConfigError(f"schedule entries must be {_NAMES}; got {phase!r}")
+        if kind != "kan" and (isinstance(phase, (Refine, UpdateGrid, Prune, Symbolize)) or getattr(phase, "sparsity", None) is not None):
+            what = type(phase).__name__ if isinstance(phase, (Refine, UpdateGrid, Prune, Symbolize)) else f"{type(phase).__name__}(sparsity=...)"
+            raise ConfigError(f"{what} needs a KAN (it acts on spline edges); the model is an {kind.upper()}. Remove it from the schedule")
     return tuple(schedule)

@@ -24,11 +24,12 @@ from torch import Tensor
 from kanpde.loss import Collocation, DerivativePlan, ResidualReduce, loss_terms, residual_values, total_loss
 from kanpde.metrics import rel_l2
 from kanpde.problem import Problem
+from kanpde.pruning import sparsity_penalty
 from kanpde.progress import Progress
 from kanpde.surrogate import Surrogate
 
 from .lbfgs import LBFGSOptimizer
-from .phases import LBFGS, Adam, Phase, Refine, Resample, UpdateGrid
+from .phases import LBFGS, Adam, Phase, Prune, Refine, Resample, Sparsity, Symbolize, UpdateGrid
 from .weighting import Balance
 
 __all__ = ["Trainer", "Clock", "Budget"]
@@ -148,6 +149,7 @@ class Trainer:
         self._last_eval_t = -math.inf
         self._last_rel_l2: float | None = None
         self._snapshot: list[Tensor] = []
+        self._sparsity: Sparsity | None = None
         self._snapshot_step = 0
 
     # --- the schedule -------------------------------------------------------------------------------
@@ -181,6 +183,10 @@ class Trainer:
             return self._update_grid(phase, report)
         if isinstance(phase, Resample):
             return self._resample(phase, report)
+        if isinstance(phase, Prune):
+            return self._prune(phase, report)
+        if isinstance(phase, Symbolize):
+            return self._symbolize(phase, report)
         if isinstance(phase, Adam):
             return self._adam(phase, report)
         return self._lbfgs(phase, report)
@@ -189,6 +195,9 @@ class Trainer:
     def _closure_loss(self, colloc: Collocation, *, rebalance: bool = False) -> Tensor:
         """The loss at ``colloc``: the terms times the balance weights (updated first with ``rebalance``)."""
         terms = loss_terms(self.problem, self.model, colloc, self.plan, self.reduce)
+        if self._sparsity is not None:
+            spec = self._sparsity
+            terms["sparsity"] = spec.weight * sparsity_penalty(self.model.net, self.model.features(self.colloc.interior[: spec.points].detach()), entropy=spec.entropy)
         if rebalance and self.balance is not None and self.step % self.balance.every == 0:
             params = [p for p in self.model.parameters() if p.requires_grad]
             self.term_weights = self.balance.update(terms, params, self.term_weights)
@@ -261,6 +270,13 @@ class Trainer:
     def _optimize(self, phase: Adam | LBFGS, report: PhaseReport, iteration: Callable[[], tuple[float, str | None]]) -> str:
         """Call ``iteration`` until the phase's or the solve's limits stop it; returns why it stopped."""
         start_t, start_step = self.clock.elapsed(), self.step
+        self._sparsity = phase.sparsity
+        try:
+            return self._iterate(phase, iteration, start_t, start_step)
+        finally:
+            self._sparsity = None
+
+    def _iterate(self, phase: Adam | LBFGS, iteration: Callable[[], tuple[float, str | None]], start_t: float, start_step: int) -> str:
         while True:
             limit = self._phase_limit(phase, start_t, start_step) or self._budget_spent()
             if limit:
@@ -300,6 +316,20 @@ class Trainer:
         return self._replace_model(
             lambda: self.model.grid_updated(self.colloc.interior, eps=phase.eps), "update_grid", f"grid {self.model.grid} moved to the samples", report
         )
+
+    def _prune(self, phase: Prune, report: PhaseReport) -> str:
+        before = list(self.model.net.width)
+        status = self._replace_model(lambda: self.model.pruned(phase.threshold, self.colloc.interior), "prune", "", report)
+        report.details["width"] = list(self.model.net.width)
+        return f"pruned edges and nodes scoring below {phase.threshold:g}: width {before} -> {self.model.net.width}{status}"
+
+    def _symbolize(self, phase: Symbolize, report: PhaseReport) -> str:
+        options = {"layers": phase.layers, "library": phase.library, "complexity_weight": phase.complexity_weight, "r2_floor": phase.r2_floor}
+        choices: list[Any] = []
+        status = self._replace_model(lambda: self.model.symbolized(self.colloc.interior, choices, **options), "symbolize", "", report)
+        report.details["edges"] = [c.as_dict() for c in choices]
+        names = ", ".join(f"{c.fit.name}" for c in choices)
+        return f"fixed {len(choices)} edges to symbols ({names or 'none left'}){status}"
 
     def _resample(self, phase: Resample, report: PhaseReport) -> str:
         self._draws += 1
@@ -346,7 +376,7 @@ class Trainer:
         self._take_snapshot()
         report.details["fit_error"] = fit_error
         self._record_event({"event": event, "grid": new.grid, "fit_error": fit_error})
-        return f"{what}; relative fit error {fit_error:.2e} on the collocation points"
+        return f"{what}; relative {'fit ' if what else ''}error {fit_error:.2e} on the collocation points"
 
     def _prepare_model(self) -> None:
         """With ``compile``, compile the one-pass network evaluation of the current model and warm it up

@@ -143,7 +143,7 @@ def test_vector_valued_problem():
         ({"model": kanpde.MLP([2, 8, 1]), "schedule": [kanpde.Refine(grid=10)]}, ConfigError, "Refine needs a KAN .*the model is an MLP"),
         ({"schedule": []}, ConfigError, "schedule must be a non-empty list of phases"),
         ({"schedule": kanpde.LBFGS()}, ConfigError, "schedule must be a non-empty list"),
-        ({"schedule": ["lbfgs"]}, ConfigError, "schedule entries must be Adam, LBFGS, Refine, UpdateGrid or Resample; got 'lbfgs'"),
+        ({"schedule": ["lbfgs"]}, ConfigError, "schedule entries must be Adam, LBFGS, Refine, UpdateGrid, Resample, Prune or Symbolize; got 'lbfgs'"),
     ],
 )
 def test_solve_rejects_bad_arguments(kwargs, err, match):
