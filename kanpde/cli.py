@@ -11,16 +11,19 @@ import argparse
 import logging
 import sys
 from pathlib import Path
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
 from .cli_export import add_export_parser, add_solve_flags, check_solve_exports, export_after_solve, export_run, parse_formats
 from .errors import ConfigError, KanpdeError
+
+if TYPE_CHECKING:
+    from .solution import Solution
 
 __all__ = ["main", "build_parser"]
 
 logger = logging.getLogger("kanpde")
 
-DEFAULT_WIDTHS = {"kan": [10], "mlp": [100, 100, 100]}  # hidden layers; in/out come from the problem
+DEFAULT_WIDTHS = {"kan": [10], "mlp": [100, 100, 100], "symbolic": [5]}  # hidden layers; in/out come from the problem
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -45,6 +48,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="Dirichlet conditions built into the surrogate (hard) or penalised (soft); default: the problem's recipe")
     s.add_argument("--out", required=True, metavar="DIR", help="run folder for report.json, model.pt, model.json")
     s.add_argument("--quiet", action="store_true", help="no progress display")
+    s.add_argument("--symbolic", action="store_true",
+                   help="KAN only: train with sparsity, prune and fix edges to symbols (default width d,5,out); "
+                        "writes the formula and its rel_l2 to report.json and formula.tex")
     add_solve_flags(s)
 
     sub.add_parser("list", help="list the built-in problems")
@@ -179,14 +185,17 @@ def _solve(args: argparse.Namespace) -> int:
         raise ConfigError(f"--out must be a folder; {args.out!r} is a file. Choose another name")
     if args.budget is not None and not args.budget > 0:
         raise ConfigError(f"--budget must be a number of seconds > 0; got {args.budget:g}")
+    if args.symbolic and args.model != "kan":
+        raise ConfigError("--symbolic reads a formula from a KAN's edges; use it with --model kan")
     problem = instance(args.problem)
     exports = parse_formats(args.export, "--export")
     check_solve_exports(problem, exports)
+    constraints = args.constraints or ("soft" if args.symbolic else None)
     if args.width:
         width = parse_width(args.width)
     else:
-        inputs = solvers.network_inputs(problem, args.model, args.constraints)
-        width = [inputs, *DEFAULT_WIDTHS[args.model], problem.out_dim]
+        inputs = solvers.network_inputs(problem, args.model, constraints)
+        width = [inputs, *DEFAULT_WIDTHS["symbolic" if args.symbolic else args.model], problem.out_dim]
     if args.model == "kan":
         net = KAN(width, grid=5 if args.grid is None else args.grid, k=3 if args.k is None else args.k, seed=args.seed)
     else:
@@ -194,18 +203,58 @@ def _solve(args: argparse.Namespace) -> int:
             if getattr(args, flag) is not None:
                 raise ConfigError(f"--{flag} applies to --model kan only; drop it or use --model kan")
         net = MLP(width, seed=args.seed)
+    schedule = solvers.symbolic_recipe(problem, net).schedule if args.symbolic else None
     sol = solve(
-        problem, net, budget=args.budget, steps=args.steps, seed=args.seed,
-        device=args.device, dtype=args.dtype, derivatives=args.derivatives, constraints=args.constraints,
+        problem, net, schedule=schedule, budget=args.budget, steps=args.steps, seed=args.seed,
+        device=args.device, dtype=args.dtype, derivatives=args.derivatives, constraints=constraints,
         progress=False if args.quiet else None,
     )
+    if args.symbolic:
+        sol = with_formula(sol, out)
     sol.save(out)
     err = ", ".join(f"{k}={v:.3e}" for k, v in sol.errors.items()) or "no reference"
     print(f"{args.problem}: {err}; {sol.info['steps']} steps in {sol.info['train_s']:.1f} s ({sol.status}) -> {out / 'report.json'}")
+    if args.symbolic:
+        print(f"formula (rel_l2 {_fmt(sol.info['formula_rel_l2'])}): {sol.info['formula_simplified']}")
     written = export_after_solve(sol, out, exports, plots=not args.no_plots)
     if written:
         print("wrote " + ", ".join(p.name for p in written))
     return 0
+
+
+def with_formula(sol: "Solution", out: Path) -> "Solution":
+    """The solution with its formula in ``info`` (for report.json), and ``out/formula.tex`` written."""
+    import dataclasses
+    import time
+
+    from .solution import atomic_write
+
+    t0 = time.perf_counter()
+    formula = sol.formula()
+    t1 = time.perf_counter()
+    short = formula.simplified()
+    t2 = time.perf_counter()
+    info = {
+        **sol.info,
+        "formula": str(formula.expr), "formula_rel_l2": formula.rel_l2, "formula_max_abs": formula.errors.get("max_abs"),
+        "formula_simplified": str(short.expr), "formula_simplified_rel_l2": short.rel_l2,
+        "formula_edges": [c.as_dict() for c in formula.edges],
+        "formula_s": round(t1 - t0, 4), "formula_simplify_s": round(t2 - t1, 4),
+    }
+    names = ", ".join(str(v) for v in formula.variables)
+    tex = (
+        f"% kanpde solve --symbolic: the trained KAN as a formula (6 significant digits), rel_l2 {_fmt(formula.rel_l2)}\n"
+        f"u({names}) = {formula.latex()}\n"
+        f"% simplified (constants within 1e-6 identified), rel_l2 {_fmt(short.rel_l2)}\n"
+        f"u({names}) = {short.latex()}\n"
+    )
+    out.mkdir(parents=True, exist_ok=True)
+    atomic_write(out / "formula.tex", lambda f: f.write(tex))
+    return dataclasses.replace(sol, info=info)
+
+
+def _fmt(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.3e}"
 
 
 if __name__ == "__main__":

@@ -287,7 +287,7 @@ class KAN(nn.Module):
 
     def pruned(self, threshold: float, x: Tensor) -> "KAN":
         """A smaller KAN without the edges and hidden nodes whose attribution score on the inputs
-        x: (n, width[0]) is below ``threshold`` (see ``kanpde.pruning.pruned``)."""
+        x: (n, width[0]) is at most ``threshold`` (see ``kanpde.pruning.pruned``)."""
         from .pruning import pruned
 
         return pruned(self, threshold, x)

@@ -189,12 +189,7 @@ def plot_kan(sol: Solution, *, points: int = 200) -> "Figure | None":
         return None
     p = next(net.parameters())
     x = torch.as_tensor(evaluation_grid(sol).points(), dtype=p.dtype, device=p.device)
-    t = sol.model.normalize(x)
-    if getattr(sol.model, "periodic", ()):
-        from .constraints import periodic_features
-
-        t = periodic_features(t, sol.model.periodic)
-    inputs = net.layer_inputs(t)
+    inputs = net.layer_inputs(sol.model.features(x))
     columns = max(net.width[:-1])
     fig = _figure()
     axes = fig.subplots(len(net.layers), columns, squeeze=False)
@@ -212,14 +207,15 @@ def plot_kan(sol: Solution, *, points: int = 200) -> "Figure | None":
                     lo, hi = float(ranges[i, 0]), float(ranges[i, 1])
                 t = torch.linspace(lo, hi, points, dtype=p.dtype, device=p.device)
                 grid_in = t[:, None].expand(points, layer.in_dim)
-                phi = layer.edge_splines(grid_in)[:, i, :] + torch.nn.functional.silu(t)[:, None] * layer.base_weight[:, i]
+                phi = layer.edge_values(grid_in)[:, i, :]
                 ax.plot(t.cpu().numpy(), phi.cpu().numpy(), lw=0.9)
+                fixed = sorted({row[i] for row in layer.fixed.names if row[i] is not None}) if layer.fixed is not None else []
                 knots = layer.knots[i, layer.k : layer.k + layer.grid + 1].cpu().numpy()
                 for knot in knots[(knots >= lo) & (knots <= hi)]:
                     ax.axvline(knot, color="0.8", lw=0.6, zorder=0)
-                ax.set_title(f"layer {l}, input {i}", fontsize=8)
+                ax.set_title(f"layer {l}, input {i}" + (f" ({', '.join(fixed)})" if fixed else ""), fontsize=8)
                 ax.tick_params(labelsize=7)
-    fig.suptitle(f"KAN {net.width}, G = {net.grid}: edge functions (one curve per output node; grey lines: grid knots)", fontsize=9)
+    fig.suptitle(f"KAN {net.width}, G = {net.grid}: edges (a curve per output node; grey: knots; fixed symbols in brackets)", fontsize=9)
     fig.tight_layout()
     return fig
 

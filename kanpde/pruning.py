@@ -9,11 +9,11 @@ back in proportion to activity,
 so a layer's node scores sum to the number of outputs and an edge's score is the share of the output's
 variation that passes through it. A dead edge (phi = 0, or constant) scores 0.
 
-**Pruning** keeps the hidden nodes with A >= threshold and, between kept nodes, the edges with
-B >= threshold (every kept node keeps at least its strongest incoming edge). A removed edge's mean value
+**Pruning** keeps the hidden nodes with A > threshold and, between kept nodes, the edges with
+B > threshold (every kept node keeps at least its strongest incoming edge). A removed edge's mean value
 over the samples is added to a kept edge into the same node (to every spline coefficient: B-splines sum
-to one), so the network's mean output is kept; removed edges inside the network become ``"0"`` edges
-that stay zero in later training.
+to one), so each node keeps its mean for the same inputs (and a one-layer network its mean output);
+removed edges inside the network become ``"0"`` edges that stay zero in later training.
 
 **Sparsity** (Liu et al., arXiv 2404.19756, sec. 2.5.1): ``sum_l (|Phi_l|_1 + mu S(Phi_l))`` with
 ``|phi|_1`` the mean absolute edge value on the samples, ``|Phi|_1`` its sum over a layer and S the
@@ -77,7 +77,7 @@ def pruned(kan: "KAN", threshold: float, x: Tensor) -> "KAN":
     edges, nodes = edge_scores(kan, x)
     depth = len(kan.layers)
     keep = [list(range(kan.width[0]))]
-    keep += [[i for i in range(kan.width[l]) if float(nodes[l][i]) >= threshold] or [int(nodes[l].argmax())] for l in range(1, depth)]
+    keep += [[i for i in range(kan.width[l]) if float(nodes[l][i]) > threshold] or [int(nodes[l].argmax())] for l in range(1, depth)]
     keep.append(list(range(kan.width[-1])))
     with torch.no_grad():
         values = _layer_values(kan, x.detach())
@@ -92,7 +92,7 @@ def pruned(kan: "KAN", threshold: float, x: Tensor) -> "KAN":
             shifts: dict[tuple[int, int], float] = {}
             for o_new, o in enumerate(outs):
                 live = [i_new for i_new in range(len(ins)) if fixed_names[o_new][i_new] != "0"]
-                kept = [i_new for i_new in live if float(score[o_new, i_new]) >= threshold]
+                kept = [i_new for i_new in live if float(score[o_new, i_new]) > threshold]
                 if live and not kept:
                     kept = [max(live, key=lambda j: float(score[o_new, j]))]
                 dropped = sum(float(means[o, i]) for i in range(layer.in_dim) if i not in ins)

@@ -95,7 +95,7 @@ class Solution:
         says how well that worked. ``sympy.sympify(formula)`` is the expression.
         """
         from .kan import KAN
-        from .symbolic import Formula, formula_errors, surrogate_formula
+        from .symbolic import Formula, surrogate_formula
 
         if not isinstance(self.model.net, KAN):
             raise ConfigError(f"formula() needs a KAN; this solution's model is an {type(self.model.net).__name__}")
@@ -107,9 +107,7 @@ class Solution:
             model = model.symbolized(x, choices, **options)
         axes = self.problem.domain.axes if self.problem is not None else _axis_names(model.in_dim)
         exprs, variables = surrogate_formula(model, axes)
-        provisional = Formula(tuple(exprs), variables, {}, tuple(choices))
-        errors = formula_errors(provisional, self.problem) if self.problem is not None else {}
-        return Formula(tuple(exprs), variables, errors, tuple(choices))
+        return Formula.build(exprs, variables, self.problem, choices)
 
     def report(self) -> dict[str, Any]:
         """The content of ``report.json``."""

@@ -20,8 +20,8 @@ what the first symbols got slightly wrong before they are fitted themselves.
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from fractions import Fraction
 from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
@@ -291,6 +291,28 @@ class Formula:
     variables: tuple[sympy.Symbol, ...]
     errors: dict[str, float]
     edges: tuple[EdgeChoice, ...] = ()
+    problem: "Problem | None" = field(default=None, repr=False, compare=False)
+
+    @classmethod
+    def build(cls, exprs: Sequence[sympy.Expr], variables: Sequence[sympy.Symbol], problem: "Problem | None" = None, edges: Sequence[EdgeChoice] = ()) -> "Formula":
+        """A formula with its errors measured against ``problem``'s reference (none without a problem)."""
+        bare = cls(tuple(exprs), tuple(variables), {}, tuple(edges), problem)
+        return bare if problem is None else cls(bare.exprs, bare.variables, formula_errors(bare, problem), bare.edges, problem)
+
+    def simplified(self, tolerance: float = 1e-6) -> "Formula":
+        """A shorter equivalent within ``tolerance``: constants below it dropped (before and after expanding
+        products and powers), and constants within it (relative) of a small fraction p/q or p/q * pi
+        (q <= 100) replaced by that exact number; its errors are measured again.
+
+        E.g. ``0.0139 (4.0066 sin(pi x) + 4.4798 sin(pi y))^2 - 0.0137 (...)^2`` -> ``sin(pi x) sin(pi y)``.
+        """
+        if not (isinstance(tolerance, (int, float)) and 0 < tolerance < 1):
+            raise ConfigError(f"Formula.simplified tolerance must be a number in (0, 1); got {tolerance!r}")
+        exprs = []
+        for e in self.exprs:
+            e = _identify_constants(sympy.expand(_chop(e, tolerance)), tolerance)
+            exprs.append(sympy.simplify(_chop(e, tolerance)))
+        return Formula.build(exprs, self.variables, self.problem, self.edges)
 
     @property
     def expr(self) -> sympy.Expr:
@@ -321,6 +343,23 @@ class Formula:
         fn = sympy.lambdify(self.variables, list(self.exprs), modules="numpy")
         cols = [np.broadcast_to(np.asarray(v, dtype=np.float64), (pts.shape[0],)) for v in fn(*pts.T)]
         return np.stack(cols, axis=1)
+
+
+def _chop(expr: sympy.Expr, tolerance: float) -> sympy.Expr:
+    return expr.xreplace({f: sympy.Integer(0) for f in expr.atoms(sympy.Float) if abs(f) < tolerance})
+
+
+def _identify_constants(expr: sympy.Expr, tolerance: float) -> sympy.Expr:
+    """Replace each float within ``tolerance`` (relative) of p/q or p/q * pi, q <= 100, by that number."""
+    swap = {}
+    for f in expr.atoms(sympy.Float):
+        for unit in (sympy.Integer(1), sympy.pi):
+            r = float(f) / float(unit)
+            frac = Fraction(r).limit_denominator(100)
+            if abs(float(frac) - r) <= tolerance * abs(r):
+                swap[f] = sympy.Rational(frac.numerator, frac.denominator) * unit
+                break
+    return expr.xreplace(swap)
 
 
 def formula_errors(formula: Formula, problem: "Problem") -> dict[str, float]:

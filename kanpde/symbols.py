@@ -36,7 +36,7 @@ __all__ = ["Symbol", "SymbolLibrary", "SymbolFit", "DEFAULT_LIBRARY", "fit_symbo
 Z = sympy.Symbol("z", real=True)
 """The variable of every symbol's expression."""
 
-_TORCH = {
+TORCH_FUNCTIONS = {
     "sin": torch.sin, "cos": torch.cos, "tan": torch.tan, "tanh": torch.tanh, "sinh": torch.sinh, "cosh": torch.cosh,
     "exp": torch.exp, "log": torch.log, "sqrt": torch.sqrt, "Abs": torch.abs, "sgn": torch.sign,
     "atan": torch.atan, "asin": torch.asin, "acos": torch.acos, "erf": torch.erf,
@@ -94,7 +94,7 @@ def _torch_functions(expr: sympy.Expr, order: int) -> Callable[[Tensor], tuple[T
     """(f, f', ...) up to the ``order``-th derivative of a sympy expression, as one torch function."""
     exprs = [expr.diff(Z, k).replace(sympy.sign, sympy.Function("sgn")) for k in range(order + 1)]
     try:
-        fn = sympy.lambdify(Z, exprs, modules=[_TORCH])
+        fn = sympy.lambdify(Z, exprs, modules=[TORCH_FUNCTIONS])
     except Exception as err:  # sympy raises a zoo of printer errors
         raise ConfigError(f"expression {expr} cannot be evaluated with torch ({err}); use elementary functions") from None
 
@@ -199,12 +199,14 @@ def fit_symbol(
         return [SymbolFit("x", 1.0, 0.0, 0.0, float(ys.mean()), 1.0, math.log10(r2_floor) + complexity_weight * library["x"].complexity if "x" in library else 0.0)]
     fits = []
     for sym in library.symbols:
-        found = _fit_one(sym, u, ys, sst, search)
+        found = _fit_one(sym, u if sym.inner else xs, ys, sst, search)
         if found is None:
             continue
         a, b, c, d, r2 = found
         cost = math.log10(max(1.0 - r2, r2_floor)) + complexity_weight * sym.complexity
-        fits.append(SymbolFit(sym.name, float(a / half), float(b - a * mid / half), c, d, r2, cost))  # back to x: a u + b = (a/half) x + (b - a mid/half)
+        if sym.inner:  # back to x: a u + b = (a / half) x + (b - a mid / half)
+            a, b = a / half, b - a * mid / half
+        fits.append(SymbolFit(sym.name, float(a), float(b), c, d, r2, cost))
     if not fits:
         raise ConfigError(f"no symbol of the library ({', '.join(library.names)}) is finite on the edge's inputs [{lo:.3g}, {hi:.3g}]")
     return sorted(fits, key=lambda f: (f.cost, -f.r2))
