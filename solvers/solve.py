@@ -158,7 +158,7 @@ def solve(
         "collocation": colloc.sizes,
         "derivatives": plan.describe(),
         "constraints": hard.describe(problem.domain.axes),
-        "causal": None if causal_spec is None else {"chunks": causal_spec.chunks, "tol": causal_spec.tol},
+        "causal": None if causal_spec is None else {"chunks": causal_spec.chunks, "tol": causal_spec.tol, "drift": causal_spec.drift},
         "balance": None if balance_spec is None else {"every": balance_spec.every, "alpha": balance_spec.alpha, "weights": trainer.term_weights},
     }
     return Solution(

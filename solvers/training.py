@@ -243,11 +243,10 @@ class Trainer:
             return loss
 
         best: list[float] = []
-        held = getattr(self.reduce, "held", None)  # loss weights that follow the model (Causal): one set per iteration
+        held = getattr(self.reduce, "held", None)  # loss weights that follow the model (Causal), held per line search
 
         def iteration() -> tuple[float, str | None]:
-            if held is not None:  # new weights at the start point, kept for the whole line search
-                self.reduce.refresh()
+            if held is not None and self.reduce.refresh():  # they drifted: new ones at the start point
                 opt.objective_changed()
             result = opt.step(closure)
             if math.isfinite(result.loss):

@@ -5,15 +5,16 @@ gradient-norm balancing of the condition terms (``Balance``).
 physics-informed neural networks", arXiv 2203.07404): split [t0, t1] into M chunks with mean squared
 residuals L_1..L_M and train on
 
-    L_r = (1 / M) sum_i w_i L_i,    w_i = exp(-tol * sum_{k < i} L_k)   (weights held constant),
+    L_r = (1 / M) sum_i w_i L_i,    w_i = exp(-tol * sum_{k < i} L_k)   (no gradient through w_i),
 
 so a time chunk counts only once everything before it is resolved. Without it a PINN for Allen-Cahn
-fits late times first and settles on a wrong state. Adam steps take the weights at every evaluation;
-an L-BFGS iteration takes them once, at its start point, and keeps them for its line search
-(``CausalReduce.held``), since values and gradients from weights that move with each trial point
-belong to no single objective (their slopes can even disagree in sign). Practical hint: ``tol`` sets
-how strictly the order is enforced; with a small interior weight (the residual term is multiplied by it
-after this) the chunk losses are the raw residual means, so ``tol`` is on their scale.
+fits late times first and settles on a wrong state. Adam steps take the weights at every evaluation.
+L-BFGS phases hold them (``CausalReduce.held``): values and gradients from weights that move with each
+trial point belong to no single objective (their slopes can even disagree in sign), which stalls the
+line search. Held weights are renewed at the start point of an iteration, at the cost of one more
+evaluation, once they have drifted by more than ``Causal.drift`` from the model's. Practical hint:
+``tol`` sets how strictly the order is enforced; with a small interior weight (the residual term is
+multiplied by it after this) the chunk losses are the raw residual means, so ``tol`` is on their scale.
 """
 
 from __future__ import annotations
@@ -34,16 +35,24 @@ __all__ = ["Causal", "Balance"]
 
 @dataclass(frozen=True, kw_only=True)
 class Causal:
-    """Causal weights over ``chunks`` time slices with tolerance ``tol`` (see the module docstring)."""
+    """Causal weights over ``chunks`` time slices with tolerance ``tol`` (see the module docstring).
+
+    ``drift``: in L-BFGS phases the held weights are renewed when the weights at the latest evaluated
+    point differ from them by more than this (absolute, on weights in (0, 1]); each renewal costs one
+    extra loss evaluation, so 0 (renew at every iteration) halves the iterations a budget buys.
+    """
 
     chunks: int = 32
     tol: float = 1.0
+    drift: float = 0.01
 
     def __post_init__(self) -> None:
         if isinstance(self.chunks, bool) or not isinstance(self.chunks, int) or self.chunks < 2:
             raise ConfigError(f"Causal.chunks must be an int >= 2; got {self.chunks!r}")
         if isinstance(self.tol, bool) or not isinstance(self.tol, (int, float)) or not (math.isfinite(self.tol) and self.tol > 0):
             raise ConfigError(f"Causal.tol must be a number > 0; got {self.tol!r}")
+        if isinstance(self.drift, bool) or not isinstance(self.drift, (int, float)) or not (math.isfinite(self.drift) and self.drift >= 0):
+            raise ConfigError(f"Causal.drift must be a number >= 0; got {self.drift!r}")
 
     def reducer(self, problem: Problem) -> "CausalReduce":
         """The ``reduce(r, x)`` for ``loss_terms`` on this problem's time axis (its last coordinate, named t)."""
@@ -59,10 +68,10 @@ class CausalReduce:
     """``reduce(r, x)``: the causally weighted mean square; ``last_min_weight`` is the smallest w_i seen last.
 
     The weights follow the model: by default each evaluation takes them from its own chunk losses.
-    Inside ``held()`` they are computed once, at the first evaluation after entering or after
-    ``refresh()``, and reused until the next ``refresh()``, so the loss is one fixed function of the
-    parameters whose gradient is the one returned (what an L-BFGS line search needs; with weights from
-    every trial point the loss values and gradients of one line search belong to different objectives).
+    Inside ``held()`` they are computed at the first evaluation after entering or after a ``refresh()``
+    that renewed them, and reused until then, so the loss is one fixed function of the parameters whose
+    gradient is the one returned (what an L-BFGS line search needs; with weights from every trial point
+    the loss values and gradients of one line search belong to different objectives).
     """
 
     def __init__(self, spec: Causal, t0: float, t1: float) -> None:
@@ -70,6 +79,7 @@ class CausalReduce:
         self._last_weights: Tensor | None = None
         self._holding = False
         self._held: Tensor | None = None
+        self._own: Tensor | None = None  # the weights the last evaluation's own chunk losses give
 
     @property
     def last_min_weight(self) -> float:
@@ -86,9 +96,14 @@ class CausalReduce:
         finally:
             self._holding, self._held = False, None
 
-    def refresh(self) -> None:
-        """While held: take new weights, from the chunk losses of the next evaluation."""
+    def refresh(self) -> bool:
+        """While held, at the start of an L-BFGS iteration: when the weights at the last evaluated point
+        differ from the held ones by more than ``drift`` (or none are held), let the next evaluation take
+        new ones. Returns whether it did; the caller must then evaluate the loss afresh."""
+        if self._held is not None and self._own is not None and float((self._own - self._held).abs().max()) <= self.spec.drift:
+            return False
         self._held = None
+        return True
 
     def __call__(self, r: Tensor, x: Tensor) -> Tensor:
         m = self.spec.chunks
@@ -97,13 +112,12 @@ class CausalReduce:
         sums = torch.zeros(m, dtype=sq.dtype, device=sq.device).index_add(0, chunk, sq)
         counts = torch.bincount(chunk, minlength=m).clamp_min(1).to(sq.dtype)
         losses = sums / counts
-        weights = self._held
-        if weights is None:
-            with torch.no_grad():
-                before = torch.cumsum(losses, 0) - losses
-                weights = torch.exp(-self.spec.tol * before)
-            if self._holding:
-                self._held = weights
+        with torch.no_grad():
+            before = torch.cumsum(losses, 0) - losses
+            self._own = torch.exp(-self.spec.tol * before)
+        if self._holding and self._held is None:
+            self._held = self._own
+        weights = self._held if self._holding else self._own
         self._last_weights = weights
         return (weights * losses).mean()
 

@@ -106,7 +106,7 @@ def test_causal_weights_are_deterministic_and_ordered():
     assert float(reduce(r, x)) == pytest.approx(expected)
     assert reduce.last_min_weight == pytest.approx(math.exp(-5))
     runs = [kanpde.solve(heat(), model=kanpde.MLP([3, 8, 1]), steps=5, constraints="hard", causal=Causal(chunks=4), progress=False) for _ in range(2)]
-    assert runs[0].errors == runs[1].errors and runs[0].info["causal"] == {"chunks": 4, "tol": 1.0}
+    assert runs[0].errors == runs[1].errors and runs[0].info["causal"] == {"chunks": 4, "tol": 1.0, "drift": 0.01}
     assert all("causal_min_weight" in h for h in runs[0].history if "loss" in h)
 
 
@@ -145,9 +145,11 @@ def test_held_causal_weights_give_the_line_search_one_objective():
     assert abs(fd - slope) > 1e-2 * abs(slope)
 
 
-def test_lbfgs_iterations_hold_the_causal_weights(monkeypatch):
-    """Through solve(): every loss evaluation of one L-BFGS iteration uses the weights of its first
-    (at the start point); each iteration takes new ones; Adam steps take them at every evaluation."""
+@pytest.mark.parametrize("drift", [0.0, 1.0])
+def test_lbfgs_iterations_hold_the_causal_weights(monkeypatch, drift):
+    """Through solve(): Adam steps take new weights at every evaluation; in L-BFGS every evaluation
+    between two renewals uses the weights of the first (a start point), renewed at every iteration with
+    drift 0 and never with drift 1 (weights lie in (0, 1]); a kept set costs no extra evaluation."""
     log = []
     make = Causal.reducer
 
@@ -156,29 +158,35 @@ def test_lbfgs_iterations_hold_the_causal_weights(monkeypatch):
             self.inner, self.held = inner, inner.held
 
         def refresh(self):
-            log.append("refresh")
-            self.inner.refresh()
+            renewed = self.inner.refresh()
+            log.append("renew" if renewed else "keep")
+            return renewed
 
         def __call__(self, r, x):
             out = self.inner(r, x)
-            log.append(self.inner._last_weights.clone())
+            log.append((self.inner._last_weights.clone(), r.detach().clone()))
             return out
 
     monkeypatch.setattr(Causal, "reducer", lambda spec, problem: Spy(make(spec, problem)))
     schedule = [kanpde.solvers.Adam(steps=3, lr=1e-2), kanpde.solvers.LBFGS(steps=6)]
-    kanpde.solve(heat(), model=kanpde.MLP([3, 8, 1], seed=1), schedule=schedule, constraints="hard", causal=Causal(chunks=4, tol=0.02), progress=False)
-    adam, lbfgs = log[: log.index("refresh")], log[log.index("refresh") :]
-    assert len(adam) == 3 and not torch.equal(adam[0], adam[1])
-    iterations = [[]]
-    for item in lbfgs[1:]:
-        if isinstance(item, str):
-            iterations.append([])
-        else:
-            iterations[-1].append(item)
-    assert len(iterations) == 6 and all(len(it) >= 2 for it in iterations)  # the start point and the trial points
-    for it in iterations:
-        assert all(torch.equal(w, it[0]) for w in it)
-    assert all(not torch.equal(a[0], b[0]) for a, b in zip(iterations, iterations[1:]))
+    causal = Causal(chunks=4, tol=0.02, drift=drift)  # chunk losses ~50 at first: weights well inside (0, 1)
+    kanpde.solve(heat(), model=kanpde.MLP([3, 8, 1], seed=1), schedule=schedule, constraints="hard", causal=causal, progress=False)
+    first = log.index("renew")
+    adam, lbfgs = log[:first], log[first:]
+    assert len(adam) == 3 and not torch.equal(adam[0][0], adam[1][0])
+    assert lbfgs.count("renew") + lbfgs.count("keep") == 6
+    held = []
+    for item in lbfgs:
+        if item == "renew":
+            held.append([])
+        elif not isinstance(item, str):
+            held[-1].append(item[0])
+    assert len(held) == (6 if drift == 0 else 1)
+    residuals = [item[1] for item in lbfgs if not isinstance(item, str)]
+    repeats = sum(torch.equal(a, b) for a, b in zip(residuals, residuals[1:]))  # the same point evaluated again
+    assert repeats == (5 if drift == 0 else 0)
+    assert all(len(ws) >= 2 and all(torch.equal(w, ws[0]) for w in ws) for ws in held)  # start point and trial points
+    assert all(not torch.equal(a[0], b[0]) for a, b in zip(held, held[1:]))
 
 
 def test_bad_space_time_definitions():
@@ -192,6 +200,8 @@ def test_bad_space_time_definitions():
         kanpde.solve(kanpde.problems.Poisson.sin(), steps=1, causal=True, progress=False)
     with pytest.raises(ConfigError, match=r"Causal.chunks must be an int >= 2; got 1"):
         Causal(chunks=1)
+    with pytest.raises(ConfigError, match=r"Causal.drift must be a number >= 0; got -0.1"):
+        Causal(drift=-0.1)
     with pytest.raises(ConfigError, match=r"solve\(causal=...\) must be a kanpde.solvers.Causal"):
         kanpde.solve(heat(), steps=1, causal="yes", progress=False)
     with pytest.raises(DefinitionError, match=r"AllenCahn.eps must be a number > 0; got 0"):
