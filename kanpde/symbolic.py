@@ -41,6 +41,7 @@ if TYPE_CHECKING:
 __all__ = ["FixedEdges", "Formula", "symbolized", "kan_formula", "surrogate_formula"]
 
 ZERO = "0"
+_SIMPLIFY_OPS = 60  # sympy.simplify is slow on long expressions; beyond this many operations it is skipped
 
 
 class FixedEdges(nn.Module):
@@ -64,18 +65,17 @@ class FixedEdges(nn.Module):
         self.params = nn.Parameter(params.detach().clone().to(dtype))
         mask = torch.tensor([[1.0 if n is None else 0.0 for n in row] for row in self.names], dtype=dtype)
         self.register_buffer("spline_mask", mask)
-        self.groups: list[tuple[Symbol, str]] = []
+        self.groups: list[Symbol] = []  # one per symbol used; its edges' rows, outputs and inputs are buffers
         for name, sym in self.symbols.items():
             rows = [r for r, (_, _, n) in enumerate(edges) if n == name]
-            key = name.replace(".", "_").replace("^", "_pow_")
             self.register_buffer(f"rows_{len(self.groups)}", torch.tensor(rows), persistent=False)
             self.register_buffer(f"outs_{len(self.groups)}", torch.tensor([edges[r][0] for r in rows]), persistent=False)
             self.register_buffer(f"ins_{len(self.groups)}", torch.tensor([edges[r][1] for r in rows]), persistent=False)
-            self.groups.append((sym, key))
+            self.groups.append(sym)
         self.edges = edges
 
     def _group(self, g: int) -> tuple[Symbol, Tensor, Tensor, Tensor]:
-        sym = self.groups[g][0]
+        sym = self.groups[g]
         rows = getattr(self, f"rows_{g}")
         return sym, self.params[rows], getattr(self, f"outs_{g}"), getattr(self, f"ins_{g}")
 
@@ -302,7 +302,8 @@ class Formula:
     def simplified(self, tolerance: float = 1e-6) -> "Formula":
         """A shorter equivalent within ``tolerance``: constants below it dropped (before and after expanding
         products and powers), and constants within it (relative) of a small fraction p/q or p/q * pi
-        (q <= 100) replaced by that exact number; its errors are measured again.
+        (q <= 100) replaced by that exact number; the expanded form is simplified by sympy when it is
+        small, and the shorter of it and the unexpanded one is kept. Its errors are measured again.
 
         E.g. ``0.0139 (4.0066 sin(pi x) + 4.4798 sin(pi y))^2 - 0.0137 (...)^2`` -> ``sin(pi x) sin(pi y)``.
         """
@@ -310,8 +311,11 @@ class Formula:
             raise ConfigError(f"Formula.simplified tolerance must be a number in (0, 1); got {tolerance!r}")
         exprs = []
         for e in self.exprs:
-            e = _identify_constants(sympy.expand(_chop(e, tolerance)), tolerance)
-            exprs.append(sympy.simplify(_chop(e, tolerance)))
+            kept = _identify_constants(_chop(e, tolerance), tolerance)
+            expanded = _chop(_identify_constants(_chop(sympy.expand(_chop(e, tolerance)), tolerance), tolerance), tolerance)
+            if sympy.count_ops(expanded) <= _SIMPLIFY_OPS:
+                expanded = sympy.simplify(expanded)
+            exprs.append(min((kept, expanded), key=sympy.count_ops))
         return Formula.build(exprs, self.variables, self.problem, self.edges)
 
     @property
