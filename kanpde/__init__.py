@@ -18,7 +18,7 @@ from .mlp import MLP
 from .problem import FunctionProblem, Problem
 from .solution import Solution, load
 from .exporting import export
-from . import plots
+from . import plots, pruning, symbolic, symbols
 
 # The sibling packages import the core above; they come last.
 from . import problems, solvers, validation  # noqa: E402  (installed as kanpde.problems, ...)
@@ -34,6 +34,7 @@ __all__ = [
     "KAN", "MLP",
     "solve", "Adam", "LBFGS", "Refine", "UpdateGrid", "Resample",
     "Solution", "load", "export", "plots",
+    "pruning", "symbolic", "symbols",
     "problems", "solvers", "validation",
     "KanpdeError", "ConfigError", "ShapeError", "DefinitionError", "TrainingError",
 ]
