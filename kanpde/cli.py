@@ -64,7 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("--no-plots", action="store_true", help="skip the per-case plots and summary.png")
     add_export_parser(sub)
 
-    b = sub.add_parser("bench", help="benchmarks: ms per training step side by side, peak step memory, time to accuracy")
+    b = sub.add_parser("bench", help="benchmarks: ms per training step side by side, peak step memory, time to accuracy, symbolic formulas")
     bsub = b.add_subparsers(dest="bench", required=True, metavar="BENCH")
     st = bsub.add_parser("step", help="ms per poisson_sin training step: KAN one-pass, KAN autograd, MLP, pykan")
     st.add_argument("--width", help="a KAN width such as 2,32,32,1 (default: 2,10,1 and 2,32,32,1)")
@@ -87,6 +87,11 @@ def build_parser() -> argparse.ArgumentParser:
     ac.add_argument("--budget", type=float, default=300.0, help="training seconds per model (default: 300)")
     ac.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
     ac.add_argument("--json", action="store_true", help="print the rows as JSON")
+    sy = bsub.add_parser("symbolic", help="formulas read from a KAN [2,5,1] (solve --symbolic) on poisson_sin and poisson_kan, with step times")
+    sy.add_argument("--budget", type=float, default=60.0, help="training seconds per case (default: 60)")
+    sy.add_argument("--seed", type=int, default=0, help="seed of the weights and points (default: 0)")
+    sy.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
+    sy.add_argument("--json", action="store_true", help="print the rows as JSON")
     return parser
 
 
@@ -124,9 +129,13 @@ def _bench(args: argparse.Namespace) -> int:
 
     from .validation import bench
 
-    if args.bench == "accuracy":
+    if args.bench in ("accuracy", "symbolic"):
         if not args.budget > 0:
             raise ConfigError(f"--budget must be a number of seconds > 0; got {args.budget:g}")
+        if args.bench == "symbolic":
+            rows = bench.symbolic_cases(budget=args.budget, seed=args.seed, device=args.device)
+            print(json.dumps(rows, indent=1) if args.json else bench.format_symbolic(rows))
+            return 0
         rows = bench.time_to_accuracy(budget=args.budget, device=args.device)
         print(json.dumps(rows, indent=1) if args.json else bench.format_accuracy(rows))
         return 0

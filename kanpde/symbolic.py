@@ -41,6 +41,7 @@ if TYPE_CHECKING:
 __all__ = ["FixedEdges", "Formula", "symbolized", "kan_formula", "surrogate_formula"]
 
 ZERO = "0"
+_DENOMINATOR = 12  # constants are matched with p/q (or p/q pi) for q up to this; larger q matches noise
 _SIMPLIFY_OPS = 60  # sympy.simplify is slow on long expressions; beyond this many operations it is skipped
 
 
@@ -302,7 +303,7 @@ class Formula:
     def simplified(self, tolerance: float = 1e-6) -> "Formula":
         """A shorter equivalent within ``tolerance``: constants below it dropped (before and after expanding
         products and powers), and constants within it (relative) of a small fraction p/q or p/q * pi
-        (q <= 100) replaced by that exact number; the expanded form is simplified by sympy when it is
+        (q <= 12) replaced by that exact number; the expanded form is simplified by sympy when it is
         small, and the shorter of it and the unexpanded one is kept. Its errors are measured again.
 
         E.g. ``0.0139 (4.0066 sin(pi x) + 4.4798 sin(pi y))^2 - 0.0137 (...)^2`` -> ``sin(pi x) sin(pi y)``.
@@ -354,12 +355,12 @@ def _chop(expr: sympy.Expr, tolerance: float) -> sympy.Expr:
 
 
 def _identify_constants(expr: sympy.Expr, tolerance: float) -> sympy.Expr:
-    """Replace each float within ``tolerance`` (relative) of p/q or p/q * pi, q <= 100, by that number."""
+    """Replace each float within ``tolerance`` (relative) of p/q or p/q * pi, q <= 12, by that number."""
     swap = {}
     for f in expr.atoms(sympy.Float):
         for unit in (sympy.Integer(1), sympy.pi):
             r = float(f) / float(unit)
-            frac = Fraction(r).limit_denominator(100)
+            frac = Fraction(r).limit_denominator(_DENOMINATOR)
             if abs(float(frac) - r) <= tolerance * abs(r):
                 swap[f] = sympy.Rational(frac.numerator, frac.denominator) * unit
                 break

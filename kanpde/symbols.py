@@ -230,7 +230,7 @@ def _fit_one(sym: Symbol, u: np.ndarray, y: np.ndarray, sst: float, search: int)
         return _search_and_polish(sym, u, y, sst, search)
 
 
-def _search_and_polish(sym: Symbol, u: np.ndarray, y: np.ndarray, sst: float, search: int) -> tuple[float, float, float, float, float] | None:
+def _search_and_polish(sym: Symbol, u: np.ndarray, y: np.ndarray, sst: float, search: int, starts: int = 4) -> tuple[float, float, float, float, float] | None:
     ut = torch.as_tensor(u)
     coarse, yc = ut[:: max(1, u.size // 128)], torch.as_tensor(y[:: max(1, u.size // 128)])  # the search needs few points
     if sym.inner:
@@ -247,15 +247,27 @@ def _search_and_polish(sym: Symbol, u: np.ndarray, y: np.ndarray, sst: float, se
         r2[finite] = _r2_linear(f, yc)
     if not torch.isfinite(r2).any():
         return None
-    best = int(torch.nan_to_num(r2, nan=-1.0).argmax())
-    p0 = np.array([float(a[best]), float(b[best]), *_linear_cd(sym(a[best] * ut + b[best]), y)])
-    p = _polish(sym, u, y, p0) if sym.inner else p0
-    with torch.no_grad():
-        pred = p[2] * sym(torch.as_tensor(p[0] * u + p[1])).numpy() + p[3]
-    if not np.isfinite(pred).all():
-        return None
-    r2_final = 1.0 - float(((pred - y) ** 2).sum()) / sst
-    return float(p[0]), float(p[1]), float(p[2]), float(p[3]), r2_final
+    ranked = torch.nan_to_num(r2, nan=-1.0)
+    order, seen = [], set()
+    for k in torch.argsort(ranked, descending=True).tolist():  # the best few distinct nodes (mirror twins share R^2)
+        key = round(float(ranked[k]), 9)
+        if key not in seen:
+            seen.add(key)
+            order.append(k)
+        if len(order) == (starts if sym.inner else 1):
+            break
+    found = None
+    for k in order:  # polish each: oscillating symbols have many local optima
+        p0 = np.array([float(a[k]), float(b[k]), *_linear_cd(sym(a[k] * ut + b[k]), y)])
+        p = _polish(sym, u, y, p0) if sym.inner else p0
+        with torch.no_grad():
+            pred = p[2] * sym(torch.as_tensor(p[0] * u + p[1])).numpy() + p[3]
+        if not np.isfinite(pred).all():
+            continue
+        r2_final = 1.0 - float(((pred - y) ** 2).sum()) / sst
+        if found is None or r2_final > found[-1]:
+            found = (float(p[0]), float(p[1]), float(p[2]), float(p[3]), r2_final)
+    return found
 
 
 def _r2_linear(f: Tensor, y: Tensor) -> Tensor:

@@ -74,3 +74,13 @@ def test_bench_memory_rejects_bad_input(capsys):
     assert "--points must be comma-separated ints such as 4096,16384; got '4096,x'" in capsys.readouterr().err
     with pytest.raises(ConfigError, match="unknown implementation 'pykan' for the memory benchmark"):
         bench.step_memory(impls=["pykan"])
+
+
+def test_bench_symbolic_reports_formulas_and_step_times(capsys):
+    assert main(["bench", "symbolic", "--budget", "1.5", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert [r["problem"] for r in rows] == ["poisson_sin", "poisson_kan", "poisson_kan"]
+    for r in rows:
+        assert r["formula_rel_l2"] is not None and r["formula_rel_l2"] >= 0
+        assert [p for p, _ in r["phase_s"]][:2] == ["lbfgs", "prune"]
+    assert main(["bench", "symbolic", "--budget", "0"]) == 2

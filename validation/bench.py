@@ -322,3 +322,48 @@ def format_accuracy(rows: list[dict[str, Any]]) -> str:
 
 def rows_as_dicts(rows: Sequence[StepRow | MemoryRow]) -> list[dict[str, Any]]:
     return [asdict(r) for r in rows]
+
+
+def symbolic_cases(budget: float = 60.0, seed: int = 0, device: str = "cpu") -> list[dict[str, Any]]:
+    """``kanpde solve --symbolic`` measured: the formula read from a KAN [2, 5, 1] and the seconds each step
+    takes, on ``poisson_sin`` and ``poisson_kan`` with the default library, and on ``poisson_kan`` again
+    with the library extended by sin(z^2) and a complexity weight of 0.5 (its y-dependence sin(pi y^2) is no
+    single default symbol)."""
+    from kanpde.solvers import solve, symbolic_recipe
+    from kanpde.symbols import DEFAULT_LIBRARY, Symbol
+
+    extended = DEFAULT_LIBRARY.extended(Symbol("sin(x^2)", "sin(z**2)", 4))
+    cases = [
+        ("poisson_sin", Poisson.sin, "default", {}),
+        ("poisson_kan", Poisson.kan_paper, "default", {}),
+        ("poisson_kan", Poisson.kan_paper, "default + sin(z^2), weight 0.5", {"library": extended, "complexity_weight": 0.5}),
+    ]
+    out = []
+    for name, build, library, options in cases:
+        problem, net = build(), KAN([2, 5, 1], grid=5, seed=seed)
+        recipe = symbolic_recipe(problem, net, **options)
+        sol = solve(problem, net, schedule=recipe.schedule, constraints=recipe.constraints, budget=budget, seed=seed, device=device, progress=False)
+        t0 = time.perf_counter()
+        formula = sol.formula()
+        t1 = time.perf_counter()
+        short = formula.simplified()
+        t2 = time.perf_counter()
+        out.append({
+            "problem": name, "library": library, "budget_s": budget, "rel_l2": sol.errors["rel_l2"], "width": sol.model.net.width,
+            "formula_rel_l2": formula.rel_l2, "simplified": str(short.rounded(5)), "simplified_rel_l2": short.rel_l2,
+            "phase_s": [(p["phase"], round(p["end_t"] - p["start_t"], 2)) for p in sol.phases],
+            "formula_s": round(t1 - t0, 3), "simplify_s": round(t2 - t1, 3),
+        })
+    return out
+
+
+def format_symbolic(rows: list[dict[str, Any]]) -> str:
+    lines = []
+    for r in rows:
+        phases = ", ".join(f"{p} {s:.2f} s" for p, s in r["phase_s"])
+        lines += [
+            f"{r['problem']} ({r['library']}, {r['budget_s']:g} s): solution {r['rel_l2']:.2e}, width {r['width']}, formula {r['formula_rel_l2']:.2e}, simplified {r['simplified_rel_l2']:.2e}",
+            f"  u = {r['simplified']}",
+            f"  steps: {phases}; formula {r['formula_s']:.2f} s, simplify {r['simplify_s']:.2f} s",
+        ]
+    return "\n".join(lines)
