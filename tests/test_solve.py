@@ -243,6 +243,24 @@ def test_poisson_recipe_builds_the_boundary_in_where_it_can():
     assert schedule[0].share == 0.25 and schedule[-1].steps is None
 
 
+def test_refinement_shares_per_grid():
+    """The Allen-Cahn KAN recipe: short shares of the budget on the coarse grids, the last grid until it
+    ends; a network that starts on a finer grid skips the leading phases and keeps the later shares."""
+    from kanpde.problems import AllenCahn
+    from kanpde.solvers.defaults import kan_refinement
+
+    def plan(grid):
+        schedule = kanpde.solvers.default_schedule(AllenCahn.standard(), kanpde.KAN([3, 10, 1], grid=grid))
+        assert isinstance(schedule[0], kanpde.Adam) and schedule[-1].steps is None
+        return [p.grid if isinstance(p, kanpde.Refine) else p.share for p in schedule[1:]]
+
+    assert plan(5) == [0.05, 10, 0.1, 20, 0.2, 40, None]
+    assert plan(10) == [0.1, 20, 0.2, 40, None]
+    assert plan(40) == [None]
+    with pytest.raises(ConfigError, match=r"kan_refinement share must be a number or one per grid before the last \(2\); got \(0.1,\)"):
+        kan_refinement((10, 20), share=(0.1,))
+
+
 def test_adaptive_resampling_follows_the_residual_and_is_seeded():
     schedule = [kanpde.LBFGS(steps=5), kanpde.Resample(adaptive=True, k=2.0, c=0.0), kanpde.LBFGS(steps=2)]
     runs = [kanpde.solve(Poisson.kan_paper(), model=kanpde.KAN([2, 3, 1], grid=5), schedule=schedule, n_interior=500, progress=False) for _ in range(2)]
