@@ -150,5 +150,12 @@ class Surrogate(nn.Module):
 
 
 def count_parameters(module: nn.Module) -> int:
-    """Number of trainable scalars."""
-    return sum(p.numel() for p in module.parameters() if p.requires_grad)
+    """Number of trainable scalars, without the spline and SiLU weights of KAN edges fixed to symbols or
+    pruned (they are masked out; a fixed edge counts its four affine parameters)."""
+    from .kan import KANLayer
+
+    total = sum(p.numel() for p in module.parameters() if p.requires_grad)
+    for layer in module.modules():
+        if isinstance(layer, KANLayer) and layer.fixed is not None:
+            total -= int((1 - layer.fixed.spline_mask).sum()) * (layer.coef.shape[-1] + 1)
+    return total

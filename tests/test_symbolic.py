@@ -148,6 +148,16 @@ def test_fixed_edges_carry_derivatives_in_one_pass_like_autograd() -> None:
         assert torch.allclose(t[4, :, 0], h[0][:, 1], atol=1e-11)
 
 
+def test_parameter_count_leaves_out_masked_spline_weights() -> None:
+    from kanpde.surrogate import count_parameters
+
+    kan = symbolic_kan()  # every edge fixed: only the four affine parameters of each train
+    assert count_parameters(kan) == 6 * 4
+    kan.layers[0] = kan.layers[0].with_fixed({(0, 0): ("0", ())})
+    assert count_parameters(kan) == 5 * 4
+    assert count_parameters(KAN([2, 3, 1], grid=5)) == 9 * (5 + 3 + 1)
+
+
 def test_a_pruned_edge_stays_zero_under_training() -> None:
     kan = KAN([2, 3, 1], grid=5, seed=1)
     kan.layers[0] = kan.layers[0].with_fixed({(1, 0): ("0", ())})
