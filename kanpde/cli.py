@@ -234,21 +234,17 @@ def _solve(args: argparse.Namespace) -> int:
 def with_formula(sol: "Solution", out: Path) -> "Solution":
     """The solution with its formula in ``info`` (for report.json), and ``out/formula.tex`` written."""
     import dataclasses
-    import time
 
     from .solution import atomic_write
+    from .symbolic import read_formula
 
-    t0 = time.perf_counter()
-    formula = sol.formula()
-    t1 = time.perf_counter()
-    short = formula.simplified()
-    t2 = time.perf_counter()
+    formula, short, seconds = read_formula(sol)
     info = {
         **sol.info,
         "formula": str(formula.expr), "formula_rel_l2": formula.rel_l2, "formula_max_abs": formula.errors.get("max_abs"),
         "formula_simplified": str(short.expr), "formula_simplified_rel_l2": short.rel_l2,
         "formula_edges": [c.as_dict() for c in formula.edges],
-        "formula_s": round(t1 - t0, 4), "formula_simplify_s": round(t2 - t1, 4),
+        "formula_s": seconds["formula_s"], "formula_simplify_s": seconds["simplify_s"],
     }
     names = ", ".join(str(v) for v in formula.variables)
     tex = (

@@ -102,9 +102,13 @@ class KANLayer(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         """x: (n, in) -> (n, out)."""
-        base, _ = self.weights()
-        out = F.silu(x) @ base.T + self.spline(x)
+        base, coef = self.weights()
+        out = F.silu(x) @ base.T + self.combine(*self._basis(x), coef)
         return out if self.fixed is None else out + self.fixed(x)
+
+    def _basis(self, x: Tensor) -> tuple[Tensor, Tensor]:
+        first, (values,) = bspline.local_basis(x, self.knots, self.k, uniform=self.uniform)
+        return first, values
 
     def spline(self, x: Tensor, layout: str | None = None) -> Tensor:
         """Sum over inputs of the edge splines, (n, in) -> (n, out), from the k + 1 active bases per point.
@@ -113,16 +117,15 @@ class KANLayer(nn.Module):
         ``"gather"`` picks the k + 1 active coefficient rows per point instead (cheaper when
         ``(k + 1) out < G + k``: fine grids on narrow layers). Default: the cheaper one.
         """
-        first, (values,) = bspline.local_basis(x, self.knots, self.k, uniform=self.uniform)
-        return self.combine(first, values, layout)
+        return self.combine(*self._basis(x), self.weights()[1], layout)
 
-    def combine(self, first: Tensor, values: Tensor, layout: str | None = None) -> Tensor:
+    def combine(self, first: Tensor, values: Tensor, coef: Tensor, layout: str | None = None) -> Tensor:
         """sum_i sum_r coef[:, i, first + r] * values[..., i, r]: (..., n, in, k + 1) -> (..., n, out).
 
-        Leading dimensions of ``values`` (the channels of a jet) share the indices ``first`` (n, in).
+        Leading dimensions of ``values`` (the channels of a jet) share the indices ``first`` (n, in);
+        ``coef`` (out, in, G + k) is the layer's (masked) coefficients, ``weights()[1]``.
         """
         k = self.k
-        _, coef = self.weights()
         idx = first.unsqueeze(-1) + torch.arange(k + 1, device=first.device)  # (n, in, k + 1)
         layout = layout or ("gather" if (k + 1) * self.out_dim < self.grid + k else "dense")
         if layout == "dense":
@@ -141,17 +144,19 @@ class KANLayer(nn.Module):
         q = jet.quadratic(channels, spec)
         basis = jet.chain(*derivs, channels, spec, q)  # (C, n, in, k + 1)
         base = jet.chain(*jet.silu3(x), channels, spec, q)  # (C, n, in)
-        out = base @ self.weights()[0].T + self.combine(first, basis)
+        base_weight, coef = self.weights()
+        out = base @ base_weight.T + self.combine(first, basis, coef)
         return out if self.fixed is None else out + self.fixed.forward_jet(t, spec)
 
-    def edge_splines(self, x: Tensor) -> Tensor:
-        """The spline part of every spline edge at x: (n, in) -> (n, in, out)."""
+    def edge_splines(self, x: Tensor, coef: Tensor | None = None) -> Tensor:
+        """The spline part of every spline edge at x: (n, in) -> (n, in, out) (``coef``: default ``weights()[1]``)."""
         b = bspline.dense_basis(x, self.knots, self.k, uniform=self.uniform)  # (n, in, G + k)
-        return torch.einsum("nij,oij->nio", b, self.weights()[1])
+        return torch.einsum("nij,oij->nio", b, self.weights()[1] if coef is None else coef)
 
     def edge_values(self, x: Tensor) -> Tensor:
         """Every edge function phi_oi at x: (n, in) -> (n, in, out); ``forward`` is their sum over inputs."""
-        out = self.edge_splines(x) + F.silu(x).unsqueeze(-1) * self.weights()[0].T
+        base, coef = self.weights()
+        out = self.edge_splines(x, coef) + F.silu(x).unsqueeze(-1) * base.T
         return out if self.fixed is None else out + self.fixed.edge_values(x)
 
     def with_fixed(self, updates: dict[tuple[int, int], tuple[str, Any]], library: SymbolLibrary = DEFAULT_LIBRARY) -> "KANLayer":

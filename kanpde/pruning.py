@@ -57,16 +57,21 @@ def edge_scores(kan: "KAN", x: Tensor) -> tuple[list[Tensor], list[Tensor]]:
     x: (n, width[0]) network inputs (for a ``Surrogate``: its ``features`` of the points).
     """
     with torch.no_grad():
-        values = _layer_values(kan, x.detach())
-        node = torch.ones(kan.width[-1], dtype=x.dtype, device=x.device)
-        edges: list[Tensor] = [torch.empty(0)] * len(values)
-        nodes: list[Tensor] = [torch.empty(0)] * len(values) + [node]
-        for l in range(len(values) - 1, -1, -1):
-            activity = values[l][1].std(dim=0).T  # (out, in)
-            share = activity / activity.sum(dim=1, keepdim=True).clamp_min(1e-300)
-            edges[l] = share * node.unsqueeze(1)
-            node = edges[l].sum(dim=0)
-            nodes[l] = node
+        return _scores(_layer_values(kan, x.detach()))
+
+
+def _scores(values: list[tuple[Tensor, Tensor]]) -> tuple[list[Tensor], list[Tensor]]:
+    """``edge_scores`` from the (gradient-free) layer values of ``_layer_values``."""
+    last = values[-1][1]
+    node = torch.ones(last.shape[-1], dtype=last.dtype, device=last.device)
+    edges: list[Tensor] = [torch.empty(0)] * len(values)
+    nodes: list[Tensor] = [torch.empty(0)] * len(values) + [node]
+    for l in range(len(values) - 1, -1, -1):
+        activity = values[l][1].std(dim=0).T  # (out, in)
+        share = activity / activity.sum(dim=1, keepdim=True).clamp_min(1e-300)
+        edges[l] = share * node.unsqueeze(1)
+        node = edges[l].sum(dim=0)
+        nodes[l] = node
     return edges, nodes
 
 
@@ -74,13 +79,14 @@ def pruned(kan: "KAN", threshold: float, x: Tensor) -> "KAN":
     """A KAN without the hidden nodes and edges scoring below ``threshold`` on network inputs x."""
     if not (isinstance(threshold, (int, float)) and 0 <= threshold < 1):
         raise ConfigError(f"pruning threshold must be a number in [0, 1) (a share of the output's variation); got {threshold!r}")
-    edges, nodes = edge_scores(kan, x)
+    with torch.no_grad():
+        values = _layer_values(kan, x.detach())
+    edges, nodes = _scores(values)
     depth = len(kan.layers)
     keep = [list(range(kan.width[0]))]
     keep += [[i for i in range(kan.width[l]) if float(nodes[l][i]) > threshold] or [int(nodes[l].argmax())] for l in range(1, depth)]
     keep.append(list(range(kan.width[-1])))
     with torch.no_grad():
-        values = _layer_values(kan, x.detach())
         layers = []
         for l, layer in enumerate(kan.layers):
             outs, ins = keep[l + 1], keep[l]

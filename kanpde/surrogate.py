@@ -79,13 +79,15 @@ class Surrogate(nn.Module):
 
     def features(self, x: Tensor) -> Tensor:
         """The network inputs at physical points x: (n, d) -> (n, width[0]) (normalized, periodic axes embedded)."""
-        t = self.normalize(x)
+        return self._embed(self.normalize(x))
+
+    def _embed(self, t: Tensor) -> Tensor:
         return periodic_features(t, self.periodic) if self.periodic else t
 
     def forward(self, x: Tensor) -> Tensor:
         """x: (n, d) -> (n, out)."""
         t = self.normalize(x)
-        out = self.net(periodic_features(t, self.periodic) if self.periodic else t)
+        out = self.net(self._embed(t))
         return out if self.constraint is None else self.constraint.apply(x, t, out)
 
     def forward_jet(self, x: Tensor, spec: jet.JetSpec) -> Tensor:

@@ -20,9 +20,10 @@ what the first symbols got slightly wrong before they are fitted themselves.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import TYPE_CHECKING, Any, Iterator, Sequence
 
 import numpy as np
 import sympy
@@ -38,7 +39,7 @@ if TYPE_CHECKING:
     from .problem import Problem
     from .surrogate import Surrogate
 
-__all__ = ["FixedEdges", "Formula", "symbolized", "kan_formula", "surrogate_formula"]
+__all__ = ["FixedEdges", "Formula", "symbolized", "kan_formula", "surrogate_formula", "read_formula"]
 
 ZERO = "0"
 _DENOMINATOR = 12  # constants are matched with p/q (or p/q pi) for q up to this; larger q matches noise
@@ -80,13 +81,18 @@ class FixedEdges(nn.Module):
         rows = getattr(self, f"rows_{g}")
         return sym, self.params[rows], getattr(self, f"outs_{g}"), getattr(self, f"ins_{g}")
 
-    def forward(self, x: Tensor) -> Tensor:
-        """Sum of the symbol edges into each output: x (n, in) -> (n, out)."""
-        out = x.new_zeros(x.shape[0], self.out_dim)
+    def _values(self, x: Tensor) -> Iterator[tuple[Tensor, Tensor, Tensor]]:
+        """Per symbol used: (outputs, inputs, values (n, m)) of its m edges at x: (n, in)."""
         for g in range(len(self.groups)):
             sym, p, outs, ins = self._group(g)
             z = x[:, ins] * p[:, 0] + p[:, 1] if sym.inner else x[:, ins]
-            out = out.index_add(1, outs, sym(z) * p[:, 2] + p[:, 3])
+            yield outs, ins, sym(z) * p[:, 2] + p[:, 3]
+
+    def forward(self, x: Tensor) -> Tensor:
+        """Sum of the symbol edges into each output: x (n, in) -> (n, out)."""
+        out = x.new_zeros(x.shape[0], self.out_dim)
+        for outs, _, v in self._values(x):
+            out = out.index_add(1, outs, v)
         return out
 
     def forward_jet(self, t: Tensor, spec: jet.JetSpec) -> Tensor:
@@ -104,10 +110,9 @@ class FixedEdges(nn.Module):
     def edge_values(self, x: Tensor) -> Tensor:
         """Each symbol edge's value, zero elsewhere: x (n, in) -> (n, in, out)."""
         out = x.new_zeros(x.shape[0], self.in_dim, self.out_dim)
-        for g in range(len(self.groups)):
-            sym, p, outs, ins = self._group(g)
-            z = x[:, ins] * p[:, 0] + p[:, 1] if sym.inner else x[:, ins]
-            out = out.index_put((torch.arange(x.shape[0], device=x.device)[:, None], ins, outs), sym(z) * p[:, 2] + p[:, 3])
+        rows = torch.arange(x.shape[0], device=x.device)[:, None]
+        for outs, ins, v in self._values(x):
+            out = out.index_put((rows, ins, outs), v)
         return out
 
     def edge_sympy(self, o: int, i: int, arg: sympy.Expr) -> sympy.Expr:
@@ -129,23 +134,27 @@ class FixedEdges(nn.Module):
     def with_edges(self, updates: dict[tuple[int, int], tuple[str, Sequence[float]]], library: SymbolLibrary) -> "FixedEdges":
         """A copy with edges (o, i) set to (name, (a, b, c, d)) (name ``"0"``: pruned, params ignored)."""
         names = [row[:] for row in self.names]
-        current = {(o, i): p for (o, i, _), p in zip(self.edges, self.params.detach().tolist())}
+        params = self._params_by_edge()
         for (o, i), (name, p) in updates.items():
             names[o][i] = name
-            current[(o, i)] = list(p)
+            params[(o, i)] = list(p)
         lib = library.extended(*(s for n, s in self.symbols.items() if n not in library))
-        rows = [current[(o, i)] for o, row in enumerate(names) for i, n in enumerate(row) if n not in (None, ZERO)]
-        params = torch.tensor(rows, dtype=self.params.dtype).reshape(len(rows), 4)
-        return FixedEdges(names, lib, params, dtype=self.params.dtype).to(self.params.device)
+        return self._rebuilt(names, [[(o, i) for i in range(len(names[0]))] for o in range(len(names))], params, lib)
 
     def subset(self, outs: Sequence[int], ins: Sequence[int]) -> "FixedEdges":
         """The fixed edges between the kept outputs ``outs`` and inputs ``ins``."""
         names = [[self.names[o][i] for i in ins] for o in outs]
-        current = {(o, i): p for (o, i, _), p in zip(self.edges, self.params.detach().tolist())}
-        rows = [current[(o, i)] for o in outs for i in ins if self.names[o][i] not in (None, ZERO)]
-        params = torch.tensor(rows, dtype=self.params.dtype).reshape(len(rows), 4)
         lib = SymbolLibrary(tuple(self.symbols.values()))
-        return FixedEdges(names, lib, params, dtype=self.params.dtype).to(self.params.device)
+        return self._rebuilt(names, [[(o, i) for i in ins] for o in outs], self._params_by_edge(), lib)
+
+    def _params_by_edge(self) -> dict[tuple[int, int], list[float]]:
+        return {(o, i): p for (o, i, _), p in zip(self.edges, self.params.detach().tolist())}
+
+    def _rebuilt(self, names: list[list[str | None]], origin: list[list[tuple[int, int]]], params: dict[tuple[int, int], list[float]], library: SymbolLibrary) -> "FixedEdges":
+        """New fixed edges ``names``; the parameters of new edge [o][i] are ``params[origin[o][i]]``."""
+        rows = [params[origin[o][i]] for o, row in enumerate(names) for i, n in enumerate(row) if n not in (None, ZERO)]
+        tensor = torch.tensor(rows, dtype=self.params.dtype).reshape(len(rows), 4)
+        return FixedEdges(names, library, tensor, dtype=self.params.dtype).to(self.params.device)
 
     def describe(self) -> dict[str, Any]:
         return {
@@ -376,3 +385,13 @@ def formula_errors(formula: Formula, problem: "Problem") -> dict[str, float]:
     if ref is None:
         return {}
     return error_metrics(torch.as_tensor(formula(x)), ref.to(torch.float64))
+
+
+def read_formula(sol: Any, tolerance: float = 1e-6) -> tuple[Formula, Formula, dict[str, float]]:
+    """``sol.formula()`` and its ``simplified(tolerance)`` form, with the seconds each took
+    (``{"formula_s", "simplify_s"}``): what ``solve --symbolic`` reports and the benchmark times."""
+    t0 = time.perf_counter()
+    formula = sol.formula()
+    t1 = time.perf_counter()
+    short = formula.simplified(tolerance)
+    return formula, short, {"formula_s": round(t1 - t0, 4), "simplify_s": round(time.perf_counter() - t1, 4)}
