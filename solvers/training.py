@@ -149,7 +149,7 @@ class Trainer:
         self._last_eval_t = -math.inf
         self._last_rel_l2: float | None = None
         self._snapshot: list[Tensor] = []
-        self._sparsity: Sparsity | None = None
+        self._sparsity: tuple[Sparsity, Tensor] | None = None  # the phase's penalty and the network inputs it is taken at
         self._snapshot_step = 0
 
     # --- the schedule -------------------------------------------------------------------------------
@@ -196,8 +196,8 @@ class Trainer:
         """The loss at ``colloc``: the terms times the balance weights (updated first with ``rebalance``)."""
         terms = loss_terms(self.problem, self.model, colloc, self.plan, self.reduce)
         if self._sparsity is not None:
-            spec = self._sparsity
-            terms["sparsity"] = spec.weight * sparsity_penalty(self.model.net, self.model.features(self.colloc.interior[: spec.points].detach()), entropy=spec.entropy)
+            spec, x = self._sparsity
+            terms["sparsity"] = spec.weight * sparsity_penalty(self.model.net, x, entropy=spec.entropy)
         if rebalance and self.balance is not None and self.step % self.balance.every == 0:
             params = [p for p in self.model.parameters() if p.requires_grad]
             self.term_weights = self.balance.update(terms, params, self.term_weights)
@@ -269,7 +269,8 @@ class Trainer:
     def _optimize(self, phase: Adam | LBFGS, report: PhaseReport, iteration: Callable[[], tuple[float, str | None]]) -> str:
         """Call ``iteration`` until the phase's or the solve's limits stop it; returns why it stopped."""
         start_t, start_step = self.clock.elapsed(), self.step
-        self._sparsity = phase.sparsity
+        spec = phase.sparsity  # its network inputs are fixed for the phase (no parameters in them): computed once
+        self._sparsity = None if spec is None else (spec, self.model.features(self.colloc.interior[: spec.points].detach()))
         try:
             return self._iterate(phase, iteration, start_t, start_step)
         finally:
