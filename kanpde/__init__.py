@@ -7,23 +7,18 @@
     sol.errors      # {"rel_l2": ..., "max_abs": ...}
 """
 
-from . import ops
-from ._version import __version__
-from .conditions import Condition, Dirichlet, Initial, Neumann, Periodic, Robin
-from .domain import Box, Grid, Interval
-from .errors import ConfigError, DefinitionError, KanpdeError, ShapeError, TrainingError
-from .field import Field
-from .kan import KAN
-from .mlp import MLP
-from .problem import FunctionProblem, Problem
-from .solution import Solution, load
-from .exporting import export
-from . import plots, pruning, symbolic, symbols
+from kanpde import geometry, interpret, io, nets, pde, pinn
+from kanpde._version import __version__
+from kanpde.errors import ConfigError, DefinitionError, KanpdeError, ShapeError, TrainingError
+from kanpde.geometry import Box, Grid, Interval
+from kanpde.io import Solution, export, load
+from kanpde.nets import KAN, MLP
+from kanpde.pde import Condition, Dirichlet, Field, FunctionProblem, Initial, Neumann, Periodic, Problem, Robin, ops
 
-# The sibling packages import the core above; they come last.
-from . import problems, solvers, validation  # noqa: E402  (installed as kanpde.problems, ...)
-from .solvers import LBFGS, Adam, Refine, Resample, UpdateGrid, solve  # noqa: E402
-
+# The sibling folders (installed as kanpde.problems, kanpde.solvers, kanpde.validation) sit above the core;
+# importing kanpde.problems registers the built-in problems by name (``kanpde list``).
+from kanpde import problems, solvers, validation  # noqa: E402, I001
+from kanpde.solvers import LBFGS, Adam, Refine, Resample, UpdateGrid, solve  # noqa: E402
 
 __all__ = [
     "__version__",
@@ -33,8 +28,8 @@ __all__ = [
     "Problem", "FunctionProblem", "Field",
     "KAN", "MLP",
     "solve", "Adam", "LBFGS", "Refine", "UpdateGrid", "Resample",
-    "Solution", "load", "export", "plots",
-    "pruning", "symbolic", "symbols",
+    "Solution", "load", "export",
+    "geometry", "pde", "nets", "pinn", "interpret", "io",
     "problems", "solvers", "validation",
     "KanpdeError", "ConfigError", "ShapeError", "DefinitionError", "TrainingError",
 ]

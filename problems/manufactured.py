@@ -16,19 +16,21 @@ first and pure second derivatives on the one-pass path.
 
 from __future__ import annotations
 
-from typing import Any, Callable, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Sequence
 
-import sympy
 import torch
 from torch import Tensor
 
-from kanpde import ops
-from kanpde.conditions import Condition, Dirichlet, Initial
-from kanpde.domain import Box, Grid
+from kanpde.pde import ops
+from kanpde.pde.conditions import Condition, Dirichlet, Initial
+from kanpde.geometry.box import Box, Grid
 from kanpde.errors import DefinitionError
-from kanpde.field import Field
-from kanpde.problem import Problem
-from kanpde.symbols import TORCH_FUNCTIONS
+from kanpde.pde.field import Field
+from kanpde.pde.problem import Problem
+from kanpde.nets.symbol import TORCH_FUNCTIONS
+
+if TYPE_CHECKING:
+    import sympy
 
 __all__ = ["Manufactured"]
 
@@ -58,6 +60,8 @@ class Manufactured(Problem):
         eval_points: int | Sequence[int] = 128,
         name: str | None = None,
     ) -> None:
+        import sympy
+
         if not callable(operator):
             raise DefinitionError(f"Manufactured.operator must be a function u -> L(u) on sympy expressions; got {operator!r}")
         self.domain = box if box is not None else Box([-1.0, -1.0], [1.0, 1.0])
@@ -111,6 +115,8 @@ class Manufactured(Problem):
 
 
 def _parse(exact: sympy.Expr | str, names: Sequence[str]) -> sympy.Expr:
+    import sympy
+
     try:
         expr = sympy.sympify(exact, locals={a: sympy.Symbol(a) for a in names}) if isinstance(exact, str) else sympy.sympify(exact)
     except (sympy.SympifyError, SyntaxError, TypeError) as err:
@@ -123,6 +129,7 @@ def _parse(exact: sympy.Expr | str, names: Sequence[str]) -> sympy.Expr:
 
 def _rename(expr: sympy.Expr, names: Sequence[str], variables: Sequence[sympy.Symbol]) -> sympy.Expr:
     """The same expression with each free symbol named like an axis replaced by that axis's symbol."""
+
     by_name = dict(zip(names, variables))
     return expr.xreplace({s: by_name[str(s)] for s in expr.free_symbols if str(s) in by_name})
 

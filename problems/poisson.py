@@ -21,12 +21,13 @@ from typing import Callable, Sequence
 import torch
 from torch import Tensor
 
-from kanpde import ops
-from kanpde.conditions import Dirichlet
-from kanpde.domain import Box, Grid
+from kanpde.pde import ops
+from kanpde.pde.conditions import Dirichlet
+from kanpde.geometry.box import Box, Grid
 from kanpde.errors import DefinitionError
-from kanpde.field import Field
-from kanpde.problem import Problem, register_instance
+from kanpde.pde.field import Field
+from kanpde.pde.problem import Problem
+from kanpde.pde.registry import register_instance
 
 __all__ = ["Poisson"]
 

@@ -1,9 +1,27 @@
-"""``solve()`` and the training strategies: phases, the L-BFGS optimizer, default schedules."""
+"""``solve()`` and the training strategies: phases, the L-BFGS optimizer, weighting, recipes."""
 
-from .defaults import Recipe, default_recipe, default_schedule, register_recipe, register_schedule, symbolic_recipe
-from .lbfgs import LBFGSOptimizer
-from .phases import LBFGS, Adam, Phase, Prune, Refine, Resample, Sparsity, Symbolize, UpdateGrid
-from .solve import network_inputs, solve
-from .weighting import Balance, Causal
+from kanpde.solvers.lbfgs import LBFGSOptimizer
+from kanpde.solvers.phases import LBFGS, Adam, Phase, Prune, Refine, Resample, Sparsity, Symbolize, UpdateGrid
+from kanpde.solvers.recipes import (
+    DEFAULT_HIDDEN,
+    Recipe,
+    default_model,
+    default_recipe,
+    default_schedule,
+    make_network,
+    network_inputs,
+    periodic_evolution_recipe,
+    problem_features,
+    register_recipe,
+    register_schedule,
+    symbolic_recipe,
+)
+from kanpde.solvers.solve import solve
+from kanpde.solvers.weighting import Balance, Causal
 
-__all__ = ["solve", "network_inputs", "Causal", "Balance", "Adam", "LBFGS", "Refine", "UpdateGrid", "Resample", "Prune", "Symbolize", "Sparsity", "Phase", "LBFGSOptimizer", "Recipe", "default_recipe", "register_recipe", "default_schedule", "register_schedule", "symbolic_recipe"]
+__all__ = [
+    "solve", "default_model", "make_network", "network_inputs", "DEFAULT_HIDDEN",
+    "Recipe", "default_recipe", "register_recipe", "default_schedule", "register_schedule", "symbolic_recipe", "problem_features", "periodic_evolution_recipe",
+    "Adam", "LBFGS", "Refine", "UpdateGrid", "Resample", "Prune", "Symbolize", "Sparsity", "Phase",
+    "Causal", "Balance", "LBFGSOptimizer",
+]

@@ -12,12 +12,12 @@ followed by a fresh optimizer.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Union
 
+from kanpde.checks import is_int, is_real
 from kanpde.errors import ConfigError
-from kanpde.symbols import DEFAULT_LIBRARY, SymbolLibrary
+from kanpde.nets.symbol import SymbolLibrary
 
 __all__ = ["Adam", "LBFGS", "Refine", "UpdateGrid", "Resample", "Prune", "Symbolize", "Sparsity", "Phase", "check_schedule"]
 
@@ -27,19 +27,11 @@ def _check(cond: bool, field: str, value: object, expected: str) -> None:
         raise ConfigError(f"{field} must be {expected}; got {value!r}")
 
 
-def _is_int(v: object) -> bool:
-    return isinstance(v, int) and not isinstance(v, bool)
-
-
-def _is_num(v: object) -> bool:
-    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
-
-
 @dataclass(frozen=True, kw_only=True)
 class Sparsity:
     """The KAN sparsity penalty of an optimizer phase (Liu et al., arXiv 2404.19756, sec. 2.5.1):
     ``weight * sum_l (|Phi_l|_1 + entropy * S(Phi_l))`` on the first ``points`` interior points (see
-    ``kanpde.pruning``). Use it before a ``Prune`` phase, not in the phases that should reach full accuracy.
+    ``kanpde.interpret.pruning``). Use it before a ``Prune`` phase, not in the phases that should reach full accuracy.
     """
 
     weight: float = 1e-3
@@ -47,9 +39,9 @@ class Sparsity:
     points: int = 1024
 
     def __post_init__(self) -> None:
-        _check(_is_num(self.weight) and self.weight > 0, "Sparsity.weight", self.weight, "a number > 0")
-        _check(_is_num(self.entropy) and self.entropy >= 0, "Sparsity.entropy", self.entropy, "a number >= 0")
-        _check(_is_int(self.points) and self.points >= 2, "Sparsity.points", self.points, "an int >= 2")
+        _check(is_real(self.weight) and self.weight > 0, "Sparsity.weight", self.weight, "a number > 0")
+        _check(is_real(self.entropy) and self.entropy >= 0, "Sparsity.entropy", self.entropy, "a number >= 0")
+        _check(is_int(self.points) and self.points >= 2, "Sparsity.points", self.points, "an int >= 2")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -60,8 +52,8 @@ class _OptimizerPhase:
 
     def __post_init__(self) -> None:
         name = type(self).__name__
-        _check(self.steps is None or (_is_int(self.steps) and self.steps >= 1), f"{name}.steps", self.steps, "an int >= 1 or None (until the budget ends)")
-        _check(self.share is None or (_is_num(self.share) and 0 < self.share <= 1), f"{name}.share", self.share, "a fraction of the time budget in (0, 1] or None")
+        _check(self.steps is None or (is_int(self.steps) and self.steps >= 1), f"{name}.steps", self.steps, "an int >= 1 or None (until the budget ends)")
+        _check(self.share is None or (is_real(self.share) and 0 < self.share <= 1), f"{name}.share", self.share, "a fraction of the time budget in (0, 1] or None")
         _check(self.sparsity is None or isinstance(self.sparsity, Sparsity), f"{name}.sparsity", self.sparsity, "a kanpde.solvers.Sparsity or None")
 
     @property
@@ -86,10 +78,10 @@ class Adam(_OptimizerPhase):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        _check(_is_num(self.lr) and self.lr > 0, "Adam.lr", self.lr, "a number > 0")
-        _check(self.final_lr is None or (_is_num(self.final_lr) and self.final_lr > 0), "Adam.final_lr", self.final_lr, "a number > 0 or None")
+        _check(is_real(self.lr) and self.lr > 0, "Adam.lr", self.lr, "a number > 0")
+        _check(self.final_lr is None or (is_real(self.final_lr) and self.final_lr > 0), "Adam.final_lr", self.final_lr, "a number > 0 or None")
         _check(self.final_lr is None or self.steps is not None, "Adam.final_lr", self.final_lr, "None when steps is None (a decay needs a length)")
-        _check(self.batch is None or (_is_int(self.batch) and self.batch >= 1), "Adam.batch", self.batch, "an int >= 1 or None (full batch)")
+        _check(self.batch is None or (is_int(self.batch) and self.batch >= 1), "Adam.batch", self.batch, "an int >= 1 or None (full batch)")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -111,11 +103,11 @@ class LBFGS(_OptimizerPhase):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        _check(_is_int(self.history) and self.history >= 1, "LBFGS.history", self.history, "an int >= 1")
-        _check(_is_num(self.lr) and self.lr > 0, "LBFGS.lr", self.lr, "a number > 0")
-        _check(_is_int(self.max_evals) and self.max_evals >= 2, "LBFGS.max_evals", self.max_evals, "an int >= 2")
-        _check(_is_int(self.stall_window) and self.stall_window >= 1, "LBFGS.stall_window", self.stall_window, "an int >= 1")
-        _check(_is_num(self.stall_tol) and 0 <= self.stall_tol < 1, "LBFGS.stall_tol", self.stall_tol, "a number in [0, 1)")
+        _check(is_int(self.history) and self.history >= 1, "LBFGS.history", self.history, "an int >= 1")
+        _check(is_real(self.lr) and self.lr > 0, "LBFGS.lr", self.lr, "a number > 0")
+        _check(is_int(self.max_evals) and self.max_evals >= 2, "LBFGS.max_evals", self.max_evals, "an int >= 2")
+        _check(is_int(self.stall_window) and self.stall_window >= 1, "LBFGS.stall_window", self.stall_window, "an int >= 1")
+        _check(is_real(self.stall_tol) and 0 <= self.stall_tol < 1, "LBFGS.stall_tol", self.stall_tol, "a number in [0, 1)")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -125,7 +117,7 @@ class Refine:
     grid: int
 
     def __post_init__(self) -> None:
-        _check(_is_int(self.grid) and self.grid >= 1, "Refine.grid", self.grid, "an int >= 1")
+        _check(is_int(self.grid) and self.grid >= 1, "Refine.grid", self.grid, "an int >= 1")
 
     label = "refine"
 
@@ -138,7 +130,7 @@ class UpdateGrid:
     eps: float = 0.02
 
     def __post_init__(self) -> None:
-        _check(_is_num(self.eps) and 0 < self.eps <= 1, "UpdateGrid.eps", self.eps, "a number in (0, 1]")
+        _check(is_real(self.eps) and 0 < self.eps <= 1, "UpdateGrid.eps", self.eps, "a number in (0, 1]")
 
     label = "update_grid"
 
@@ -168,11 +160,11 @@ class Resample:
     def __post_init__(self) -> None:
         for name in ("n_interior", "n_boundary"):
             v = getattr(self, name)
-            _check(v is None or (_is_int(v) and v >= 1), f"Resample.{name}", v, "an int >= 1 or None (the problem's count)")
+            _check(v is None or (is_int(v) and v >= 1), f"Resample.{name}", v, "an int >= 1 or None (the problem's count)")
         _check(isinstance(self.adaptive, bool), "Resample.adaptive", self.adaptive, "True or False")
-        _check(_is_num(self.k) and self.k >= 0, "Resample.k", self.k, "a number >= 0")
-        _check(_is_num(self.c) and self.c >= 0, "Resample.c", self.c, "a number >= 0")
-        _check(_is_int(self.candidates) and self.candidates >= 1, "Resample.candidates", self.candidates, "an int >= 1")
+        _check(is_real(self.k) and self.k >= 0, "Resample.k", self.k, "a number >= 0")
+        _check(is_real(self.c) and self.c >= 0, "Resample.c", self.c, "a number >= 0")
+        _check(is_int(self.candidates) and self.candidates >= 1, "Resample.candidates", self.candidates, "an int >= 1")
 
     label = "resample"
 
@@ -180,32 +172,33 @@ class Resample:
 @dataclass(frozen=True, kw_only=True)
 class Prune:
     """Remove the KAN edges and hidden nodes whose attribution score on the collocation points is below
-    ``threshold`` (a share of the output's variation; see ``kanpde.pruning``). Pruned edges inside the
+    ``threshold`` (a share of the output's variation; see ``kanpde.interpret.pruning``). Pruned edges inside the
     network stay zero afterwards; a fresh optimizer follows."""
 
     threshold: float = 1e-2
 
     def __post_init__(self) -> None:
-        _check(_is_num(self.threshold) and 0 <= self.threshold < 1, "Prune.threshold", self.threshold, "a number in [0, 1)")
+        _check(is_real(self.threshold) and 0 <= self.threshold < 1, "Prune.threshold", self.threshold, "a number in [0, 1)")
 
     label = "prune"
 
 
 @dataclass(frozen=True, kw_only=True)
 class Symbolize:
-    """Fix the spline edges of ``layers`` (None: all) to their best-fitting symbols of ``library``
-    (``kanpde.symbolic.symbolized``); their affine parameters train in the phases that follow."""
+    """Fix the spline edges of ``layers`` (None: all) to their best-fitting symbols of ``library`` (None:
+    ``kanpde.interpret.symbols.DEFAULT_LIBRARY``; see ``kanpde.interpret.symbolized``); their affine
+    parameters train in the phases that follow."""
 
     layers: tuple[int, ...] | None = None
-    library: SymbolLibrary = DEFAULT_LIBRARY
+    library: SymbolLibrary | None = None
     complexity_weight: float = 1.0
     r2_floor: float = 1e-10
 
     def __post_init__(self) -> None:
-        _check(self.layers is None or (isinstance(self.layers, tuple) and all(_is_int(l) and l >= 0 for l in self.layers)), "Symbolize.layers", self.layers, "a tuple of layer indices or None (all)")
-        _check(isinstance(self.library, SymbolLibrary), "Symbolize.library", self.library, "a kanpde.symbols.SymbolLibrary")
-        _check(_is_num(self.complexity_weight) and self.complexity_weight >= 0, "Symbolize.complexity_weight", self.complexity_weight, "a number >= 0")
-        _check(_is_num(self.r2_floor) and 0 < self.r2_floor < 1, "Symbolize.r2_floor", self.r2_floor, "a number in (0, 1)")
+        _check(self.layers is None or (isinstance(self.layers, tuple) and all(is_int(l) and l >= 0 for l in self.layers)), "Symbolize.layers", self.layers, "a tuple of layer indices or None (all)")
+        _check(self.library is None or isinstance(self.library, SymbolLibrary), "Symbolize.library", self.library, "a kanpde.interpret.symbols.SymbolLibrary or None")
+        _check(is_real(self.complexity_weight) and self.complexity_weight >= 0, "Symbolize.complexity_weight", self.complexity_weight, "a number >= 0")
+        _check(is_real(self.r2_floor) and 0 < self.r2_floor < 1, "Symbolize.r2_floor", self.r2_floor, "a number in (0, 1)")
 
     label = "symbolize"
 

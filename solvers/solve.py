@@ -10,22 +10,22 @@ from typing import Any, Sequence
 import torch
 from torch import nn
 
-from kanpde.constraints import split_conditions
+from kanpde.pinn.hard_constraints import split_conditions
+from kanpde.checks import resolve_device, resolve_dtype
 from kanpde.errors import ConfigError, DefinitionError, ShapeError
-from kanpde.field import Field
-from kanpde.kan import KAN
-from kanpde.loss import Collocation, plan_derivatives, residual_values
-from kanpde.problem import Problem
-from kanpde.progress import Progress
-from kanpde.solution import Solution, evaluate_errors
-from kanpde.surrogate import NETWORKS, Surrogate, count_parameters
+from kanpde.pde.field import Field
+from kanpde.pinn.loss import Collocation, plan_derivatives, residual_values
+from kanpde.pde.problem import Problem
+from kanpde.solvers.progress import Progress
+from kanpde.io.solution import Solution, evaluate_errors
+from kanpde.pinn.surrogate import NETWORKS, Surrogate, count_parameters
 
-from .defaults import default_recipe
-from .phases import Phase, check_schedule
-from .training import Budget, Trainer
-from .weighting import Balance, Causal
+from kanpde.solvers.recipes import default_model, default_recipe
+from kanpde.solvers.phases import Phase, check_schedule
+from kanpde.solvers.training import Budget, Trainer
+from kanpde.solvers.weighting import Balance, Causal
 
-__all__ = ["solve", "network_inputs", "resolve_dtype", "resolve_device"]
+__all__ = ["solve", "check_fit"]
 
 DEFAULT_BUDGET_S = 60.0
 
@@ -55,7 +55,8 @@ def solve(
     Args:
         problem: what to solve (a ``kanpde.Problem``).
         model: a ``kanpde.KAN`` or ``kanpde.MLP`` whose width starts with the problem's dimension and ends
-            with its number of components (default: ``KAN([d, 10, out], grid=5)``). It is copied, never
+            with its number of components (default: ``kanpde.solvers.default_model(problem)``, a
+            ``KAN([inputs, 10, out], grid=5)``). It is copied, never
             changed in place.
         schedule: phases (``Adam``, ``LBFGS``, ``Refine``, ``UpdateGrid``); default: the recommended
             schedule for this problem class and network kind.
@@ -73,7 +74,7 @@ def solve(
             insists on one pass (an error says what it cannot carry); ``"autograd"`` always nests.
             Both give the same numbers to round-off; one pass is several times faster.
         constraints: ``"hard"`` builds the Dirichlet conditions into the surrogate, ``u = g + D(x) N(x)``
-            with D vanishing on their faces (see ``kanpde.constraints``), so they hold exactly and leave the
+            with D vanishing on their faces (see ``kanpde.pinn.hard_constraints``), so they hold exactly and leave the
             loss; ``"soft"`` penalises them in the loss; None (default): the recommended choice for this
             problem and network, hard only where the Dirichlet values are numbers.
         causal: causal weighting of a space-time residual (``kanpde.solvers.Causal``, Wang et al. 2022):
@@ -101,12 +102,10 @@ def solve(
         raise ConfigError(f"solve(seed=...) must be an int >= 0; got {seed!r}")
     if not isinstance(compile, bool):
         raise ConfigError(f"solve(compile=...) must be True or False; got {compile!r}")
-    net = model if model is not None else KAN([problem.dim, 10, problem.out_dim], grid=5, seed=seed)
+    net = model if model is not None else default_model(problem, "kan", seed=seed, constraints=constraints)
     _check_kind(net)
     recipe = default_recipe(problem, net)
     hard, soft = split_conditions(problem, recipe.constraints if constraints is None else constraints, strict=constraints is not None)
-    if model is None and hard.periodic:
-        net = KAN([problem.dim + len(hard.periodic), 10, problem.out_dim], grid=5, seed=seed)
     check_fit(problem, net, periodic=hard.periodic)
     budget_s, max_steps = _check_budget(budget, steps)
     dev = resolve_device(device)
@@ -167,17 +166,6 @@ def solve(
     )
 
 
-def network_inputs(problem: Problem, kind: str, constraints: str | None = None) -> int:
-    """How many inputs a ``kind`` network (``"kan"``/``"mlp"``) needs for ``problem``: its dimension, plus
-    one per periodic axis that the constraints (default: the recipe's) embed as cos and sin."""
-    if kind not in NETWORKS:
-        raise ConfigError(f"network kind must be one of {', '.join(NETWORKS)}; got {kind!r}")
-    probe = NETWORKS[kind]([problem.dim, 1, problem.out_dim])
-    mode = default_recipe(problem, probe).constraints if constraints is None else constraints
-    hard, _ = split_conditions(problem, mode, strict=False)
-    return problem.dim + len(hard.periodic)
-
-
 def check_fit(problem: Problem, net: nn.Module, *, periodic: Sequence[int] = ()) -> None:
     """The network takes the problem's coordinates (each periodic axis embedded as two inputs) and
     returns its number of components."""
@@ -217,31 +205,6 @@ def _check_budget(budget: float | None, steps: int | None) -> tuple[float | None
     if steps is not None and (isinstance(steps, bool) or not isinstance(steps, int) or steps < 1):
         raise ConfigError(f"steps must be an int >= 1; got {steps!r}")
     return (float(budget) if budget is not None else None), steps
-
-
-def resolve_device(device: str | torch.device | None) -> torch.device:
-    """``None`` -> cuda when available, else cpu; an unavailable cuda is an error, not a fallback."""
-    if device is None:
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    try:
-        dev = torch.device(device)
-    except (RuntimeError, TypeError):
-        raise ConfigError(f"device must be 'cpu' or 'cuda' (optionally 'cuda:N'); got {device!r}") from None
-    if dev.type == "cuda" and not torch.cuda.is_available():
-        raise ConfigError("device='cuda' was asked for but no CUDA GPU is available to torch; use device='cpu'")
-    if dev.type not in ("cpu", "cuda"):
-        raise ConfigError(f"device must be 'cpu' or 'cuda'; got {device!r}")
-    return dev
-
-
-def resolve_dtype(dtype: str | torch.dtype | None, *, default: torch.dtype = torch.float64) -> torch.dtype:
-    """``"float32"``/``"float64"`` (or the torch dtypes) -> torch dtype."""
-    if dtype is None:
-        return default
-    table = {"float32": torch.float32, "float64": torch.float64, torch.float32: torch.float32, torch.float64: torch.float64}
-    if dtype not in table:
-        raise ConfigError(f"dtype must be 'float32' or 'float64'; got {dtype!r}")
-    return table[dtype]
 
 
 def _preflight(problem: Problem, model: Surrogate, colloc: Collocation) -> None:

@@ -21,16 +21,16 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from kanpde.loss import Collocation, DerivativePlan, ResidualReduce, loss_terms, residual_values, total_loss
+from kanpde.pinn.loss import Collocation, DerivativePlan, ResidualReduce, loss_terms, residual_values, total_loss
 from kanpde.metrics import rel_l2
-from kanpde.problem import Problem
-from kanpde.pruning import sparsity_penalty
-from kanpde.progress import Progress
-from kanpde.surrogate import Surrogate
+from kanpde.pde.problem import Problem
+from kanpde.interpret.pruning import pruned, sparsity_penalty
+from kanpde.solvers.progress import Progress
+from kanpde.pinn.surrogate import Surrogate
 
-from .lbfgs import LBFGSOptimizer
-from .phases import LBFGS, Adam, Phase, Prune, Refine, Resample, Sparsity, Symbolize, UpdateGrid
-from .weighting import Balance
+from kanpde.solvers.lbfgs import LBFGSOptimizer
+from kanpde.solvers.phases import LBFGS, Adam, Phase, Prune, Refine, Resample, Sparsity, Symbolize, UpdateGrid
+from kanpde.solvers.weighting import Balance
 
 __all__ = ["Trainer", "Clock", "Budget"]
 
@@ -319,14 +319,22 @@ class Trainer:
 
     def _prune(self, phase: Prune, report: PhaseReport) -> str:
         before = list(self.model.net.width)
-        status = self._replace_model(lambda: self.model.pruned(phase.threshold, self.colloc.interior), "prune", "", report)
+        status = self._replace_model(lambda: pruned(self.model, phase.threshold, self.colloc.interior), "prune", "", report)
         report.details["width"] = list(self.model.net.width)
         return f"pruned edges and nodes scoring below {phase.threshold:g}: width {before} -> {self.model.net.width}{status}"
 
     def _symbolize(self, phase: Symbolize, report: PhaseReport) -> str:
         options = {"layers": phase.layers, "library": phase.library, "complexity_weight": phase.complexity_weight, "r2_floor": phase.r2_floor}
         choices: list[Any] = []
-        status = self._replace_model(lambda: self.model.symbolized(self.colloc.interior, choices, **options), "symbolize", "", report)
+
+        def fixed() -> Surrogate:
+            from kanpde.interpret.formulas import symbolized  # sympy, loaded when a schedule fixes symbols
+
+            model, made = symbolized(self.model, self.colloc.interior, **options)
+            choices.extend(made)
+            return model
+
+        status = self._replace_model(fixed, "symbolize", "", report)
         report.details["edges"] = [c.as_dict() for c in choices]
         names = ", ".join(f"{c.fit.name}" for c in choices)
         return f"fixed {len(choices)} edges to symbols ({names or 'none left'}){status}"

@@ -28,7 +28,7 @@ import torch
 from torch import Tensor
 
 from kanpde.errors import ConfigError
-from kanpde.problem import Problem
+from kanpde.pde.problem import Problem
 
 __all__ = ["Causal", "Balance"]
 

@@ -8,7 +8,7 @@ import kanpde
 from kanpde.cli import main
 from kanpde.errors import ConfigError
 from kanpde.problems import Poisson
-from kanpde.validation import bench
+from kanpde.validation.batch import bench
 
 
 def test_step_matrix_rows_and_ratios():

@@ -5,7 +5,7 @@ import pytest
 import torch
 from scipy.interpolate import BSpline
 
-from kanpde import bspline
+from kanpde.nets import bspline
 
 
 def knots_for(grid, k, uniform=True, m=2, seed=0):

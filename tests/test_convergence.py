@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from kanpde.domain import Box
+from kanpde.geometry.box import Box
 from kanpde.errors import ConfigError
 from kanpde.validation import convergence_order, grid_errors, observed_orders, rel_h1
 

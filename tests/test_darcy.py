@@ -5,13 +5,13 @@ import pytest
 import torch
 
 import kanpde
-from kanpde import ops
-from kanpde.field import Field
-from kanpde.loss import Collocation, loss_terms, plan_derivatives, total_loss
+from kanpde.pde import ops
+from kanpde.pde.field import Field
+from kanpde.pinn.loss import Collocation, loss_terms, plan_derivatives, total_loss
 from kanpde.problems import Darcy
 from kanpde.problems.darcy import piecewise_coefficient
-from kanpde.validation.instances import darcy_piecewise_bump as piecewise_field
-from kanpde.surrogate import Surrogate
+from kanpde.problems.darcy import darcy_piecewise_bump as piecewise_field
+from kanpde.pinn.surrogate import Surrogate
 
 
 def test_smooth_exact_solution_zeroes_the_residual():
@@ -52,7 +52,7 @@ def test_piecewise_coefficient():
     assert sharp.tolist() == [1.0 if v > 1.6 else 0.1 for v in g.tolist()]
     smooth = piecewise_coefficient(x, 0.02)
     assert torch.all((smooth - sharp).abs() < 0.9) and torch.all((smooth >= 0.1) & (smooth <= 1.0))
-    problem = kanpde.problem.instance("darcy_piecewise")
+    problem = kanpde.pde.instance("darcy_piecewise")
     assert problem.exact is None and problem.evaluation_grid().shape == (256, 256)
     assert problem.evaluation_grid().axes[0][0] == pytest.approx(0.5 / 256)
 

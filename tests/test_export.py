@@ -16,11 +16,11 @@ import torch
 
 import kanpde
 from kanpde.errors import ConfigError, ShapeError
-from kanpde.loss import residual_values
+from kanpde.pinn.loss import residual_values
 from kanpde.problems import Poisson
-from kanpde.surrogate import Surrogate
+from kanpde.pinn.surrogate import Surrogate
 
-writers = importlib.import_module("kanpde.writers")
+writers = importlib.import_module("kanpde.io.writers")
 PI = math.pi
 
 

@@ -12,7 +12,7 @@ import torch
 
 import kanpde
 from kanpde.problems import Poisson
-from kanpde.surrogate import Surrogate
+from kanpde.pinn.surrogate import Surrogate
 
 vtk = pytest.importorskip("vtk")
 from vtkmodules.util.numpy_support import vtk_to_numpy  # noqa: E402

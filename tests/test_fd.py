@@ -5,17 +5,10 @@ import math
 import pytest
 import torch
 
-from kanpde.domain import Box
+from kanpde.geometry.box import Box
 from kanpde.errors import ConfigError
-from kanpde.validation import (
-    convergence_order,
-    darcy_fv,
-    darcy_piecewise_coefficient,
-    darcy_smooth_coefficient,
-    darcy_smooth_exact,
-    darcy_smooth_source,
-    poisson_fd,
-)
+from kanpde.problems.darcy import darcy_piecewise_coefficient, darcy_smooth_coefficient, darcy_smooth_exact, darcy_smooth_source
+from kanpde.validation import convergence_order, darcy_fv, poisson_fd
 
 PI = math.pi
 

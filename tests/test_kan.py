@@ -6,9 +6,9 @@ import pytest
 import torch
 
 import kanpde
-from kanpde import bspline
+from kanpde.nets import bspline
 from kanpde.errors import ConfigError, ShapeError
-from kanpde.kan import KANLayer, is_uniform
+from kanpde.nets.kan import KANLayer, is_uniform
 
 
 def rand(n, d, seed=0, lo=-1.0, hi=1.0):

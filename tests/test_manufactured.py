@@ -9,7 +9,7 @@ import torch
 import kanpde
 from kanpde import Box
 from kanpde.errors import DefinitionError
-from kanpde.loss import residual_values
+from kanpde.pinn.loss import residual_values
 from kanpde.problems import Manufactured, Poisson
 
 x, y, t = sympy.symbols("x y t")

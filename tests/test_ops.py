@@ -5,9 +5,9 @@ import math
 import pytest
 import torch
 
-from kanpde import ops
+from kanpde.pde import ops
 from kanpde.errors import ConfigError, ShapeError
-from kanpde.field import Field
+from kanpde.pde.field import Field
 
 
 def points(n=50, d=2, seed=0):

@@ -1,4 +1,4 @@
-"""kanpde.plots: the figures show the sampled fields, the history with its events, a KAN's edge functions;
+"""kanpde.io.plots: the figures show the sampled fields, the history with its events, a KAN's edge functions;
 PNG files are written atomically and no global matplotlib state changes."""
 
 import math
@@ -9,9 +9,9 @@ import pytest
 import torch
 
 import kanpde
-from kanpde.plots import plot_history, plot_kan, plot_solution, plot_solution_report
+from kanpde.io.plots import plot_history, plot_kan, plot_solution, plot_solution_report
 from kanpde.problems import Poisson
-from kanpde.surrogate import Surrogate
+from kanpde.pinn.surrogate import Surrogate
 
 PI = math.pi
 

@@ -6,9 +6,9 @@ import pytest
 import torch
 
 import kanpde
-from kanpde import ops
+from kanpde.pde import ops
 from kanpde.errors import ConfigError, DefinitionError, ShapeError
-from kanpde.field import Field
+from kanpde.pde.field import Field
 from kanpde.problems import Poisson
 
 
@@ -120,7 +120,7 @@ def test_function_problem_and_instances_registry():
     )
     x = torch.linspace(0, 1, 11).reshape(-1, 1).requires_grad_(True)
     assert p.residual(Field(p.exact(x).reshape(-1, 1), x), x).values.abs().max() < 1e-12
-    from kanpde.problem import instance, instances
+    from kanpde.pde.registry import instance, instances
 
     assert {"poisson_sin", "poisson_kan"} <= set(instances())
     assert instance("poisson_kan").residual_weight == 0.01

@@ -3,7 +3,7 @@
 import io
 import logging
 
-from kanpde.progress import Progress
+from kanpde.solvers.progress import Progress
 
 
 class FakeTTY(io.StringIO):

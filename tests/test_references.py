@@ -8,20 +8,20 @@ import pytest
 import torch
 
 import kanpde
-from kanpde.domain import Box
+from kanpde.geometry.box import Box
 from kanpde.errors import ConfigError
 from kanpde.validation import (
     Reference,
     cache_path,
     darcy_fv,
-    darcy_piecewise_coefficient,
     load_reference,
     poisson_fd,
     reference,
     register_reference,
 )
-from kanpde.validation import references as refs
-from kanpde.validation.interpolate import interpolate_periodic, lagrange_weights
+from kanpde.problems.darcy import darcy_piecewise_coefficient
+from kanpde.validation.reference import cache as refs
+from kanpde.validation.reference.interpolate import interpolate_periodic, lagrange_weights
 
 PI = math.pi
 

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 import kanpde
-from kanpde import ops
+from kanpde.pde import ops
 from kanpde.errors import ConfigError, DefinitionError, ShapeError
 from kanpde.problems import Poisson
 
@@ -247,7 +247,7 @@ def test_refinement_shares_per_grid():
     """The Allen-Cahn KAN recipe: short shares of the budget on the coarse grids, the last grid until it
     ends; a network that starts on a finer grid skips the leading phases and keeps the later shares."""
     from kanpde.problems import AllenCahn
-    from kanpde.solvers.defaults import kan_refinement
+    from kanpde.solvers.recipes import kan_refinement
 
     def plan(grid):
         schedule = kanpde.solvers.default_schedule(AllenCahn.standard(), kanpde.KAN([3, 10, 1], grid=grid))
@@ -274,8 +274,8 @@ def test_adaptive_resampling_follows_the_residual_and_is_seeded():
 
 def test_rad_points_gather_where_the_residual_is_large():
     """A residual that is large only for x > 0.5: with c = 0 and k = 2 nearly every point lands there."""
-    from kanpde.loss import Collocation
-    from kanpde.surrogate import Surrogate
+    from kanpde.pinn.loss import Collocation
+    from kanpde.pinn.surrogate import Surrogate
     from solvers.training import Budget, PhaseReport, Trainer
 
     problem = kanpde.FunctionProblem(

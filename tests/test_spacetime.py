@@ -7,13 +7,13 @@ import pytest
 import torch
 
 import kanpde
-from kanpde import ops
-from kanpde.constraints import split_conditions
+from kanpde.pde import ops
+from kanpde.pinn.hard_constraints import split_conditions
 from kanpde.errors import ConfigError, DefinitionError, ShapeError
-from kanpde.loss import Collocation, loss_terms, plan_derivatives, total_loss
+from kanpde.pinn.loss import Collocation, loss_terms, plan_derivatives, total_loss
 from kanpde.problems import AllenCahn
 from kanpde.solvers import Causal
-from kanpde.surrogate import Surrogate
+from kanpde.pinn.surrogate import Surrogate
 
 
 def heat(**kwargs):
@@ -209,7 +209,7 @@ def test_bad_space_time_definitions():
 
 
 def test_allen_cahn_instance():
-    problem = kanpde.problem.instance("allen_cahn")
+    problem = kanpde.pde.instance("allen_cahn")
     grid = problem.evaluation_grid()
     assert grid.shape == (511, 201)
     assert grid.axes[0][0] == -1 and grid.axes[0][-1] == pytest.approx(1 - 2 / 511) and grid.axes[1][-1] == 1.0

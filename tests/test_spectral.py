@@ -7,8 +7,9 @@ import pytest
 import torch
 
 from kanpde.errors import ConfigError
-from kanpde.validation import allen_cahn_initial, allen_cahn_spectral, convergence_order
-from kanpde.validation.interpolate import interpolate_periodic
+from kanpde.problems.allen_cahn import allen_cahn_initial
+from kanpde.validation import allen_cahn_spectral, convergence_order
+from kanpde.validation.reference.interpolate import interpolate_periodic
 
 PI = math.pi
 
@@ -52,8 +53,8 @@ def on_eval_grid(sol, points):
 
 def self_agreement(n, substeps, outputs, t_end):
     points = eval_points(outputs, t_end)
-    coarse = allen_cahn_spectral(n=n, substeps=substeps, outputs=outputs, t_end=t_end, device="cpu")
-    fine = allen_cahn_spectral(n=2 * n, substeps=2 * substeps, outputs=outputs, t_end=t_end, device="cpu")
+    coarse = allen_cahn_spectral(u0=allen_cahn_initial, n=n, substeps=substeps, outputs=outputs, t_end=t_end, device="cpu")
+    fine = allen_cahn_spectral(u0=allen_cahn_initial, n=2 * n, substeps=2 * substeps, outputs=outputs, t_end=t_end, device="cpu")
     a, b = on_eval_grid(coarse, points), on_eval_grid(fine, points)
     return np.linalg.norm(a - b) / np.linalg.norm(b)
 
@@ -71,10 +72,10 @@ def test_allen_cahn_default_agrees_with_double_resolution_on_the_design_grid():
 
 def test_errors_name_the_field():
     with pytest.raises(ConfigError, match=r"allen_cahn_spectral\.n must be an even int >= 8.*got n=101"):
-        allen_cahn_spectral(n=101)
+        allen_cahn_spectral(n=101, u0=allen_cahn_initial)
     with pytest.raises(ConfigError, match=r"allen_cahn_spectral\.eps must be a finite number > 0; got -1"):
-        allen_cahn_spectral(eps=-1)
+        allen_cahn_spectral(eps=-1, u0=allen_cahn_initial)
     with pytest.raises(ConfigError, match=r"allen_cahn_spectral\.x_range must be \(x0, x1\) with x0 < x1"):
-        allen_cahn_spectral(x_range=(1, -1))
+        allen_cahn_spectral(x_range=(1, -1), u0=allen_cahn_initial)
     with pytest.raises(ConfigError, match=r"u0\(x\) must return a torch tensor of shape \(128,\).*got \(128, 2\)"):
         allen_cahn_spectral(n=8, u0=lambda x: torch.stack([x, x], dim=1))

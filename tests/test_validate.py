@@ -9,10 +9,10 @@ import torch
 
 from kanpde.cli import main
 from kanpde.errors import ConfigError
-from kanpde.problem import instances
-from kanpde.validation import runner
-from kanpde.validation.runner import run_suite
-from kanpde.validation.suite import load_suite, parse_suite
+from kanpde.pde.registry import instances
+from kanpde.validation.batch import runner
+from kanpde.validation.batch.runner import run_suite
+from kanpde.validation.batch.suite import load_suite, parse_suite
 
 TINY = """
 [suite]
@@ -84,7 +84,7 @@ def test_allen_cahn_width_takes_the_periodic_embedding(monkeypatch, tmp_path):
         seen["width"] = list(net.width)
         raise RuntimeError("stop here")
 
-    monkeypatch.setattr("kanpde.solve", fake_solve)
+    monkeypatch.setattr("kanpde.solvers.solve", fake_solve)
     case = parse_suite({"case": [{"problem": "allen_cahn", "hidden": [6], "steps": 1, "tol": 1}]}).cases[0]
     result = runner.run_case(case.as_dict(), str(tmp_path / "c"), plots=False)
     assert seen["width"] == [3, 6, 1] and result["outcome"] == "error" and result["reason"] == "RuntimeError: stop here"
@@ -239,7 +239,7 @@ def test_cli_bad_input_exits_2_and_writes_nothing(tmp_path, capsys, args, match)
 def test_readme_suite_example_is_a_valid_suite():
     from pathlib import Path
 
-    from kanpde.validation.suite import _toml
+    from kanpde.validation.batch.suite import _toml
 
     text = (Path(__file__).resolve().parents[1] / "README.md").read_text()
     (block,) = re.findall(r"```toml\n(.*?)```", text, flags=re.S)

@@ -1,0 +1,6 @@
+"""Results on disk: ``Solution`` save/load, atomic files, export writers (HDF5, VTU, VTI, XDMF), plots."""
+
+from kanpde.io.export import FORMATS, export
+from kanpde.io.solution import Solution, load
+
+__all__ = ["Solution", "load", "export", "FORMATS"]

@@ -1,0 +1,227 @@
+"""Plots of a solution, written as PNG files: maps of the field, the reference and the error; the training
+history; a KAN's learned edge functions.
+
+Figures are built with ``matplotlib.figure.Figure`` and saved through its own Agg canvas, so nothing here
+needs a display or touches pyplot's global state (the caller's backend and open figures are left
+alone). matplotlib is imported on first use. ``solve`` and ``validate`` call :func:`plot_solution_report`
+on their output folder::
+
+    from kanpde.io.plots import plot_solution_report
+    plot_solution_report(sol, "runs/poisson")   # -> solution.png, history.png, kan.png (KAN only)
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Sequence
+
+import numpy as np
+import torch
+
+from kanpde.io.export import Sampled, evaluation_grid, sample
+from kanpde.io.files import atomic_write
+from kanpde.io.solution import Solution
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+__all__ = ["plot_solution_report", "plot_solution", "plot_history", "plot_kan", "save_figure"]
+
+EVENT_STYLES = {  # history event -> (colour, line style, label)
+    "phase_end": ("0.55", "--", "phase end"),
+    "refine": ("tab:red", ":", "refine"),
+    "update_grid": ("tab:green", ":", "grid update"),
+    "resample": ("tab:purple", "-.", "resample"),
+}
+
+
+def plot_solution_report(sol: Solution, folder: str | os.PathLike[str], *, resolution: int | Sequence[int] | None = None) -> list[Path]:
+    """Write ``solution.png``, ``history.png`` (when there is a history) and ``kan.png`` (a KAN) into ``folder``.
+
+    Returns the files written (each atomically: a temporary name, then a rename).
+    """
+    out = Path(folder)
+    out.mkdir(parents=True, exist_ok=True)
+    written = [save_figure(plot_solution(sol, resolution=resolution), out / "solution.png")]
+    history = plot_history(sol)
+    if history is not None:
+        written.append(save_figure(history, out / "history.png"))
+    kan = plot_kan(sol)
+    if kan is not None:
+        written.append(save_figure(kan, out / "kan.png"))
+    return written
+
+
+def save_figure(fig: "Figure", path: str | os.PathLike[str], *, dpi: int = 110) -> Path:
+    """Render ``fig`` to PNG and write it atomically; returns the path."""
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=dpi)
+    target = Path(path)
+    atomic_write(target, lambda f: f.write(buffer.getvalue()), binary=True)
+    return target
+
+
+# --- solution, reference, error ----------------------------------------------------------------------------
+def plot_solution(sol: Solution, *, resolution: int | Sequence[int] | None = None) -> "Figure":
+    """Maps of u, the reference and |u - reference| on the evaluation grid (a line plot in 1-D).
+
+    A time-dependent problem in one space dimension gives space-time maps (x across, t up); with more
+    axes the maps are slices through the first two (at the final time, and the middle of other axes).
+    """
+    data = sample(sol, resolution=resolution, residual=False)
+    grid = data.grid
+    names = [n for n in ("u", "reference", "error") if n in data.fields]
+    fig = _figure()
+    title = _title(data)
+    if grid.dim == 1:
+        _line_plots(fig, data, names)
+    else:
+        index, where = _slice(data)
+        channels = data.fields["u"].shape[1]
+        axes = fig.subplots(channels, len(names), squeeze=False)
+        fig.set_size_inches(4.2 * len(names), 3.6 * channels)
+        x, y = grid.axes[0], grid.axes[1]
+        for c in range(channels):
+            shared = [data.fields[n][:, c] for n in ("u", "reference") if n in data.fields]
+            limits = (min(v.min() for v in shared), max(v.max() for v in shared))  # one colour scale for u and reference
+            for j, name in enumerate(names):
+                values = data.fields[name][:, c].reshape(grid.shape)[index]
+                label = "|u - reference|" if name == "error" else name
+                _map(fig, axes[c][j], np.abs(values) if name == "error" else values, x, y, data.axes[:2],
+                     f"{label}{f' [{c}]' if channels > 1 else ''}", None if name == "error" else limits)
+        title += where
+    fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def _slice(data: Sampled) -> tuple[tuple[Any, ...], str]:
+    """Index of the 2-D slice through the first two axes, and its description for the title."""
+    index: list[Any] = [slice(None), slice(None)]
+    parts = []
+    for k, (name, axis) in enumerate(zip(data.axes[2:], data.grid.axes[2:]), start=2):
+        i = axis.size - 1 if data.time_dependent and k == len(data.axes) - 1 else axis.size // 2
+        index.append(i)
+        parts.append(f"{name} = {axis[i]:.3g}")
+    return tuple(index), f" ({', '.join(parts)})" if parts else ""
+
+
+def _map(
+    fig: "Figure", ax: "Axes", values: np.ndarray, x: np.ndarray, y: np.ndarray, names: Sequence[str], title: str, limits: tuple[float, float] | None
+) -> None:
+    """values: (nx, ny) on the grid x (nx,), y (ny,), drawn with x across and y up; limits: colour range."""
+    vmin, vmax = limits if limits is not None else (None, None)
+    cmap = "magma" if title.startswith("|") else "viridis"
+    image = ax.imshow(values.T, origin="lower", extent=(x[0], x[-1], y[0], y[-1]), aspect="auto", cmap=cmap, interpolation="nearest", vmin=vmin, vmax=vmax)
+    fig.colorbar(image, ax=ax, format="%.2e" if title.startswith("|") else None)
+    ax.set_xlabel(names[0])
+    ax.set_ylabel(names[1])
+    ax.set_title(title, fontsize=10)
+
+
+def _line_plots(fig: "Figure", data: Sampled, names: list[str]) -> None:
+    left, right = fig.subplots(1, 2)
+    fig.set_size_inches(9, 3.6)
+    x = data.grid.axes[0]
+    for name in names[:2]:
+        left.plot(x, data.fields[name], "--" if name == "reference" else "-", label=name)
+    left.set_xlabel(data.axes[0])
+    left.legend()
+    if "error" in data.fields:
+        right.semilogy(x, np.maximum(np.abs(data.fields["error"]), 1e-300))
+        right.set_title("|u - reference|", fontsize=10)
+    right.set_xlabel(data.axes[0])
+
+
+def _title(data: Sampled) -> str:
+    meta = data.metadata
+    errors = ", ".join(f"{k} = {v:.2e}" for k, v in meta["errors"].items() if v is not None)
+    kind = meta["surrogate"]["net"]["kind"].upper()
+    return f"{meta['problem']}: {kind} {meta['surrogate']['net']['width']}" + (f"; {errors}" if errors else "")
+
+
+# --- history ---------------------------------------------------------------------------------------------
+def plot_history(sol: Solution) -> "Figure | None":
+    """Loss and relative L2 error against optimizer steps, with phase ends, refinements, grid updates and
+    resamplings marked by vertical lines. None when the solution has no history."""
+    entries = [h for h in sol.history if "loss" in h and h["loss"] is not None]
+    if not entries:
+        return None
+    errs = [h for h in sol.history if h.get("rel_l2") is not None]
+    fig = _figure()
+    axes = fig.subplots(2 if errs else 1, 1, sharex=True, squeeze=False)[:, 0]
+    fig.set_size_inches(8, 5.5 if errs else 3.5)
+    axes[0].semilogy([h["step"] for h in entries], [h["loss"] for h in entries], color="tab:blue", lw=1)
+    axes[0].set_ylabel("loss")
+    if errs:
+        axes[1].semilogy([h["step"] for h in errs], [h["rel_l2"] for h in errs], "o-", color="tab:orange", ms=3, lw=1)
+        axes[1].set_ylabel("relative L2 error")
+    axes[-1].set_xlabel("optimizer step")
+    seen = set()
+    for event in (h for h in sol.history if h.get("event") in EVENT_STYLES):
+        colour, style, label = EVENT_STYLES[event["event"]]
+        for ax in axes:
+            ax.axvline(event["step"], color=colour, ls=style, lw=1, label=None if event["event"] in seen else label)
+        seen.add(event["event"])
+        if event["event"] == "refine" and event.get("grid") is not None:
+            axes[0].annotate(f"G={event['grid']}", (event["step"], 1.0), xycoords=("data", "axes fraction"), fontsize=7, color=colour, ha="left", va="top", rotation=90)
+    if seen:
+        axes[0].legend(fontsize=8, loc="upper right")
+    for ax in axes:
+        ax.grid(True, which="major", alpha=0.3)
+    fig.suptitle(f"training history: {sol.status}", fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+# --- a KAN's edge functions --------------------------------------------------------------------------------
+def plot_kan(sol: Solution, *, points: int = 200) -> "Figure | None":
+    """The learned edge functions phi_oi(x) = w_oi silu(x) + spline_oi(x) of every KAN layer: one panel per
+    (layer, input), one curve per output, over the range the layer's inputs take on the evaluation grid
+    (grid knots marked). None for an MLP. (With hard constraints the field is a transform of the KAN's output.)
+    """
+    from kanpde.nets.kan import KAN
+
+    net = sol.model.net
+    if not isinstance(net, KAN):
+        return None
+    p = next(net.parameters())
+    x = torch.as_tensor(evaluation_grid(sol).points(), dtype=p.dtype, device=p.device)
+    inputs = net.layer_inputs(sol.model.features(x))
+    columns = max(net.width[:-1])
+    fig = _figure()
+    axes = fig.subplots(len(net.layers), columns, squeeze=False)
+    fig.set_size_inches(min(2.4 * columns, 24), 2.1 * len(net.layers) + 0.6)
+    with torch.no_grad():
+        for l, (layer, h) in enumerate(zip(net.layers, inputs)):
+            ranges = layer.grid_range()
+            for i in range(columns):
+                ax = axes[l][i]
+                if i >= layer.in_dim:
+                    ax.set_axis_off()
+                    continue
+                lo, hi = float(h[:, i].min()), float(h[:, i].max())
+                if hi <= lo:
+                    lo, hi = float(ranges[i, 0]), float(ranges[i, 1])
+                t = torch.linspace(lo, hi, points, dtype=p.dtype, device=p.device)
+                grid_in = t[:, None].expand(points, layer.in_dim)
+                phi = layer.edge_values(grid_in)[:, i, :]
+                ax.plot(t.cpu().numpy(), phi.cpu().numpy(), lw=0.9)
+                fixed = sorted({row[i] for row in layer.fixed.names if row[i] is not None}) if layer.fixed is not None else []
+                knots = layer.knots[i, layer.k : layer.k + layer.grid + 1].cpu().numpy()
+                for knot in knots[(knots >= lo) & (knots <= hi)]:
+                    ax.axvline(knot, color="0.8", lw=0.6, zorder=0)
+                ax.set_title(f"layer {l}, input {i}" + (f" ({', '.join(fixed)})" if fixed else ""), fontsize=8)
+                ax.tick_params(labelsize=7)
+    fig.suptitle(f"KAN {net.width}, G = {net.grid}: edges (a curve per output node; grey: knots; fixed symbols in brackets)", fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def _figure() -> "Figure":
+    from matplotlib.figure import Figure
+
+    return Figure()

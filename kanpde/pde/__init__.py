@@ -1,0 +1,13 @@
+"""The language a PDE is written in: ``Problem``, conditions, ``Field``, ``ops``, jets, named instances."""
+
+from kanpde.pde import ops
+from kanpde.pde.conditions import Condition, Dirichlet, Initial, Neumann, Periodic, Robin
+from kanpde.pde.field import Field
+from kanpde.pde.problem import FunctionProblem, Problem
+from kanpde.pde.registry import instance, instances, register_instance
+
+__all__ = [
+    "ops", "Field", "Problem", "FunctionProblem",
+    "Condition", "Dirichlet", "Neumann", "Robin", "Initial", "Periodic",
+    "register_instance", "instance", "instances",
+]

@@ -1,0 +1,220 @@
+"""Boundary and initial conditions, declared once and attached to named parts of a problem's domain.
+
+``Dirichlet("boundary", 0.0)`` asks for u = 0 on every face; ``Neumann("right", g)`` for du/dn = g with
+the outward normal n; ``Robin("top", g, alpha=1, beta=2)`` for alpha u + beta du/dn = g;
+``Initial(g)`` for u = g at the start of a space-time domain (its face ``t_min``); ``Periodic("x")`` for
+u and du/dx equal on the faces ``x_min`` and ``x_max``. A value is a number or a function ``g(x)`` of the
+points x: (n, d) returning (n,) or (n, c). Each condition adds ``weight * mean(|residual|^2)`` to the
+loss, unless ``solve(constraints="hard")`` builds it into the surrogate.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import KW_ONLY, dataclass
+from typing import TYPE_CHECKING, Callable, ClassVar, Union
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from kanpde.pde import ops
+from kanpde.checks import check_positive, is_real
+from kanpde.errors import ConfigError, DefinitionError, ShapeError
+from kanpde.pde.field import Field
+
+if TYPE_CHECKING:
+    from kanpde.geometry.box import Box, BoundarySample
+
+__all__ = ["Condition", "Dirichlet", "Neumann", "Robin", "Initial", "Periodic", "Value"]
+
+Value = Union[float, Callable[[Tensor], Tensor]]
+
+
+@dataclass(frozen=True)
+class Condition(ABC):
+    """Base of the declared conditions: a boundary part name ``on``, a value and a loss weight."""
+
+    on: str
+    value: Value = 0.0
+    _: KW_ONLY
+    weight: float = 1.0
+
+    def __post_init__(self) -> None:
+        kind = type(self).__name__
+        if not isinstance(self.on, str) or not self.on:
+            raise DefinitionError(f"{kind}.on must name a boundary part (a string such as 'boundary'); got {self.on!r}")
+        if not callable(self.value) and not is_real(self.value):
+            raise DefinitionError(
+                f"{kind}({self.on!r}).value must be a number or a function g(x) of the points; got {self.value!r}"
+            )
+        check_positive(self.weight, f"{kind}({self.on!r}).weight")
+
+    @property
+    def label(self) -> str:
+        """A short name for logs and loss terms, e.g. ``dirichlet:boundary``."""
+        return f"{type(self).__name__.lower()}:{self.on}"
+
+    #: rows that belong together in a boundary set (a mini-batch keeps them together)
+    group: ClassVar[int] = 1
+
+    def needs_derivatives(self) -> bool:
+        return False
+
+    def check_domain(self, domain: "Box", owner: str) -> None:
+        """Raise if the condition's part does not exist on ``domain``."""
+        if self.on not in domain.parts:
+            raise ConfigError(
+                f"{owner}: unknown condition target {self.on!r} in {type(self).__name__}; "
+                f"the domain has parts {', '.join(domain.parts)}"
+            )
+
+    def sample(self, domain: "Box", n: int, method: str, rng: np.random.Generator) -> "BoundarySample":
+        """About ``n`` points where the condition applies, with outward normals."""
+        return domain.sample_boundary(self.on, n, method=method, seed=rng)
+
+    def target(self, x: Tensor, channels: int) -> Tensor:
+        """The prescribed value at boundary points x: (n, d), as (n, channels)."""
+        if not callable(self.value):
+            return torch.full((x.shape[0], channels), float(self.value), dtype=x.dtype, device=x.device)
+        g = self.value(x)
+        if not isinstance(g, Tensor):
+            g = torch.as_tensor(g, dtype=x.dtype, device=x.device)
+        if g.ndim == 1 and g.shape[0] == x.shape[0]:
+            g = g.reshape(-1, 1)
+        if g.ndim == 0:
+            g = g.expand(x.shape[0], channels)
+        if g.shape != (x.shape[0], channels) and g.shape != (x.shape[0], 1):
+            raise ShapeError(
+                f"{type(self).__name__}({self.on!r}).value(x) must return shape ({x.shape[0]},) or "
+                f"({x.shape[0]}, {channels}) for x of shape {tuple(x.shape)}; got {tuple(g.shape)}"
+            )
+        return g.to(dtype=x.dtype)
+
+    @abstractmethod
+    def residual(self, u: Field, x: Tensor, normal: Tensor) -> Tensor:
+        """(n, c) residual of the condition at boundary points x: (n, d) with outward normals (n, d)."""
+
+
+@dataclass(frozen=True)
+class Dirichlet(Condition):
+    """u = g on the part."""
+
+    def residual(self, u: Field, x: Tensor, normal: Tensor) -> Tensor:
+        return u.values - self.target(x, u.values.shape[1])
+
+
+def _normal_derivative(u: Field, x: Tensor, normal: Tensor) -> Tensor:
+    """du/dn per component: (n, c)."""
+    columns = [(ops.grad(u[j], x).values * normal).sum(dim=1, keepdim=True) for j in range(u.values.shape[1])]
+    return torch.cat(columns, dim=1)
+
+
+@dataclass(frozen=True)
+class Neumann(Condition):
+    """du/dn = g on the part, with n the outward unit normal."""
+
+    def needs_derivatives(self) -> bool:
+        return True
+
+    def residual(self, u: Field, x: Tensor, normal: Tensor) -> Tensor:
+        return _normal_derivative(u, x, normal) - self.target(x, u.values.shape[1])
+
+
+@dataclass(frozen=True)
+class Robin(Condition):
+    """alpha u + beta du/dn = g on the part (alpha, beta not both zero)."""
+
+    _: KW_ONLY
+    alpha: float = 1.0
+    beta: float = 1.0
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        for name in ("alpha", "beta"):
+            if not is_real(getattr(self, name)):
+                raise DefinitionError(f"Robin({self.on!r}).{name} must be a finite number; got {getattr(self, name)!r}")
+        if self.alpha == 0 and self.beta == 0:
+            raise ConfigError(f"Robin({self.on!r}) needs alpha or beta non-zero; got alpha=0, beta=0")
+
+    def needs_derivatives(self) -> bool:
+        return self.beta != 0
+
+    def residual(self, u: Field, x: Tensor, normal: Tensor) -> Tensor:
+        out = self.alpha * u.values - self.target(x, u.values.shape[1])
+        if self.beta != 0:
+            out = out + self.beta * _normal_derivative(u, x, normal)
+        return out
+
+
+@dataclass(frozen=True, init=False)
+class Initial(Dirichlet):
+    """u(x, t0) = g(x) at the start of a space-time domain, whose last axis is named ``t``.
+
+    ``Initial(lambda x: x[:, 0] ** 2 * torch.cos(math.pi * x[:, 0]))``; g receives the space-time
+    points of the face ``t_min`` (x: (n, d + 1)).
+    """
+
+    def __init__(self, value: Value = 0.0, *, weight: float = 1.0) -> None:
+        object.__setattr__(self, "on", "t_min")
+        object.__setattr__(self, "value", value)
+        object.__setattr__(self, "weight", weight)
+        self.__post_init__()
+
+    def check_domain(self, domain: "Box", owner: str) -> None:
+        if domain.axes[-1] != "t":
+            raise ConfigError(
+                f"{owner}: Initial needs a space-time domain whose last axis is named 't'; got axes {domain.axes}. "
+                "Declare it as kanpde.Box([x0, t0], [x1, t1], axes=('x', 't'))"
+            )
+
+
+@dataclass(frozen=True)
+class Periodic(Condition):
+    """u and its derivative along axis ``on`` (an axis name such as ``"x"``) agree on the opposite faces.
+
+    Points come in pairs (one on each face, same other coordinates), stored interleaved; the residual
+    stacks the value differences over the derivative differences. ``solve(constraints="hard")`` makes it
+    exact instead, through a periodic input embedding (cos and sin of the coordinate).
+    """
+
+    group: ClassVar[int] = 2
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.value != 0.0:
+            raise DefinitionError(f"Periodic({self.on!r}) takes no value (u matches itself across the faces); got value={self.value!r}")
+
+    @property
+    def label(self) -> str:
+        return f"periodic:{self.on}"
+
+    def needs_derivatives(self) -> bool:
+        return True
+
+    def check_domain(self, domain: "Box", owner: str) -> None:
+        if self.on not in domain.axes:
+            raise ConfigError(f"{owner}: Periodic({self.on!r}) names no axis of the domain; its axes are {', '.join(domain.axes)}")
+        if self.on == "t" and domain.axes[-1] == "t":
+            raise ConfigError(f"{owner}: Periodic('t') is not supported on the time axis; periodicity applies to space axes")
+
+    def axis(self, domain_axes: tuple[str, ...]) -> int:
+        return domain_axes.index(self.on)
+
+    def sample(self, domain: "Box", n: int, method: str, rng: np.random.Generator) -> "BoundarySample":
+        from kanpde.geometry.box import BoundarySample
+
+        axis = self.axis(domain.axes)
+        lo = domain.sample_boundary(f"{self.on}_min", max(1, n // 2), method=method, seed=rng)
+        hi = lo.x.copy()
+        hi[:, axis] = domain.upper[axis]
+        x = np.empty((2 * lo.x.shape[0], lo.x.shape[1]))
+        x[0::2], x[1::2] = lo.x, hi
+        normal = np.zeros_like(x)
+        normal[0::2, axis], normal[1::2, axis] = -1.0, 1.0
+        return BoundarySample(x, normal)
+
+    def residual(self, u: Field, x: Tensor, normal: Tensor) -> Tensor:
+        axis = int(normal[0].abs().argmax())
+        v, dv = u.values, ops.partial(u, x, axis).values
+        return torch.cat([v[0::2] - v[1::2], dv[0::2] - dv[1::2]], dim=0)

@@ -1,0 +1,206 @@
+"""The problem base class, and problems built from plain functions.
+
+A problem says *what* to solve: a domain, a residual written with :mod:`kanpde.ops`, declared
+conditions, optionally an exact solution, and how many collocation points it wants. It does not know
+which surrogate or optimizer solves it. Write one by subclassing::
+
+    class Bump(kanpde.Problem):
+        domain = kanpde.Box([0, 0], [1, 1])
+        conditions = [kanpde.Dirichlet("boundary", 0.0)]
+
+        def residual(self, u, x):
+            return ops.laplacian(u, x) + 1.0
+
+or, for a one-off, with :class:`FunctionProblem`. Definitions are checked when the object is built:
+a bad domain, an unknown boundary part or a non-positive weight fails there with a message that says
+what to change.
+"""
+
+from __future__ import annotations
+
+from abc import ABCMeta
+from types import MappingProxyType
+from typing import Any, Callable, Mapping, Sequence
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from kanpde.checks import check_positive
+from kanpde.pde.conditions import Condition
+from kanpde.geometry.box import Box, Grid
+from kanpde.errors import ConfigError, DefinitionError, ShapeError
+from kanpde.pde.field import Field
+from kanpde.geometry.sampling import METHODS
+
+__all__ = ["Problem", "FunctionProblem"]
+
+
+class _ValidatedOnConstruction(ABCMeta):
+    """Runs ``validate()`` after the whole ``__init__`` chain of a problem, whatever the subclass does."""
+
+    def __call__(cls, *args: Any, **kwargs: Any) -> Any:
+        obj = super().__call__(*args, **kwargs)
+        obj.validate()
+        return obj
+
+
+class Problem(metaclass=_ValidatedOnConstruction):
+    """A PDE on a box: ``residual(u, x) = 0`` inside, declared ``conditions`` on named boundary parts.
+
+    Attributes (set them as class attributes or in ``__init__``):
+        domain: a :class:`~kanpde.Box` (required).
+        conditions: ``Dirichlet``/``Neumann``/``Robin`` objects on parts of ``domain``.
+        residual_weight: weight of ``mean(residual^2)`` in the loss; conditions carry their own weights.
+            A small interior weight (0.01) helps a KAN honour the boundary on Poisson problems.
+        n_interior, n_boundary: default numbers of collocation points.
+        sampling: interior sampling method, ``"sobol"`` (default), ``"lhs"``, ``"random"`` or ``"grid"``.
+        boundary_sampling: the same for boundary points (default ``"grid"``: equally spaced).
+        out_dim: number of components of the solution (1 for a scalar PDE).
+        name, params: set by built-in instances so a saved run can rebuild its problem.
+
+    Methods: ``residual(self, u, x)`` (required) returns an (n,) or (n, m) tensor or field;
+    ``exact(self, x)`` (optional) returns the exact solution (n,) or (n, out_dim) at x: (n, d);
+    ``evaluation_grid()`` gives the grid on which errors are measured (never the training points).
+    """
+
+    domain: Box
+    conditions: Sequence[Condition] = ()
+    residual_weight: float = 1.0
+    n_interior: int = 4096
+    n_boundary: int = 512
+    sampling: str = "sobol"
+    boundary_sampling: str = "grid"
+    out_dim: int = 1
+    exact: Callable[[Tensor], Tensor] | None = None
+    name: str | None = None
+    params: Mapping[str, Any] = MappingProxyType({})
+
+    def residual(self, u: Field, x: Tensor) -> Field | Tensor:
+        """The PDE residual at interior points x: (n, d); zero where u solves the equation."""
+        raise DefinitionError(f"{type(self).__name__} must define residual(self, u, x)")
+
+    @property
+    def dim(self) -> int:
+        """Number of coordinates of a point (space, then time)."""
+        return self.domain.dim
+
+    def evaluation_grid(self) -> Grid:
+        """The grid on which ``Solution.errors`` are measured: by default a uniform node grid of the box."""
+        return self.domain.grid(101 if self.dim <= 2 else 33 if self.dim == 3 else 9)
+
+    def describe(self) -> dict[str, Any]:
+        """A JSON-ready summary of the problem (its instance name and parameters when it has them)."""
+        return {
+            "name": self.name,
+            "class": type(self).__name__,
+            "params": dict(self.params),
+            "domain": self.domain.describe(),
+            "conditions": [c.label for c in self.conditions],
+            "residual_weight": self.residual_weight,
+            "has_exact": self.exact is not None,
+        }
+
+    def __repr__(self) -> str:
+        return self.name or f"{type(self).__name__}(domain={self.domain!r})"
+
+    # --- checks -------------------------------------------------------------------------------------
+    def validate(self) -> None:
+        """Check the definition; raises a kanpde error that names the attribute, the value and the fix."""
+        kind = type(self).__name__
+        domain = getattr(self, "domain", None)
+        if not isinstance(domain, Box):
+            raise DefinitionError(
+                f"{kind}.domain must be a kanpde.Box or Interval; got {domain!r}. "
+                "Set it as a class attribute: domain = kanpde.Box([0, 0], [1, 1])"
+            )
+        if type(self).residual is Problem.residual and not isinstance(self, FunctionProblem):
+            raise DefinitionError(f"{kind} must define residual(self, u, x) returning the PDE residual at x")
+        conditions = self.conditions
+        if isinstance(conditions, Condition) or not isinstance(conditions, (list, tuple)):
+            raise DefinitionError(f"{kind}.conditions must be a list of conditions; got {conditions!r}")
+        for c in conditions:
+            if not isinstance(c, Condition):
+                raise DefinitionError(f"{kind}.conditions must hold Dirichlet/Neumann/Robin objects; got {c!r}")
+            c.check_domain(domain, kind)
+        check_positive(self.residual_weight, f"{kind}.residual_weight")
+        for attr in ("n_interior", "n_boundary", "out_dim"):
+            value = getattr(self, attr)
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+                raise ConfigError(f"{kind}.{attr} must be an int >= 1; got {value!r}")
+        for attr in ("sampling", "boundary_sampling"):
+            if getattr(self, attr) not in METHODS:
+                raise ConfigError(f"{kind}.{attr} must be one of {', '.join(METHODS)}; got {getattr(self, attr)!r}")
+        if self.exact is not None and not callable(self.exact):
+            raise DefinitionError(f"{kind}.exact must be a function of x or None; got {self.exact!r}")
+
+    def reference_values(self, x: Tensor) -> Tensor | None:
+        """What errors are measured against at x: (n, d): the exact solution, or None without one.
+
+        A problem with no closed form overrides this to return a numerical reference (see
+        ``kanpde.validation``), so ``Solution.errors`` and the history use it.
+        """
+        return self.exact_values(x) if self.exact is not None else None
+
+    def exact_values(self, x: Tensor) -> Tensor:
+        """The exact solution at x: (n, d) as (n, out_dim); checks the shape ``exact`` returns."""
+        if self.exact is None:
+            raise ConfigError(f"{self!r} has no exact solution; define exact(self, x) or validate against a reference")
+        with torch.no_grad():
+            value = self.exact(x)
+        return _as_columns(value, x.shape[0], self.out_dim, f"{type(self).__name__}.exact(x)")
+
+
+def _as_columns(value: Any, n: int, channels: int, what: str) -> Tensor:
+    """Check that a per-point result is (n,) or (n, channels) and return it as (n, channels)."""
+    if isinstance(value, Field):
+        value = value.values
+    if not isinstance(value, Tensor):
+        raise ShapeError(f"{what} must return a torch tensor of shape ({n},) or ({n}, {channels}); got {type(value).__name__}")
+    if value.ndim == 1 and value.shape[0] == n and channels == 1:
+        return value.reshape(n, 1)
+    if value.shape != (n, channels):
+        raise ShapeError(f"{what} must return shape ({n},) or ({n}, {channels}) for {n} points; got {tuple(value.shape)}")
+    return value
+
+
+class FunctionProblem(Problem):
+    """A problem from plain functions, without subclassing.
+
+    Example::
+
+        problem = kanpde.FunctionProblem(
+            domain=kanpde.Interval(0, 1),
+            residual=lambda u, x: ops.partial(u, x, 0, 0) + 1.0,
+            conditions=[kanpde.Dirichlet("boundary", 0.0)],
+            exact=lambda x: 0.5 * x[:, 0] * (1 - x[:, 0]),
+        )
+    """
+
+    def __init__(
+        self,
+        *,
+        domain: Box,
+        residual: Callable[[Field, Tensor], Field | Tensor],
+        conditions: Sequence[Condition] = (),
+        exact: Callable[[Tensor], Tensor] | None = None,
+        residual_weight: float = 1.0,
+        n_interior: int = Problem.n_interior,
+        n_boundary: int = Problem.n_boundary,
+        sampling: str = "sobol",
+        boundary_sampling: str = "grid",
+        out_dim: int = 1,
+    ) -> None:
+        if not callable(residual):
+            raise DefinitionError(f"FunctionProblem.residual must be a function (u, x) -> residual; got {residual!r}")
+        self.domain = domain
+        self._residual = residual
+        self.conditions = list(conditions)
+        self.exact = exact
+        self.residual_weight = residual_weight
+        self.n_interior, self.n_boundary = n_interior, n_boundary
+        self.sampling, self.boundary_sampling = sampling, boundary_sampling
+        self.out_dim = out_dim
+
+    def residual(self, u: Field, x: Tensor) -> Field | Tensor:
+        return self._residual(u, x)

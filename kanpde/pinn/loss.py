@@ -1,0 +1,217 @@
+"""Collocation sets and the physics-informed loss.
+
+The loss of a problem with residual r and conditions c_i on collocation sets X (interior) and B_i
+(boundary parts) is
+
+    L = w_r mean_{x in X} |r(u, x)|^2 + sum_i w_i mean_{x in B_i} |c_i(u, x)|^2,
+
+with w_r = ``problem.residual_weight`` and w_i = ``condition.weight``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Sequence
+
+import numpy as np
+import torch
+from torch import Tensor, nn
+
+from kanpde.pde.conditions import Condition
+from kanpde.errors import ConfigError, ShapeError
+from kanpde.pde.field import Field, as_tensor
+from kanpde.pde.jet import JetSpec
+from kanpde.pde.jetfield import JetField, discover_spec
+from kanpde.pde.problem import Problem
+from kanpde.geometry.sampling import Seed, as_rng
+
+__all__ = ["Collocation", "BoundarySet", "DerivativePlan", "plan_derivatives", "field_at", "loss_terms", "total_loss", "residual_values"]
+
+DERIVATIVE_MODES = ("auto", "jet", "autograd")
+
+
+@dataclass(frozen=True)
+class BoundarySet:
+    """Points for one declared condition: x (n, d) and outward normals (n, d)."""
+
+    condition: Condition
+    x: Tensor
+    normal: Tensor
+
+    def head(self, m: int) -> tuple[Tensor, Tensor]:
+        """The first ``m`` points (rounded up to whole groups of the condition) and their normals."""
+        m = -(-m // self.condition.group) * self.condition.group
+        return self.x[:m], self.normal[:m]
+
+
+@dataclass(frozen=True)
+class Collocation:
+    """The training points of one solve: interior (n, d) and one set per condition."""
+
+    interior: Tensor
+    boundary: tuple[BoundarySet, ...]
+
+    @classmethod
+    def sample(
+        cls,
+        problem: Problem,
+        *,
+        seed: Seed = 0,
+        dtype: torch.dtype = torch.float64,
+        device: torch.device | str = "cpu",
+        n_interior: int | None = None,
+        n_boundary: int | None = None,
+        conditions: Sequence[Condition] | None = None,
+    ) -> "Collocation":
+        """Sample the problem's collocation sets with its methods and counts (overridable).
+
+        conditions: the conditions that get a boundary set (default: all of the problem's; those built
+        into the surrogate as hard constraints need none).
+        """
+        rng = as_rng(seed)
+        n_int = problem.n_interior if n_interior is None else n_interior
+        n_bnd = problem.n_boundary if n_boundary is None else n_boundary
+        interior = problem.domain.sample(n_int, method=problem.sampling, seed=rng)
+        sets = []
+        for cond in problem.conditions if conditions is None else conditions:
+            b = cond.sample(problem.domain, n_bnd, problem.boundary_sampling, rng)
+            sets.append(BoundarySet(cond, _tensor(b.x, dtype, device, cond.needs_derivatives()), _tensor(b.normal, dtype, device)))
+        return cls(_tensor(interior, dtype, device, True), tuple(sets))
+
+    def subset(self, fraction: float, generator: torch.Generator) -> "Collocation":
+        """A random mini-batch holding ``fraction`` of every set (at least one point each)."""
+        def pick(n: int, group: int = 1) -> Tensor:
+            groups = n // group
+            m = max(1, int(round(fraction * groups)))
+            first = torch.randperm(groups, generator=generator)[:m] * group
+            return (first.unsqueeze(1) + torch.arange(group)).flatten().to(self.interior.device)
+
+        interior = _leaf(self.interior[pick(self.interior.shape[0])])
+        sets = []
+        for s in self.boundary:
+            idx = pick(s.x.shape[0], s.condition.group)
+            sets.append(BoundarySet(s.condition, _leaf(s.x[idx]), s.normal[idx]))
+        return Collocation(interior, tuple(sets))
+
+    @property
+    def conditions(self) -> tuple[Condition, ...]:
+        """The conditions that have a boundary set here, in order."""
+        return tuple(s.condition for s in self.boundary)
+
+    @property
+    def sizes(self) -> dict[str, int]:
+        out = {"interior": self.interior.shape[0]}
+        out.update({s.condition.label: s.x.shape[0] for s in self.boundary})
+        return out
+
+
+def _tensor(a: np.ndarray, dtype: torch.dtype, device: torch.device | str, requires_grad: bool = False) -> Tensor:
+    return torch.as_tensor(a, dtype=dtype, device=device).requires_grad_(requires_grad)
+
+
+def _leaf(x: Tensor) -> Tensor:
+    return x.detach().requires_grad_(x.requires_grad)
+
+
+@dataclass(frozen=True)
+class DerivativePlan:
+    """How each loss term gets its derivatives: a ``JetSpec`` (one pass) or None (nested autograd).
+
+    interior: for the PDE residual; boundary: one per boundary set, in order; notes: why autograd is
+    used where it is.
+    """
+
+    interior: JetSpec | None = None
+    boundary: tuple[JetSpec | None, ...] = ()
+    notes: tuple[str, ...] = ()
+
+    def describe(self) -> str:
+        if self.interior is None:
+            return "autograd" + (f" ({self.notes[0]})" if self.notes else "")
+        return f"one-pass ({self.interior.describe()})"
+
+
+def plan_derivatives(problem: Problem, model: nn.Module, colloc: Collocation, mode: str = "auto") -> DerivativePlan:
+    """Find the derivatives each term needs by running it once on a few points (see ``discover_spec``).
+
+    mode: ``"auto"`` (one pass where it covers a term, autograd elsewhere), ``"jet"`` (one pass or an
+    error naming what it cannot carry) or ``"autograd"``.
+    """
+    if mode not in DERIVATIVE_MODES:
+        raise ConfigError(f"derivatives must be one of {', '.join(DERIVATIVE_MODES)}; got {mode!r}")
+    if mode == "autograd" or not hasattr(model, "forward_jet"):
+        return DerivativePlan(None, tuple(None for _ in colloc.boundary), ("asked for",) if mode == "autograd" else ())
+    owner = type(problem).__name__
+    notes: list[str] = []
+
+    def found(spec: JetSpec | None, misses: list[str], term: str) -> JetSpec | None:
+        if spec is None:
+            if mode == "jet":
+                raise ConfigError(f"derivatives='jet', but {term} needs {misses[0]}, which one pass does not carry; use derivatives='auto'")
+            notes.append(f"{term} needs {misses[0]}")
+        return spec
+
+    x = colloc.interior[:7]
+    interior = found(*discover_spec(lambda u, x: check_residual(problem.residual(u, x), x.shape[0], owner), model, x), f"{owner}.residual")
+    boundary = []
+    for s in colloc.boundary:
+        xb, nb = s.head(7)
+        boundary.append(found(*discover_spec(lambda u, x, c=s.condition, nb=nb: c.residual(u, x, nb), model, xb), s.condition.label))
+    return DerivativePlan(interior, tuple(boundary), tuple(notes))
+
+
+def field_at(model: nn.Module, x: Tensor, spec: JetSpec | None) -> Field:
+    """The surrogate at x as a field: carrying ``spec``'s derivatives, or for autograd when spec is None."""
+    if spec is None or spec.channels == 1:
+        return Field(model(x), x)
+    return JetField(model.forward_jet(x, spec), spec, x)
+
+
+def residual_values(problem: Problem, model: nn.Module, x: Tensor, spec: JetSpec | None = None) -> Tensor:
+    """The PDE residual at interior points x: (n, d) as an (n, m) tensor; checks its shape."""
+    u = field_at(model, x, spec)
+    r = problem.residual(u, x)
+    return check_residual(r, x.shape[0], type(problem).__name__)
+
+
+def check_residual(r: Field | Tensor, n: int, owner: str) -> Tensor:
+    r = as_tensor(r)
+    if not isinstance(r, Tensor):
+        raise ShapeError(f"{owner}.residual(u, x) must return a tensor or field; got {type(r).__name__}")
+    if r.ndim == 1 and r.shape[0] == n:
+        return r.reshape(n, 1)
+    if r.ndim != 2 or r.shape[0] != n or (r.shape[1] == n and n > 1):
+        raise ShapeError(
+            f"{owner}.residual(u, x) must return shape ({n},) or ({n}, m) for {n} points; got {tuple(r.shape)}. "
+            "Per-point terms such as f(x) should have shape (n,) or (n, 1)"
+        )
+    return r
+
+
+ResidualReduce = Callable[[Tensor, Tensor], Tensor]
+
+
+def loss_terms(
+    problem: Problem, model: nn.Module, colloc: Collocation, plan: DerivativePlan | None = None, reduce: ResidualReduce | None = None
+) -> dict[str, Tensor]:
+    """Weighted mean-squared residual of the PDE (``"residual"``) and of each condition (its label).
+
+    reduce: ``reduce(r, x)`` turns the residuals r: (n, m) at the interior points x: (n, d) into the
+    scalar residual term before its weight (default: the mean of r^2; a causal weighting replaces it).
+    """
+    plan = plan or DerivativePlan(None, tuple(None for _ in colloc.boundary))
+    r = residual_values(problem, model, colloc.interior, plan.interior)
+    term = r.pow(2).mean() if reduce is None else reduce(r, colloc.interior)
+    terms = {"residual": problem.residual_weight * term}
+    for s, spec in zip(colloc.boundary, plan.boundary):
+        u = field_at(model, s.x, spec)
+        label = s.condition.label
+        while label in terms:
+            label += "'"
+        terms[label] = s.condition.weight * s.condition.residual(u, s.x, s.normal).pow(2).mean()
+    return terms
+
+
+def total_loss(terms: dict[str, Tensor]) -> Tensor:
+    """Sum of the weighted terms."""
+    return torch.stack(list(terms.values())).sum()

@@ -1,0 +1,149 @@
+"""What ``solve()`` trains: a network (KAN or MLP) behind an affine map of the problem's box onto [-1, 1]^d.
+
+The map lets one network definition fit any box (a KAN's first grid covers [-1, 1]); it is part of the
+saved description, so a loaded surrogate evaluates at physical coordinates without the problem. So are
+an optional output constraint (``kanpde.pinn.hard_constraints.HardDirichlet``) that builds Dirichlet and initial
+conditions into the field, and a periodic input embedding.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import torch
+from torch import Tensor, nn
+
+from kanpde.pde import jet
+from kanpde.pinn.hard_constraints import HardDirichlet, periodic_features, periodic_features_jet
+from kanpde.errors import ConfigError, DefinitionError, ShapeError
+from kanpde.nets.kan import KAN
+from kanpde.nets.mlp import MLP
+
+__all__ = ["Surrogate", "NETWORKS", "count_parameters"]
+
+NETWORKS: dict[str, type[nn.Module]] = {"kan": KAN, "mlp": MLP}
+
+
+class Surrogate(nn.Module):
+    """``u(x) = net(phi(t))`` with ``t = 2 (x - lower) / (upper - lower) - 1``, optionally constrained.
+
+    Args:
+        net: a ``KAN`` or ``MLP`` (anything with ``width``, ``kind``, ``describe`` and ``from_description``).
+        lower, upper: the box mapped onto [-1, 1]^d, shape (d,).
+        constraint: an output transform that satisfies Dirichlet/initial conditions exactly (None: none).
+        periodic: axes whose coordinate enters as (cos pi t_a, sin pi t_a) (``phi``; see
+            ``kanpde.pinn.hard_constraints``), so the field is periodic along them; the network takes
+            ``d + len(periodic)`` inputs.
+    """
+
+    def __init__(
+        self, net: nn.Module, lower: Tensor, upper: Tensor, constraint: HardDirichlet | None = None, periodic: Sequence[int] = ()
+    ) -> None:
+        super().__init__()
+        self.constraint = constraint
+        self.periodic = tuple(sorted(int(a) for a in periodic))
+        if getattr(net, "kind", None) not in NETWORKS:
+            raise DefinitionError(f"model must be a kanpde.KAN or kanpde.MLP; got {type(net).__name__}")
+        self.net = net
+        dtype = next(net.parameters()).dtype
+        self.register_buffer("lower", torch.as_tensor(lower, dtype=dtype).reshape(-1).clone())
+        self.register_buffer("upper", torch.as_tensor(upper, dtype=dtype).reshape(-1).clone())
+        d = self.lower.numel()
+        if any(not 0 <= a < d for a in self.periodic):
+            raise ShapeError(f"periodic axes {self.periodic} are out of range for a {d}-dimensional box")
+        if d + len(self.periodic) != net.width[0]:
+            embedded = f" ({len(self.periodic)} periodic axes add one input each)" if self.periodic else ""
+            raise ShapeError(f"the input box has {d} dimensions{embedded}, so the network must take {d + len(self.periodic)} inputs; it takes {net.width[0]}")
+
+    @property
+    def kind(self) -> str:
+        return self.net.kind
+
+    @property
+    def in_dim(self) -> int:
+        """The number of coordinates of a point."""
+        return self.lower.numel()
+
+    @property
+    def out_dim(self) -> int:
+        return self.net.width[-1]
+
+    @property
+    def grid(self) -> int | None:
+        """The KAN grid size G (None for an MLP)."""
+        return getattr(self.net, "grid", None)
+
+    def normalize(self, x: Tensor) -> Tensor:
+        """Physical points x: (n, d) -> network inputs in [-1, 1]^d on the box."""
+        return 2 * (x - self.lower) / (self.upper - self.lower) - 1
+
+    def features(self, x: Tensor) -> Tensor:
+        """The network inputs at physical points x: (n, d) -> (n, width[0]) (normalized, periodic axes embedded)."""
+        return self._embed(self.normalize(x))
+
+    def _embed(self, t: Tensor) -> Tensor:
+        return periodic_features(t, self.periodic) if self.periodic else t
+
+    def forward(self, x: Tensor) -> Tensor:
+        """x: (n, d) -> (n, out)."""
+        t = self.normalize(x)
+        out = self.net(self._embed(t))
+        return out if self.constraint is None else self.constraint.apply(x, t, out)
+
+    def forward_jet(self, x: Tensor, spec: jet.JetSpec) -> Tensor:
+        """Values and the derivatives in ``spec`` at x: (n, d), in one forward pass -> (C, n, out)."""
+        scale = 2 / (self.upper - self.lower)
+        t = jet.affine(jet.seed(x, spec), scale, -1 - self.lower * scale)
+        out = self.net.forward_jet(periodic_features_jet(t, self.periodic, spec) if self.periodic else t, spec)
+        return out if self.constraint is None else self.constraint.apply_jet(x, t, out, spec)
+
+    def with_net(self, net: nn.Module) -> "Surrogate":
+        """The same input map and constraints around another network (after a refinement or grid update)."""
+        return Surrogate(net, self.lower, self.upper, self.constraint, self.periodic).to(self.lower.device)
+
+    def refined(self, grid: int) -> "Surrogate":
+        """A new surrogate whose KAN has ``grid`` intervals per edge (see ``KAN.refined``)."""
+        return self.with_net(self._kan("refine the grid").refined(grid))
+
+    def grid_updated(self, x: Tensor, *, eps: float = 0.02) -> "Surrogate":
+        """A new surrogate whose KAN grids follow the points x: (n, d) (see ``KAN.grid_updated``)."""
+        return self.with_net(self._kan("update the grid").grid_updated(self.features(x.detach()), eps=eps))
+
+    def _kan(self, what: str) -> KAN:
+        if not isinstance(self.net, KAN):
+            raise ConfigError(f"only a KAN has a spline grid to {what}; this model is an {type(self.net).__name__}")
+        return self.net
+
+    def describe(self) -> dict[str, Any]:
+        """JSON-ready description; ``Surrogate.from_description`` rebuilds the architecture from it."""
+        desc = {"net": self.net.describe(), "input_box": {"lower": self.lower.tolist(), "upper": self.upper.tolist()}}
+        if self.constraint is not None:
+            desc["constraint"] = self.constraint.describe()
+        if self.periodic:
+            desc["periodic"] = list(self.periodic)
+        return desc
+
+    @classmethod
+    def from_description(cls, desc: dict[str, Any], problem: Any = None) -> "Surrogate":
+        """Rebuild from ``describe()``; ``problem`` supplies a function-valued hard condition."""
+        net_desc = desc["net"]
+        kind = net_desc.get("kind")
+        if kind not in NETWORKS:
+            raise ConfigError(f"unknown network kind {kind!r} in the saved description; expected one of {', '.join(NETWORKS)}")
+        net = NETWORKS[kind].from_description(net_desc)
+        box = desc["input_box"]
+        constraint = HardDirichlet.from_description(desc["constraint"], problem) if desc.get("constraint") else None
+        lower, upper = (torch.tensor(box[k], dtype=torch.float64) for k in ("lower", "upper"))
+        return cls(net, lower, upper, constraint, desc.get("periodic", ()))
+
+
+def count_parameters(module: nn.Module) -> int:
+    """Number of trainable scalars, without the spline and SiLU weights of KAN edges fixed to symbols or
+    pruned (they are masked out; a fixed edge counts its four affine parameters)."""
+    from kanpde.nets.kan import KANLayer
+
+    total = sum(p.numel() for p in module.parameters() if p.requires_grad)
+    for layer in module.modules():
+        if isinstance(layer, KANLayer) and layer.fixed is not None:
+            total -= int((1 - layer.fixed.spline_mask).sum()) * (layer.coef.shape[-1] + 1)
+    return total

@@ -1,0 +1,230 @@
+"""Recommended training recipes, chosen from what a problem is, and the default network.
+
+``solve()`` asks here for what the caller leaves out: the network, the schedule of phases and whether
+Dirichlet conditions are built into the surrogate (hard) or penalised (soft). A problem does not know its
+optimizer; the recipes live here, found by measurement (see the README's results), and are chosen from the
+problem's features (its conditions and whether it has a time axis), never from its class, so a user's copy
+of a built-in problem gets the same recipe. ``register_recipe`` adds a recipe for a problem class of
+one's own; registered classes are looked up first, along the class hierarchy.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Sequence
+
+from torch import nn
+
+from kanpde.errors import ConfigError
+from kanpde.nets.kan import KAN
+from kanpde.nets.mlp import MLP
+from kanpde.pde.conditions import Dirichlet
+from kanpde.pinn.hard_constraints import CONSTRAINT_MODES, split_conditions
+from kanpde.pinn.surrogate import NETWORKS
+from kanpde.pde.problem import Problem
+from kanpde.nets.symbol import SymbolLibrary
+
+from kanpde.solvers.phases import LBFGS, Adam, Phase, Prune, Refine, Sparsity, Symbolize, check_schedule
+from kanpde.solvers.weighting import Balance, Causal
+
+__all__ = ["Recipe", "register_recipe", "default_recipe", "problem_features", "periodic_evolution_recipe", "default_model", "make_network", "network_inputs", "DEFAULT_HIDDEN", "register_schedule", "default_schedule", "symbolic_recipe"]
+
+
+@dataclass(frozen=True, kw_only=True)
+class Recipe:
+    """What ``solve()`` uses when the caller does not say: ``schedule`` (phases), ``constraints``
+    (``"hard"``: conditions built into the surrogate where they can be, else soft; ``"soft"``) and
+    ``causal`` (a causal weighting of space-time residuals, or None) and ``balance`` (gradient-norm
+    balancing of the condition terms, or None)."""
+
+    schedule: tuple[Phase, ...]
+    constraints: str = "soft"
+    causal: Causal | None = None
+    balance: Balance | None = None
+
+    def __post_init__(self) -> None:
+        check_schedule(self.schedule, "kan")
+        if self.constraints not in CONSTRAINT_MODES:
+            raise ConfigError(f"Recipe.constraints must be one of {', '.join(CONSTRAINT_MODES)}; got {self.constraints!r}")
+
+
+RecipeFactory = Callable[[Problem, nn.Module], Recipe]
+
+DEFAULT_HIDDEN: dict[str, tuple[int, ...]] = {"kan": (10,), "mlp": (100, 100, 100)}
+"""Hidden layer widths of the default networks; inputs and outputs come from the problem."""
+
+
+def default_model(
+    problem: Problem,
+    kind: str = "kan",
+    *,
+    hidden: Sequence[int] | None = None,
+    grid: int | None = None,
+    k: int | None = None,
+    seed: int = 0,
+    constraints: str | None = None,
+) -> nn.Module:
+    """The network ``solve()``, the command line, validation suites and benchmarks use for ``problem``.
+
+    kind: ``"kan"`` (default: ``KAN([inputs, 10, out], grid=5, k=3)``) or ``"mlp"`` (``MLP([inputs, 100, 100,
+    100, out])``); hidden: other hidden layer widths; grid, k: a KAN's grid intervals and spline order;
+    constraints: as for ``solve`` (they decide whether periodic axes are embedded, which adds inputs).
+    The width is ``[network_inputs(problem, kind, constraints), *hidden, problem.out_dim]``.
+    """
+    inputs = network_inputs(problem, kind, constraints)
+    return make_network(kind, [inputs, *(DEFAULT_HIDDEN[kind] if hidden is None else hidden), problem.out_dim], grid=grid, k=k, seed=seed)
+
+
+def make_network(kind: str, width: Sequence[int], *, grid: int | None = None, k: int | None = None, seed: int = 0) -> nn.Module:
+    """A ``kind`` network (``"kan"``: grid 5 and k 3 unless given; ``"mlp"``) of the given width."""
+    if kind not in NETWORKS:
+        raise ConfigError(f"network kind must be one of {', '.join(NETWORKS)}; got {kind!r}")
+    if kind == "kan":
+        return KAN(list(width), grid=5 if grid is None else grid, k=3 if k is None else k, seed=seed)
+    for name, value in (("grid", grid), ("k", k)):
+        if value is not None:
+            raise ConfigError(f"{name} applies to a KAN only; got {name}={value!r} for an MLP")
+    return MLP(list(width), seed=seed)
+
+
+def network_inputs(problem: Problem, kind: str, constraints: str | None = None) -> int:
+    """How many inputs a ``kind`` network (``"kan"``/``"mlp"``) needs for ``problem``: its dimension, plus
+    one per periodic axis that the constraints (default: the recipe's) embed as cos and sin."""
+    if kind not in NETWORKS:
+        raise ConfigError(f"network kind must be one of {', '.join(NETWORKS)}; got {kind!r}")
+    probe = NETWORKS[kind]([problem.dim, 1, problem.out_dim])
+    mode = default_recipe(problem, probe).constraints if constraints is None else constraints
+    hard, _ = split_conditions(problem, mode, strict=False)
+    return problem.dim + len(hard.periodic)
+_REGISTRY: dict[tuple[type, str], RecipeFactory] = {}
+
+
+def register_recipe(problem_cls: type, kind: str, factory: RecipeFactory) -> None:
+    """Register ``factory(problem, net) -> Recipe`` for problems of ``problem_cls`` and a network kind."""
+    _REGISTRY[(problem_cls, kind)] = factory
+
+
+def default_recipe(problem: Problem, net: nn.Module) -> Recipe:
+    """The recommended recipe for this problem and network: a recipe registered for its class (most
+    specific first), else the one for its features (``problem_features``)."""
+    for cls in type(problem).__mro__:
+        factory = _REGISTRY.get((cls, net.kind))
+        if factory is not None:
+            return factory(problem, net)
+    return _BY_FEATURES[(problem_features(problem), net.kind)](problem, net)
+
+
+def problem_features(problem: Problem) -> str:
+    """What kind of problem this is, as far as the recipes tell apart:
+
+    * ``"steady_dirichlet"``: no time axis (the last axis is not named ``t``), and every condition is a
+      ``Dirichlet`` (Poisson, Darcy, ...);
+    * ``"general"``: anything else.
+    """
+    conditions = tuple(problem.conditions)
+    if problem.domain.axes[-1] != "t" and conditions and all(isinstance(c, Dirichlet) for c in conditions):
+        return "steady_dirichlet"
+    return "general"
+
+
+def register_schedule(
+    problem_cls: type, kind: str, factory: Callable[[Problem, nn.Module], list[Phase]], *, constraints: str = "soft", causal: Causal | None = None
+) -> None:
+    """Register a schedule factory (a recipe with the given ``constraints`` and ``causal`` weighting)."""
+    register_recipe(problem_cls, kind, _schedule_recipe(factory, constraints, causal))
+
+
+def _schedule_recipe(factory: Callable[[Problem, nn.Module], list[Phase]], constraints: str = "soft", causal: Causal | None = None) -> RecipeFactory:
+    return lambda problem, net: Recipe(schedule=tuple(factory(problem, net)), constraints=constraints, causal=causal)
+
+
+def default_schedule(problem: Problem, net: nn.Module) -> list[Phase]:
+    """The recommended schedule for this problem and network."""
+    return list(default_recipe(problem, net).schedule)
+
+
+def kan_refinement(
+    grids: tuple[int, ...], steps_per_grid: int = 300, *, share: float | tuple[float, ...] | None = None, history: int = 50
+) -> Callable[[Problem, nn.Module], list[Phase]]:
+    """L-BFGS on each grid for up to ``steps_per_grid`` iterations (and, under a time budget, up to
+    ``share`` of it, or until it stalls), refining through ``grids``; the last grid trains until the
+    budget ends. The share makes one recipe fit a 60 s and a 600 s budget alike: one for every grid, or
+    a tuple with one per grid before the last (the starting grid's first; a network that starts on a
+    finer grid skips the leading ones)."""
+    shares = share if isinstance(share, tuple) else (share,) * len(grids)
+    if len(shares) != len(grids):
+        raise ConfigError(f"kan_refinement share must be a number or one per grid before the last ({len(grids)}); got {share!r}")
+
+    def factory(problem: Problem, net: nn.Module) -> list[Phase]:
+        finer = [g for g in grids if g > net.grid]
+        phase_shares = shares[len(grids) - len(finer) :]
+        schedule: list[Phase] = [LBFGS(steps=steps_per_grid, share=phase_shares[0] if phase_shares else None, history=history)]
+        for g, s in zip(finer, phase_shares[1:] + (None,)):
+            schedule += [Refine(grid=g), LBFGS(steps=steps_per_grid, share=s, history=history)]
+        schedule[-1] = LBFGS(steps=None, history=history, stall_tol=0.0)
+        return schedule
+
+    return factory
+
+
+def mlp_adam_lbfgs(problem: Problem, net: nn.Module) -> list[Phase]:
+    """Mini-batch Adam to leave the initial plateau, then full-batch L-BFGS until the budget ends."""
+    batch = min(1000, problem.n_interior)
+    return [Adam(steps=1000, lr=2e-3, batch=batch), LBFGS(steps=None, stall_tol=0.0)]
+
+
+def space_time_kan(problem: Problem, net: nn.Module) -> list[Phase]:
+    """Adam to get the causal sweep going, then L-BFGS refining through G = 10, 20 and 40 with short
+    shares of a time budget on the coarse grids (5 %, 10 %, 20 %), where Allen-Cahn stalls, and the
+    rest on G = 40."""
+    return [Adam(steps=500, lr=1e-2, final_lr=1e-3), *kan_refinement((10, 20, 40), steps_per_grid=2000, share=(0.05, 0.1, 0.2))(problem, net)]
+
+
+def symbolic_recipe(problem: Problem, net: nn.Module, *, library: SymbolLibrary | None = None, complexity_weight: float = 1.0) -> Recipe:
+    """The recipe of ``kanpde solve --symbolic``: a KAN read as a formula (Liu et al., arXiv 2404.19756,
+    sec. 2.5 and 3.4). ``library``: the symbols edges may take (None: ``kanpde.interpret.symbols.DEFAULT_LIBRARY``);
+    ``complexity_weight``: the cost of one unit of a symbol's complexity against a tenfold better fit.
+
+    L-BFGS with the sparsity penalty, pruning at a 5 % share of the output's variation, L-BFGS to recover,
+    then each layer in turn fixed to symbols and trained again; the last phase runs until the budget
+    ends. Conditions are penalised (soft): a hard constraint multiplies the network by a distance
+    function, so its edges would have to learn the solution divided by it, which has no simple form.
+    Measured on ``poisson_sin`` with a KAN [2, 5, 1] (README, Results): pruned to [2, 2, 1], a formula
+    equal to sin(pi x) sin(pi y) to round-off.
+    """
+    if net.kind != "kan":
+        raise ConfigError(f"the symbolic recipe needs a KAN (a formula is read from its edges); got an {net.kind.upper()}")
+    depth = len(net.width) - 1
+    schedule: list[Phase] = [LBFGS(steps=300, share=0.3, sparsity=Sparsity(weight=1e-2)), Prune(threshold=0.05), LBFGS(steps=500, share=0.2)]
+    for layer in range(depth - 1):
+        schedule += [Symbolize(layers=(layer,), library=library, complexity_weight=complexity_weight), LBFGS(steps=300, share=0.15)]
+    schedule += [Symbolize(library=library, complexity_weight=complexity_weight), LBFGS(steps=None, stall_tol=0.0)]
+    return Recipe(schedule=tuple(schedule), constraints="soft")
+
+
+_BY_FEATURES: dict[tuple[str, str], RecipeFactory] = {
+    ("general", "kan"): _schedule_recipe(kan_refinement((10, 20))),
+    ("general", "mlp"): _schedule_recipe(mlp_adam_lbfgs),
+    # Steady problems with Dirichlet conditions, measured on poisson_kan with a KAN [2, 10, 1] (README,
+    # Results): hard Dirichlet conditions reached 2.3e-4 at 60 s where the penalty reached 2.7e-3 on the same
+    # schedule; a quarter of a time budget on each of G = 5 and 10, then G = 20, beat fixed step counts and
+    # finer final grids (40, 80). The MLP [2, 100, 100, 100, 1] at 60 s: 1.1e-2 hard against 8.1e-2 soft
+    # with the same phases; 300 Adam steps (1.6e-2) or L-BFGS alone (8.7e-2) were worse. Darcy is the same.
+    ("steady_dirichlet", "kan"): _schedule_recipe(kan_refinement((10, 20), steps_per_grid=2000, share=0.25), "hard"),
+    ("steady_dirichlet", "mlp"): _schedule_recipe(mlp_adam_lbfgs, "hard"),
+}
+
+
+def periodic_evolution_recipe(problem: Problem, net: nn.Module) -> Recipe:
+    """The recipe for a stiff evolution, periodic in space, from an initial condition (Allen-Cahn, which
+    registers it for its class): periodic embedding and a built-in initial condition, causal weights over
+    32 time chunks; a KAN gets ``space_time_kan``, an MLP ``mlp_adam_lbfgs``.
+
+    Measured with a KAN [3, 10, 1] on ``allen_cahn`` (README, Results), one thread: shares 0.25 / 0.25 on
+    G = 5 / 10, then G = 20, gave 4.1e-3 in 600 s with 6448 steps but 2.1e-2 with half the steps; at 300 s
+    (~4000 steps) G = 40 last with shares 0.05 / 0.1 / 0.2 reached 5.7e-3, shares 0.1 / 0.15 / 0.3 1.0e-2,
+    and G = 20 last 1.4e-2. It is not chosen by features: its Adam phase takes 500 steps, which under a
+    step budget leaves a simple heat equation unsolved.
+    """
+    factory = space_time_kan if net.kind == "kan" else mlp_adam_lbfgs
+    return Recipe(schedule=tuple(factory(problem, net)), constraints="hard", causal=Causal(chunks=32, tol=1.0))

@@ -1,0 +1,129 @@
+"""The batch validation report: ``report.md``, ``report.json``, ``report.csv`` and ``summary.png``.
+
+All four say the same thing, one row per case in suite order: its settings, ``rel_l2`` against its
+``tol``, the outcome (``pass``, ``fail``: above tol, ``diverged``: a non-finite loss, ``error``: an
+exception, with its reason, or ``pending``: not run yet) and timings. Each file is written atomically,
+so a reader (or an interrupted run) never sees half of one.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+from pathlib import Path
+from typing import Any, Mapping
+
+from kanpde.io.files import atomic_write, jsonable
+
+from kanpde.validation.batch.suite import Suite
+
+__all__ = ["write_reports", "report_rows", "CSV_COLUMNS"]
+
+CSV_COLUMNS = ("id", "problem", "model", "hidden", "grid", "seed", "budget_s", "max_steps", "dtype", "tol", "rel_l2", "max_abs",
+               "passed", "outcome", "steps", "train_s", "wall_s", "reason")
+
+
+def report_rows(suite: Suite, results: Mapping[str, Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """One flat row per case (the CSV columns), pending where there is no result yet."""
+    rows = []
+    for case in suite.cases:
+        r = results.get(case.id, {})
+        rows.append({
+            "id": case.id, "problem": case.problem, "model": case.model, "hidden": list(case.hidden), "grid": case.grid,
+            "seed": case.seed, "budget_s": case.budget, "max_steps": case.steps, "dtype": case.dtype, "tol": case.tol,
+            "rel_l2": r.get("rel_l2"), "max_abs": r.get("max_abs"), "passed": bool(r.get("passed", False)),
+            "outcome": r.get("outcome", "pending"), "steps": r.get("steps"), "train_s": r.get("train_s"),
+            "wall_s": r.get("wall_s"), "reason": r.get("reason", "not run yet"),
+        })
+    return rows
+
+
+def write_reports(suite: Suite, results: Mapping[str, Mapping[str, Any]], folder: Path, *, chart: bool = True) -> list[Path]:
+    """(Re)write the four report files in ``folder`` from the results so far."""
+    rows = report_rows(suite, results)
+    counts = {k: sum(r["outcome"] == k for r in rows) for k in ("pass", "fail", "diverged", "error", "pending")}
+    summary = {"suite": suite.name, "source": suite.source, "cases": len(rows), **counts,
+               "all_passed": counts["pass"] == len(rows)}
+    document = {"summary": summary, "cases": [{**row, "result": results.get(row["id"])} for row in rows]}
+    paths = [folder / "report.json", folder / "report.csv", folder / "report.md"]
+    atomic_write(paths[0], lambda f: json.dump(jsonable(document), f, indent=1))
+    atomic_write(paths[1], lambda f: f.write(_csv(rows)))
+    atomic_write(paths[2], lambda f: f.write(_markdown(summary, rows, chart)))
+    if chart:
+        from kanpde.io.plots import save_figure
+
+        paths.append(save_figure(summary_chart(rows, suite.name), folder / "summary.png"))
+    return paths
+
+
+def _csv(rows: list[dict[str, Any]]) -> str:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({k: _cell(row[k]) for k in CSV_COLUMNS})
+    return buffer.getvalue()
+
+
+def _cell(value: Any) -> Any:
+    if value is None:
+        return ""
+    if isinstance(value, list):
+        return "x".join(map(str, value))
+    if isinstance(value, float):
+        return repr(value) if math.isfinite(value) else ""
+    return value
+
+
+def _markdown(summary: Mapping[str, Any], rows: list[dict[str, Any]], chart: bool) -> str:
+    def num(v: Any, fmt: str = ".3e") -> str:
+        return "" if v is None else format(v, fmt)
+
+    lines = [
+        f"# Validation: {summary['suite']}",
+        "",
+        f"{summary['pass']} of {summary['cases']} cases passed ({summary['fail']} above tolerance, {summary['diverged']} diverged, "
+        f"{summary['error']} errors, {summary['pending']} pending). Suite: `{summary['source']}`.",
+        "",
+    ]
+    if chart:
+        lines += ["![relative L2 per case against its tolerance](summary.png)", ""]
+    lines += ["| case | problem | model | width | seed | budget | rel L2 | tol | outcome | steps | wall s | reason |",
+              "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+    for r in rows:
+        budget = " / ".join(b for b in (f"{r['budget_s']:g} s" if r["budget_s"] is not None else "",
+                                        f"{r['max_steps']} steps" if r["max_steps"] is not None else "") if b)
+        width = "x".join(map(str, r["hidden"])) + (f", G={r['grid']}" if r["grid"] is not None else "")
+        outcome = "**PASS**" if r["passed"] else r["outcome"].upper()
+        reason = str(r["reason"]).replace("|", "\\|").replace("\n", " ")
+        lines.append(f"| [{r['id']}](cases/{r['id']}/) | {r['problem']} | {r['model']} | {width} | {r['seed']} | {budget} | "
+                     f"{num(r['rel_l2'])} | {r['tol']:g} | {outcome} | {num(r['steps'], 'd')} | {num(r['wall_s'], '.1f')} | {reason} |")
+    return "\n".join(lines) + "\n"
+
+
+def summary_chart(rows: list[dict[str, Any]], title: str) -> Any:
+    """rel L2 per case (log scale) as bars, each case's tolerance as a black tick; green passed, red
+    failed, grey pending; a case without an error value is an x at the top."""
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(max(6.0, 0.45 * len(rows) + 2), 4.5), layout="constrained")
+    ax = fig.add_subplot()
+    x = range(len(rows))
+    values = [r["rel_l2"] if r["rel_l2"] is not None and r["rel_l2"] > 0 else None for r in rows]
+    known = [v for v in values if v is not None] + [r["tol"] for r in rows]
+    top, bottom = max(known) * 10, min(known) / 10
+    colours = {"pass": "tab:green", "pending": "0.7"}
+    ax.bar([i for i in x if values[i] is not None], [v - bottom for v in values if v is not None], bottom=bottom,
+           color=[colours.get(rows[i]["outcome"], "tab:red") for i in x if values[i] is not None])
+    ax.scatter([i for i in x if values[i] is None], [top / 2] * sum(v is None for v in values), marker="x",
+               color=[colours.get(rows[i]["outcome"], "tab:red") for i in x if values[i] is None], zorder=3)
+    ax.scatter(list(x), [r["tol"] for r in rows], marker="_", s=400, color="black", zorder=3, label="tolerance")
+    ax.set_yscale("log")
+    ax.set_ylim(bottom, top)
+    ax.set_xticks(list(x), [r["id"] for r in rows], rotation=60, ha="right", fontsize=7)
+    ax.set_ylabel("relative L2 error")
+    ax.set_title(f"{title}: {sum(r['passed'] for r in rows)} of {len(rows)} passed")
+    ax.legend(loc="upper left", fontsize=8)
+    return fig

@@ -1,0 +1,228 @@
+"""Validation suites: a TOML file of cases (problem x surrogate x seed x budget, each with a tolerance).
+
+A suite is read and checked in full before any case runs; a mistake is a ``ConfigError`` that names the
+file, the case, the field, the value and the fix, and nothing is written. The schema::
+
+    [suite]                       # optional
+    name = "smoke"
+
+    [defaults]                    # optional: any case field except problem and name
+    model = "kan"                 # "kan" or "mlp"
+    hidden = [10]                 # hidden layer widths; inputs and outputs come from the problem
+    grid = 5                      # KAN only (a default grid or k is ignored by MLP cases): grid intervals G
+    k = 3                         # KAN only: spline order
+    seeds = [0, 1]                # or seed = 0; a list expands into one case per seed
+    budget = 60                   # training seconds, and/or
+    steps = 2000                  # optimizer iterations (whichever ends first)
+    tol = 1e-2                    # a case passes when its relative L2 error is <= tol
+    dtype = "float64"             # or "float32"
+    device = "cpu"                # optional: "cpu" or "cuda"; default: the worker's device
+
+    [[case]]
+    problem = "poisson_sin"       # a built-in instance (`kanpde list`)
+    model = "mlp"
+    tol = 5e-2
+    name = "sin-mlp"              # optional; the case id is NAME-sSEED (default: problem-model-width-gG-sSEED)
+
+The network width is ``[inputs, *hidden, outputs]`` where inputs is
+``kanpde.solvers.network_inputs(problem, model)`` (3 for ``allen_cahn``, whose periodic x enters as cos
+and sin) and outputs the problem's number of components, so one ``hidden`` fits every problem.
+Without ``hidden`` a KAN gets [10] and an MLP [100, 100, 100], as in ``kanpde solve``.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+from dataclasses import asdict, dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any, Mapping
+
+from kanpde.checks import is_int
+from kanpde.solvers.recipes import DEFAULT_HIDDEN
+from kanpde.errors import ConfigError
+
+__all__ = ["Case", "Suite", "load_suite", "parse_suite", "default_suite_path", "DEFAULT_HIDDEN"]
+
+CASE_FIELDS = {"problem", "name", "model", "hidden", "grid", "k", "seed", "seeds", "budget", "steps", "tol", "dtype", "device"}
+KAN_ONLY = ("grid", "k")
+_ID = re.compile(r"^[A-Za-z0-9_.\-]+$")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Case:
+    """One validation run: ``solve(instance(problem), model, budget=, steps=, seed=)``, passed when
+    ``rel_l2 <= tol``. Built by :func:`parse_suite`, which checks every field."""
+
+    id: str
+    problem: str
+    model: str
+    hidden: tuple[int, ...]
+    grid: int | None
+    k: int | None
+    seed: int
+    budget: float | None
+    steps: int | None
+    tol: float
+    dtype: str = "float64"
+    device: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        out = asdict(self)
+        out["hidden"] = list(self.hidden)
+        return out
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "Case":
+        return cls(**{**data, "hidden": tuple(data["hidden"])})
+
+
+@dataclass(frozen=True, kw_only=True)
+class Suite:
+    """A named list of cases with unique ids; ``source`` is the file it was read from."""
+
+    name: str
+    cases: tuple[Case, ...]
+    source: str = ""
+
+
+def default_suite_path() -> Path:
+    """The suite ``kanpde validate`` runs without a SUITE argument (shipped as package data)."""
+    return Path(str(resources.files("kanpde.validation.batch").joinpath("suites", "default.toml")))
+
+
+def load_suite(path: str | os.PathLike[str] | None = None) -> Suite:
+    """Read and check a suite file (default: :func:`default_suite_path`)."""
+    file = Path(path) if path is not None else default_suite_path()
+    if not file.is_file():
+        raise ConfigError(f"suite file {str(file)!r} does not exist; pass a TOML suite file (see kanpde.validation.batch.suite for the schema)")
+    toml = _toml()
+    try:
+        data = toml.loads(file.read_text())
+    except (toml.TOMLDecodeError, UnicodeDecodeError) as err:
+        raise ConfigError(f"{file}: not valid TOML ({err}); fix the syntax") from None
+    return parse_suite(data, source=str(file), default_name=file.stem)
+
+
+def parse_suite(data: Mapping[str, Any], *, source: str = "suite", default_name: str = "suite") -> Suite:
+    """Check a suite given as parsed TOML and expand it into cases (one per seed)."""
+    from kanpde.pde.registry import instances
+
+    unknown = set(data) - {"suite", "defaults", "case"}
+    if unknown:
+        raise ConfigError(f"{source}: unknown table(s) {', '.join(sorted(unknown))}; a suite has [suite], [defaults] and [[case]] tables")
+    meta = _table(data.get("suite", {}), "[suite]", source)
+    if set(meta) - {"name"}:
+        raise ConfigError(f"{source}: [suite] takes only name; got {', '.join(sorted(set(meta) - {'name'}))}")
+    name = meta.get("name", default_name)
+    if not isinstance(name, str) or not name:
+        raise ConfigError(f"{source}: [suite] name must be a non-empty string; got {name!r}")
+    defaults = _table(data.get("defaults", {}), "[defaults]", source)
+    for key in ("problem", "name"):
+        if key in defaults:
+            raise ConfigError(f"{source}: [defaults] cannot set {key!r} (it is per case); move it into each [[case]]")
+    _check_keys(defaults, "[defaults]", source)
+    raw_cases = data.get("case")
+    if not isinstance(raw_cases, list) or not raw_cases:
+        raise ConfigError(f"{source}: no cases; add at least one [[case]] table with problem = \"poisson_sin\" (a `kanpde list` name)")
+    known = instances()
+    cases: list[Case] = []
+    for i, raw in enumerate(raw_cases, start=1):
+        raw = _table(raw, f"[[case]] {i}", source)
+        where = f"{source}: [[case]] {i}" + (f" ({raw['problem']})" if isinstance(raw.get("problem"), str) else "")
+        _check_keys(raw, where, "")
+        merged = {**defaults, **raw}
+        if "seed" in raw and "seeds" in defaults:
+            merged.pop("seeds")
+        if "seeds" in raw and "seed" in defaults:
+            merged.pop("seed")
+        cases.extend(_expand(merged, raw, where, known))
+    ids: dict[str, int] = {}
+    for c in cases:
+        if c.id in ids:
+            raise ConfigError(f"{source}: case id {c.id!r} appears twice; give the cases distinct names (name = \"...\") or seeds")
+        ids[c.id] = 1
+    return Suite(name=name, cases=tuple(cases), source=source)
+
+
+def _expand(m: dict[str, Any], raw: Mapping[str, Any], where: str, known: Mapping[str, str]) -> list[Case]:
+    problem = m.get("problem")
+    if not isinstance(problem, str):
+        raise ConfigError(f"{where}: problem is required, a built-in name such as \"poisson_sin\"; got {problem!r}")
+    if problem not in known:
+        raise ConfigError(f"{where}: problem {problem!r} is unknown; the built-in problems are: {', '.join(known)} (see `kanpde list`)")
+    model = m.get("model", "kan")
+    if model not in DEFAULT_HIDDEN:
+        raise ConfigError(f"{where}: model must be \"kan\" or \"mlp\"; got {model!r}")
+    hidden = m.get("hidden", list(DEFAULT_HIDDEN[model]))
+    if not isinstance(hidden, list) or not hidden or not all(is_int(h) and h >= 1 for h in hidden):
+        raise ConfigError(f"{where}: hidden must be a non-empty list of ints >= 1 (hidden layer widths, e.g. [10]); got {hidden!r}")
+    grid, k = m.get("grid"), m.get("k")
+    if model == "mlp":
+        for key in KAN_ONLY:
+            if key in raw:
+                raise ConfigError(f"{where}: {key} applies to model = \"kan\" only; drop it or use model = \"kan\"")
+        grid = k = None
+    else:
+        grid, k = (5 if grid is None else grid), (3 if k is None else k)
+        for key, value in (("grid", grid), ("k", k)):
+            if not is_int(value) or value < 1:
+                raise ConfigError(f"{where}: {key} must be an int >= 1; got {value!r}")
+    if "seed" in m and "seeds" in m:
+        raise ConfigError(f"{where}: give seed or seeds, not both")
+    seeds = m.get("seeds", [m.get("seed", 0)])
+    if not isinstance(seeds, list) or not seeds or not all(is_int(s) and s >= 0 for s in seeds) or len(set(seeds)) != len(seeds):
+        raise ConfigError(f"{where}: seeds must be a non-empty list of distinct ints >= 0 (seed: one int >= 0); got {seeds!r}")
+    budget, steps = m.get("budget"), m.get("steps")
+    if budget is None and steps is None:
+        raise ConfigError(f"{where}: no budget; set budget (training seconds, e.g. 60) or steps (optimizer iterations), here or in [defaults]")
+    if budget is not None and (not _is_number(budget) or not math.isfinite(budget) or budget <= 0):
+        raise ConfigError(f"{where}: budget must be a number of seconds > 0; got {budget!r}")
+    if steps is not None and (not is_int(steps) or steps < 1):
+        raise ConfigError(f"{where}: steps must be an int >= 1; got {steps!r}")
+    tol = m.get("tol")
+    if not _is_number(tol) or not math.isfinite(tol) or tol <= 0:
+        raise ConfigError(f"{where}: tol must be a relative L2 error > 0 such as 1e-2, here or in [defaults]; got {tol!r}")
+    dtype = m.get("dtype", "float64")
+    if dtype not in ("float32", "float64"):
+        raise ConfigError(f"{where}: dtype must be \"float32\" or \"float64\"; got {dtype!r}")
+    device = m.get("device")
+    if device is not None and (not isinstance(device, str) or device.split(":")[0] not in ("cpu", "cuda")):
+        raise ConfigError(f"{where}: device must be \"cpu\" or \"cuda\" (or \"cuda:N\"), or left out for the worker's device; got {device!r}")
+    name = raw.get("name")
+    if name is not None and (not isinstance(name, str) or not _ID.match(name)):
+        raise ConfigError(f"{where}: name must be letters, digits, '_', '-' or '.' (it names the case folder); got {name!r}")
+    stem = name or f"{problem}-{model}-{'x'.join(map(str, hidden))}" + (f"-g{grid}" if grid is not None else "")
+    return [
+        Case(id=f"{stem}-s{s}", problem=problem, model=model, hidden=tuple(hidden), grid=grid, k=k, seed=s,
+             budget=None if budget is None else float(budget), steps=steps, tol=float(tol), dtype=dtype, device=device)
+        for s in seeds
+    ]
+
+
+def _check_keys(table: Mapping[str, Any], where: str, source: str) -> None:
+    unknown = set(table) - CASE_FIELDS
+    if unknown:
+        prefix = f"{source}: " if source else ""
+        hint = " (give hidden layers only: hidden = [10]; inputs and outputs come from the problem)" if "width" in unknown else ""
+        raise ConfigError(f"{prefix}{where}: unknown field(s) {', '.join(sorted(unknown))}{hint}; the fields are {', '.join(sorted(CASE_FIELDS))}")
+
+
+def _table(value: Any, where: str, source: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise ConfigError(f"{source}: {where} must be a table; got {value!r}")
+    return value
+
+
+def _is_number(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def _toml() -> Any:
+    try:
+        import tomllib  # Python >= 3.11
+    except ImportError:
+        import tomli as tomllib  # the backport, a dependency on Python 3.10
+    return tomllib

@@ -1,0 +1,20 @@
+"""Reference solutions: finite differences and volumes, a spectral solver, interpolation, the cache, orders."""
+
+from kanpde.validation.reference.cache import (
+    Reference,
+    ReferenceSpec,
+    cache_path,
+    load_reference,
+    reference,
+    register_reference,
+    registered_references,
+)
+from kanpde.validation.reference.convergence import convergence_order, grid_errors, observed_orders, rel_h1
+from kanpde.validation.reference.fd import FDSolution, darcy_fv, poisson_fd
+from kanpde.validation.reference.spectral import SpectralSolution, allen_cahn_spectral
+
+__all__ = [
+    "Reference", "ReferenceSpec", "reference", "load_reference", "register_reference", "registered_references", "cache_path",
+    "FDSolution", "poisson_fd", "darcy_fv", "SpectralSolution", "allen_cahn_spectral",
+    "convergence_order", "observed_orders", "rel_h1", "grid_errors",
+]
