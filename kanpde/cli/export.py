@@ -1,4 +1,4 @@
-"""The command line's export and plot parts: ``kanpde export DIR --format ...`` and ``kanpde solve ... --export``.
+"""``kanpde export DIR --format ...``, and the exports and plots of ``kanpde solve ... --export``.
 
 Every check runs before anything is written (for ``solve``, before training), and a failed check is a
 ``ConfigError`` that names the flag, the value and the fix.
@@ -16,24 +16,19 @@ if TYPE_CHECKING:
     from kanpde.pde.problem import Problem
     from kanpde.io.solution import Solution
 
-__all__ = ["add_export_parser", "add_solve_flags", "parse_formats", "check_solve_exports", "export_run", "export_after_solve"]
+__all__ = ["add_parser", "run", "parse_formats", "check_solve_exports", "export_after_solve"]
 
 NAMES = ("vtu", "vti", "xdmf", "h5")
 STEM = "solution"
 
 
-def add_export_parser(sub: argparse._SubParsersAction) -> None:
+def add_parser(sub: argparse._SubParsersAction) -> None:
     e = sub.add_parser("export", help="export a saved run to .vtu, .vti, .xdmf (+ .h5) or .h5 for ParaView")
     e.add_argument("run", metavar="DIR", help="a run folder written by `kanpde solve --out DIR`")
     e.add_argument("--format", required=True, metavar="FORMAT", help="vtu, vti, xdmf or h5 (several: comma-separated)")
     e.add_argument("--resolution", type=int, metavar="N", help="N points per axis of a uniform grid (default: the problem's evaluation grid)")
     e.add_argument("--mesh", metavar="FILE", help="evaluate at the nodes of this mesh (.msh, .vtu, ... read with meshio)")
     e.add_argument("--out", metavar="PATH", help="the file to write, or a folder (default: DIR/solution.FORMAT)")
-
-
-def add_solve_flags(s: argparse.ArgumentParser) -> None:
-    s.add_argument("--export", action="append", metavar="FORMAT", help="also export DIR/solution.FORMAT: vtu, vti, xdmf or h5 (repeat or comma-separate)")
-    s.add_argument("--no-plots", action="store_true", help="do not write solution.png, history.png and kan.png into --out")
 
 
 def parse_formats(values: list[str] | str | None, flag: str) -> list[str]:
@@ -78,7 +73,7 @@ def export_after_solve(sol: "Solution", out: Path, suffixes: list[str], plots: b
     return written
 
 
-def export_run(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace) -> int:
     """``kanpde export DIR --format ...``: load the run, check every flag, then write."""
     from kanpde.io.export import FORMATS, check_export, sample, write
     from kanpde.io.solution import load

@@ -4,10 +4,8 @@ import json
 
 import pytest
 
-import kanpde
 from kanpde.cli import main
 from kanpde.errors import ConfigError
-from kanpde.problems import Poisson
 from kanpde.validation.batch import bench
 
 
@@ -50,15 +48,6 @@ def test_time_to_accuracy_reads_the_history(monkeypatch):
     rows = bench.time_to_accuracy(budget=2.0, targets=(10.0, 1e-12), models=["kan"], eval_every=0.5)
     assert rows[0]["model"] == "kan" and rows[0]["seconds_to"]["10"] is not None and rows[0]["seconds_to"]["1e-12"] is None
     assert "t(1e-12)" in bench.format_accuracy(rows)
-
-
-@pytest.mark.slow
-def test_compiled_solve_matches_and_reports_compile_time():
-    schedule = [kanpde.LBFGS(steps=5)]
-    eager = kanpde.solve(Poisson.sin(), model=kanpde.KAN([2, 4, 1], grid=5), schedule=schedule, progress=False)
-    compiled = kanpde.solve(Poisson.sin(), model=kanpde.KAN([2, 4, 1], grid=5), schedule=schedule, compile=True, progress=False)
-    assert compiled.info["compile_s"] > 0 and eager.info["compile_s"] == 0
-    assert compiled.errors["rel_l2"] == pytest.approx(eager.errors["rel_l2"], rel=1e-6)
 
 
 def test_step_memory_grows_with_the_points():

@@ -241,7 +241,7 @@ def test_readme_suite_example_is_a_valid_suite():
 
     from kanpde.validation.batch.suite import _toml
 
-    text = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    text = (Path(__file__).resolve().parents[3] / "README.md").read_text()
     (block,) = re.findall(r"```toml\n(.*?)```", text, flags=re.S)
     suite = parse_suite(_toml().loads(block), source="README")
     assert [c.id for c in suite.cases] == ["poisson_kan-kan-10-g5-s0", "poisson_kan-kan-10-g5-s1", "pk-mlp-s0", "pk-mlp-s1"]

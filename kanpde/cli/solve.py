@@ -1,0 +1,119 @@
+"""``kanpde solve PROBLEM ... --out DIR``: train a surrogate for a built-in problem and write a run folder."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from kanpde.cli.args import parse_width
+from kanpde.cli.export import check_solve_exports, export_after_solve, parse_formats
+from kanpde.errors import ConfigError
+
+if TYPE_CHECKING:
+    from kanpde.io.solution import Solution
+
+__all__ = ["add_parser", "run", "with_formula"]
+
+SYMBOLIC_HIDDEN = (5,)  # hidden layers of --symbolic (a formula reads best from few edges); in/out come from the problem
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    s = sub.add_parser("solve", help="solve a built-in problem and write a run folder")
+    s.add_argument("problem", metavar="PROBLEM", help="a built-in problem (see `kanpde list`)")
+    s.add_argument("--model", choices=("kan", "mlp"), default="kan", help="surrogate kind (default: kan)")
+    s.add_argument("--width", help="node counts, e.g. 2,10,1 (default: kan d,10,out; mlp d,100,100,100,out)")
+    s.add_argument("--grid", type=int, help="initial KAN grid intervals G (default: 5)")
+    s.add_argument("--k", type=int, help="KAN spline order (default: 3, cubic)")
+    limit = s.add_mutually_exclusive_group()
+    limit.add_argument("--budget", type=float, metavar="SECONDS", help="training time in seconds (default: 60)")
+    limit.add_argument("--steps", type=int, metavar="N", help="a budget in optimizer iterations instead")
+    s.add_argument("--seed", type=int, default=0, help="seed of the weights and collocation points (default: 0)")
+    s.add_argument("--device", choices=("cpu", "cuda"), help="default: cuda when available")
+    s.add_argument("--dtype", choices=("float32", "float64"), default="float64", help="default: float64")
+    s.add_argument("--derivatives", choices=("auto", "jet", "autograd"), default="auto",
+                   help="one-pass derivatives where they apply (auto, default), always (jet), or nested autograd")
+    s.add_argument("--constraints", choices=("soft", "hard"),
+                   help="Dirichlet conditions built into the surrogate (hard) or penalised (soft); default: the problem's recipe")
+    s.add_argument("--out", required=True, metavar="DIR", help="run folder for report.json, model.pt, model.json")
+    s.add_argument("--quiet", action="store_true", help="no progress display")
+    s.add_argument("--symbolic", action="store_true",
+                   help="KAN only: train with sparsity, prune and fix edges to symbols (default width d,5,out); "
+                        "writes the formula and its rel_l2 to report.json and formula.tex")
+    s.add_argument("--export", action="append", metavar="FORMAT", help="also export DIR/solution.FORMAT: vtu, vti, xdmf or h5 (repeat or comma-separate)")
+    s.add_argument("--no-plots", action="store_true", help="do not write solution.png, history.png and kan.png into --out")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Check every flag, train, then write the run folder (report.json, model.pt, model.json, exports, plots)."""
+    from kanpde.solvers import default_model, make_network, solve, symbolic_recipe
+    from kanpde.pde.registry import instance
+
+    out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        raise ConfigError(f"--out must be a folder; {args.out!r} is a file. Choose another name")
+    if args.budget is not None and not args.budget > 0:
+        raise ConfigError(f"--budget must be a number of seconds > 0; got {args.budget:g}")
+    if args.symbolic and args.model != "kan":
+        raise ConfigError("--symbolic reads a formula from a KAN's edges; use it with --model kan")
+    problem = instance(args.problem)
+    exports = parse_formats(args.export, "--export")
+    check_solve_exports(problem, exports)
+    constraints = args.constraints or ("soft" if args.symbolic else None)
+    if args.model != "kan":
+        for flag in ("grid", "k"):
+            if getattr(args, flag) is not None:
+                raise ConfigError(f"--{flag} applies to --model kan only; drop it or use --model kan")
+    if args.width:
+        net = make_network(args.model, parse_width(args.width), grid=args.grid, k=args.k, seed=args.seed)
+    else:
+        hidden = SYMBOLIC_HIDDEN if args.symbolic else None
+        net = default_model(problem, args.model, hidden=hidden, grid=args.grid, k=args.k, seed=args.seed, constraints=constraints)
+    schedule = symbolic_recipe(problem, net).schedule if args.symbolic else None
+    sol = solve(
+        problem, net, schedule=schedule, budget=args.budget, steps=args.steps, seed=args.seed,
+        device=args.device, dtype=args.dtype, derivatives=args.derivatives, constraints=constraints,
+        progress=False if args.quiet else None,
+    )
+    if args.symbolic:
+        sol = with_formula(sol, out)
+    sol.save(out)
+    err = ", ".join(f"{k}={v:.3e}" for k, v in sol.errors.items()) or "no reference"
+    print(f"{args.problem}: {err}; {sol.info['steps']} steps in {sol.info['train_s']:.1f} s ({sol.status}) -> {out / 'report.json'}")
+    if args.symbolic:
+        print(f"formula (rel_l2 {_fmt(sol.info['formula_rel_l2'])}): {sol.info['formula_simplified']}")
+    written = export_after_solve(sol, out, exports, plots=not args.no_plots)
+    if written:
+        print("wrote " + ", ".join(p.name for p in written))
+    return 0
+
+
+def with_formula(sol: "Solution", out: Path) -> "Solution":
+    """The solution with its formula in ``info`` (for report.json), and ``out/formula.tex`` written."""
+    import dataclasses
+
+    from kanpde.io.files import atomic_write
+    from kanpde.interpret.formulas import read_formula
+
+    formula, short, seconds = read_formula(sol)
+    info = {
+        **sol.info,
+        "formula": str(formula.expr), "formula_rel_l2": formula.rel_l2, "formula_max_abs": formula.errors.get("max_abs"),
+        "formula_simplified": str(short.expr), "formula_simplified_rel_l2": short.rel_l2,
+        "formula_edges": [c.as_dict() for c in formula.edges],
+        "formula_s": seconds["formula_s"], "formula_simplify_s": seconds["simplify_s"],
+    }
+    names = ", ".join(str(v) for v in formula.variables)
+    tex = (
+        f"% kanpde solve --symbolic: the trained KAN as a formula (6 significant digits), rel_l2 {_fmt(formula.rel_l2)}\n"
+        f"u({names}) = {formula.latex()}\n"
+        f"% simplified (constants within 1e-6 identified), rel_l2 {_fmt(short.rel_l2)}\n"
+        f"u({names}) = {short.latex()}\n"
+    )
+    out.mkdir(parents=True, exist_ok=True)
+    atomic_write(out / "formula.tex", lambda f: f.write(tex))
+    return dataclasses.replace(sol, info=info)
+
+
+def _fmt(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.3e}"
