@@ -29,7 +29,11 @@ from kanpde.pinn.surrogate import Surrogate, count_parameters
 if TYPE_CHECKING:
     from kanpde.interpret.formulas import Formula
 
-__all__ = ["Solution", "load", "evaluate_errors"]
+__all__ = ["Solution", "load", "evaluate_errors", "FORMAT_VERSION"]
+
+FORMAT_VERSION = 1
+"""The layout of a saved run (model.json, model.pt, report.json). 1: this layout with ``format`` written;
+0: runs saved before, which have the same layout and load unchanged."""
 
 
 
@@ -119,6 +123,7 @@ class Solution:
         else:
             problem, params = self.info.get("problem"), self.info.get("problem_params", {})
         return {
+            "format": FORMAT_VERSION,
             "kanpde_version": __version__,
             "problem": problem,
             "problem_params": params,
@@ -138,6 +143,7 @@ class Solution:
             raise ConfigError(f"Solution.save needs a folder; {str(folder)!r} is a file. Pass a folder name such as 'run/'")
         folder.mkdir(parents=True, exist_ok=True)
         description = {
+            "format": FORMAT_VERSION,
             "kanpde_version": __version__,
             "surrogate": self.model.describe(),
             "dtype": str(next(self.model.parameters()).dtype).removeprefix("torch."),
@@ -148,6 +154,20 @@ class Solution:
         atomic_write(folder / "model.json", lambda f: json.dump(description, f, indent=1))
         atomic_write(folder / "report.json", lambda f: json.dump(jsonable(self.report()), f, indent=1))
         return folder
+
+
+def _check_format(description: dict[str, Any], folder: Path) -> int:
+    """The format version of a run folder: 0 for runs saved before versions were written (they load as
+    they are), up to ``FORMAT_VERSION``; a newer one is refused with the fix."""
+    version = description.get("format", 0)
+    if not isinstance(version, int) or isinstance(version, bool) or version < 0:
+        raise ConfigError(f"kanpde.load({str(folder)!r}): model.json has format {version!r}; expected an int >= 0")
+    if version > FORMAT_VERSION:
+        raise ConfigError(
+            f"kanpde.load({str(folder)!r}): the run was saved in format {version} by kanpde "
+            f"{description.get('kanpde_version', '?')}; this kanpde {__version__} reads formats up to {FORMAT_VERSION}. Upgrade kanpde"
+        )
+    return version
 
 
 def _axis_names(d: int) -> tuple[str, ...]:
@@ -162,6 +182,7 @@ def load(path: str | os.PathLike[str], problem: Problem | None = None, *, device
         if not (folder / name).is_file():
             raise ConfigError(f"kanpde.load({str(folder)!r}): {name} is missing; pass a folder written by Solution.save or `kanpde solve --out`")
     description = json.loads((folder / "model.json").read_text())
+    _check_format(description, folder)
     problem_desc = description.get("problem") or {}
     if problem is None and problem_desc.get("name") in instances():
         problem = instance(problem_desc["name"], **problem_desc.get("params", {}))
@@ -174,7 +195,7 @@ def load(path: str | os.PathLike[str], problem: Problem | None = None, *, device
     errors = {k: report[k] for k in ("rel_l2", "max_abs") if report.get(k) is not None}
     if problem is not None:
         errors = evaluate_errors(model, problem) or errors
-    skip = {"kanpde_version", "model", "rel_l2", "max_abs", "status", "phases", "history", "problem", "problem_params"}
+    skip = {"format", "kanpde_version", "model", "rel_l2", "max_abs", "status", "phases", "history", "problem", "problem_params"}
     info = {k: v for k, v in report.items() if k not in skip}
     info.update(problem=report.get("problem"), problem_params=report.get("problem_params", {}), problem_description=problem_desc or None)
     return Solution(
