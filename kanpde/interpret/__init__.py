@@ -15,10 +15,13 @@ _NAMES = {
     "read_formula": "formulas", "EdgeChoice": "formulas",
     "DEFAULT_LIBRARY": "symbols", "Symbol": "symbols", "SymbolLibrary": "symbols", "SymbolFit": "symbols", "fit_symbol": "symbols",
 }
-__all__ = list(_NAMES)
+_MODULES = ("formulas", "network", "pruning", "symbols")
+__all__ = [*_NAMES, *_MODULES]
 
 
 def __getattr__(name: str) -> Any:
+    if name in _MODULES:
+        return importlib.import_module(f"kanpde.interpret.{name}")
     if name not in _NAMES:
         raise AttributeError(f"module 'kanpde.interpret' has no attribute {name!r}")
     return getattr(importlib.import_module(f"kanpde.interpret.{_NAMES[name]}"), name)

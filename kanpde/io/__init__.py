@@ -1,6 +1,7 @@
 """Results on disk: ``Solution`` save/load, atomic files, export writers (HDF5, VTU, VTI, XDMF), plots."""
 
+from kanpde.io import plots
 from kanpde.io.export import FORMATS, export
 from kanpde.io.solution import Solution, load
 
-__all__ = ["Solution", "load", "export", "FORMATS"]
+__all__ = ["Solution", "load", "export", "FORMATS", "plots"]
