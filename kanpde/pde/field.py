@@ -13,8 +13,9 @@ as (n, 1), and the result must have the shape of one of the two operands.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
+import numpy as np
 import torch
 from torch import Tensor
 
@@ -31,6 +32,9 @@ class Field:
     """
 
     __slots__ = ("values", "x", "_cache")
+
+    #: numpy must not read a field as a sequence of rows (``np.float64(2) * u``): it defers to our operators
+    __array_ufunc__ = None
 
     def __init__(self, values: Tensor, x: Tensor) -> None:
         if not isinstance(values, Tensor) or not isinstance(x, Tensor):
@@ -65,6 +69,17 @@ class Field:
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(shape={tuple(self.values.shape)})"
+
+    def reshape(self, *shape: int | tuple[int, ...]) -> "Field":
+        """The values reshaped, one row per point kept: ``u.reshape(-1, 1)``, ``r.reshape(n, 2)``."""
+        dims = tuple(shape[0]) if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape
+        out = self.values.reshape(*dims)
+        if out.ndim == 0 or out.shape[0] != self.values.shape[0]:
+            raise ShapeError(
+                f"reshaping a field must keep one row per point ({self.values.shape[0]}); "
+                f"u.reshape({', '.join(map(str, dims))}) gives {tuple(out.shape)}. Keep the first dimension: u.reshape(n, -1)"
+            )
+        return self._derived(out)
 
     def __getitem__(self, index: Any) -> "Field":
         """``u[i]`` is component i as an (n, 1) field; other indices act on ``values`` like a tensor."""
@@ -162,7 +177,8 @@ class Field:
             b = other.values
         elif isinstance(other, Tensor):
             b = other
-        elif isinstance(other, (int, float)):
+        elif isinstance(other, (int, float, np.number)) and not isinstance(other, (bool, np.bool_)):
+            other = other.item() if isinstance(other, np.number) else other
             return self._derived(op(other, a) if reverse else op(a, other))
         else:
             return NotImplemented
@@ -202,6 +218,9 @@ class Field:
     def __pow__(self, o: Any) -> "Field":
         return self._binary(o, torch.pow, "**")
 
+    def __rpow__(self, o: Any) -> "Field":
+        return self._binary(o, torch.pow, "**", reverse=True)
+
     def __neg__(self) -> "Field":
         return self._derived(-self.values)
 
@@ -220,10 +239,14 @@ class Field:
             a, b = (args[1], args[0]) if swapped else args
             # a op b with one of them a Field: keep the per-point alignment rule of the operators
             return a._binary(b, op, symbol) if isinstance(a, Field) else b._binary(a, op, symbol, reverse=True)
-        fields = [a for a in (*args, *kwargs.values()) if isinstance(a, Field)]
-        ref = fields[0]
+        fields = list(_fields((args, kwargs)))
+        ref = max(fields, key=lambda f: f._priority)
+        if any(f.x is not ref.x for f in fields):
+            raise ShapeError(f"torch.{getattr(func, '__name__', func)}: cannot combine fields evaluated at different points")
         out = func(*_unwrap(args), **_unwrap(kwargs))
-        if isinstance(out, Tensor) and out.ndim > 0 and out.shape[0] == ref.values.shape[0]:
+        n = ref.values.shape[0]
+        if isinstance(out, Tensor) and out.ndim > 0 and out.shape[0] == n:
+            _check_no_outer_product(func, out, (args, kwargs), n)
             return ref._derived(out)
         return out
 
@@ -253,6 +276,46 @@ def _align(a: Tensor, b: Tensor, symbol: str) -> tuple[Tensor, Tensor]:
     elif a.ndim == 1 and b.ndim >= 2 and a.shape[0] == b.shape[0] and a.shape[0] != 1:
         a = a.reshape(-1, *([1] * (b.ndim - 1)))
     return a, b
+
+
+def _fields(obj: Any) -> Iterator[Field]:
+    """The fields in the arguments of a torch function, also inside lists (``torch.cat([u, v], 1)``)."""
+    if isinstance(obj, Field):
+        yield obj
+    elif isinstance(obj, (list, tuple)):
+        for o in obj:
+            yield from _fields(o)
+    elif isinstance(obj, dict):
+        for o in obj.values():
+            yield from _fields(o)
+
+
+def _check_no_outer_product(func: Callable, out: Tensor, arguments: Any, n: int) -> None:
+    """Refuse a result that pairs every point with every other point: an (n,) tensor broadcast against an
+    (n, c) field (``torch.maximum(u, f)``) gives (n, n, ...) where a per-point (n, c) was meant."""
+    if n < 2 or out.ndim < 2 or out.shape[1] != n:
+        return
+    shapes = [tuple(t.shape) for t in _tensors(arguments)]
+    if any(len(shape) >= 2 and shape[1] == n for shape in shapes):
+        return  # an operand already had n in its second axis: not a broadcast surprise
+    raise ShapeError(
+        f"torch.{getattr(func, '__name__', 'function')} of shapes {', '.join(str(s) for s in shapes)} gives "
+        f"{tuple(out.shape)}: every point paired with every other. Give per-point tensors shape (n, 1) "
+        "(f.reshape(-1, 1)) or (n, c)"
+    )
+
+
+def _tensors(obj: Any) -> Iterator[Tensor]:
+    if isinstance(obj, Field):
+        yield obj.values
+    elif isinstance(obj, Tensor):
+        yield obj
+    elif isinstance(obj, (list, tuple)):
+        for o in obj:
+            yield from _tensors(o)
+    elif isinstance(obj, dict):
+        for o in obj.values():
+            yield from _tensors(o)
 
 
 def _unwrap(obj: Any) -> Any:
