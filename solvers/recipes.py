@@ -19,7 +19,7 @@ from kanpde.errors import ConfigError
 from kanpde.nets.kan import KAN
 from kanpde.nets.mlp import MLP
 from kanpde.pde.conditions import Dirichlet
-from kanpde.pinn.hard_constraints import CONSTRAINT_MODES, split_conditions
+from kanpde.pinn.hard_constraints import Constraints, split_conditions
 from kanpde.pinn.surrogate import NETWORKS
 from kanpde.pde.problem import Problem
 from kanpde.nets.symbol import SymbolLibrary
@@ -33,19 +33,19 @@ __all__ = ["Recipe", "register_recipe", "default_recipe", "problem_features", "p
 @dataclass(frozen=True, kw_only=True)
 class Recipe:
     """What ``solve()`` uses when the caller does not say: ``schedule`` (phases), ``constraints``
-    (``"hard"``: conditions built into the surrogate where they can be, else soft; ``"soft"``) and
-    ``causal`` (a causal weighting of space-time residuals, or None) and ``balance`` (gradient-norm
-    balancing of the condition terms, or None)."""
+    (``Constraints.HARD``: conditions built into the surrogate where they can be, else soft;
+    ``Constraints.SOFT``; given as a member or its name, kept as a member) and ``causal`` (a causal
+    weighting of space-time residuals, or None) and ``balance`` (gradient-norm balancing of the condition
+    terms, or None)."""
 
     schedule: tuple[Phase, ...]
-    constraints: str = "soft"
+    constraints: Constraints = Constraints.SOFT
     causal: Causal | None = None
     balance: Balance | None = None
 
     def __post_init__(self) -> None:
         check_schedule(self.schedule, "kan")
-        if self.constraints not in CONSTRAINT_MODES:
-            raise ConfigError(f"Recipe.constraints must be one of {', '.join(CONSTRAINT_MODES)}; got {self.constraints!r}")
+        object.__setattr__(self, "constraints", Constraints.parse(self.constraints, "Recipe.constraints"))
 
 
 RecipeFactory = Callable[[Problem, nn.Module], Recipe]
@@ -62,7 +62,7 @@ def default_model(
     grid: int | None = None,
     k: int | None = None,
     seed: int = 0,
-    constraints: str | None = None,
+    constraints: Constraints | str | None = None,
 ) -> nn.Module:
     """The network ``solve()``, the command line, validation suites and benchmarks use for ``problem``.
 
@@ -87,13 +87,16 @@ def make_network(kind: str, width: Sequence[int], *, grid: int | None = None, k:
     return MLP(list(width), seed=seed)
 
 
-def network_inputs(problem: Problem, kind: str, constraints: str | None = None) -> int:
+def network_inputs(problem: Problem, kind: str, constraints: Constraints | str | None = None) -> int:
     """How many inputs a ``kind`` network (``"kan"``/``"mlp"``) needs for ``problem``: its dimension, plus
-    one per periodic axis that the constraints (default: the recipe's) embed as cos and sin."""
+    one per periodic axis that the constraints (a ``Constraints`` or its name; default: the recipe's)
+    embed as cos and sin."""
     if kind not in NETWORKS:
         raise ConfigError(f"network kind must be one of {', '.join(NETWORKS)}; got {kind!r}")
-    probe = NETWORKS[kind]([problem.dim, 1, problem.out_dim])
-    mode = default_recipe(problem, probe).constraints if constraints is None else constraints
+    if constraints is None:
+        mode = default_recipe(problem, NETWORKS[kind]([problem.dim, 1, problem.out_dim])).constraints
+    else:
+        mode = Constraints.parse(constraints, "constraints", also="None (the recipe's)")
     hard, _ = split_conditions(problem, mode, strict=False)
     return problem.dim + len(hard.periodic)
 _REGISTRY: dict[tuple[type, str], RecipeFactory] = {}
@@ -128,13 +131,22 @@ def problem_features(problem: Problem) -> str:
 
 
 def register_schedule(
-    problem_cls: type, kind: str, factory: Callable[[Problem, nn.Module], list[Phase]], *, constraints: str = "soft", causal: Causal | None = None
+    problem_cls: type,
+    kind: str,
+    factory: Callable[[Problem, nn.Module], list[Phase]],
+    *,
+    constraints: Constraints | str = Constraints.SOFT,
+    causal: Causal | None = None,
 ) -> None:
     """Register a schedule factory (a recipe with the given ``constraints`` and ``causal`` weighting)."""
     register_recipe(problem_cls, kind, _schedule_recipe(factory, constraints, causal))
 
 
-def _schedule_recipe(factory: Callable[[Problem, nn.Module], list[Phase]], constraints: str = "soft", causal: Causal | None = None) -> RecipeFactory:
+def _schedule_recipe(
+    factory: Callable[[Problem, nn.Module], list[Phase]],
+    constraints: Constraints | str = Constraints.SOFT,
+    causal: Causal | None = None,
+) -> RecipeFactory:
     return lambda problem, net: Recipe(schedule=tuple(factory(problem, net)), constraints=constraints, causal=causal)
 
 
@@ -199,7 +211,7 @@ def symbolic_recipe(problem: Problem, net: nn.Module, *, library: SymbolLibrary 
     for layer in range(depth - 1):
         schedule += [Symbolize(layers=(layer,), library=library, complexity_weight=complexity_weight), LBFGS(steps=300, share=0.15)]
     schedule += [Symbolize(library=library, complexity_weight=complexity_weight), LBFGS(steps=None, stall_tol=0.0)]
-    return Recipe(schedule=tuple(schedule), constraints="soft")
+    return Recipe(schedule=tuple(schedule), constraints=Constraints.SOFT)
 
 
 _BY_FEATURES: dict[tuple[str, str], RecipeFactory] = {
@@ -210,8 +222,10 @@ _BY_FEATURES: dict[tuple[str, str], RecipeFactory] = {
     # schedule; a quarter of a time budget on each of G = 5 and 10, then G = 20, beat fixed step counts and
     # finer final grids (40, 80). The MLP [2, 100, 100, 100, 1] at 60 s: 1.1e-2 hard against 8.1e-2 soft
     # with the same phases; 300 Adam steps (1.6e-2) or L-BFGS alone (8.7e-2) were worse. Darcy is the same.
-    ("steady_dirichlet", "kan"): _schedule_recipe(kan_refinement((10, 20), steps_per_grid=2000, share=0.25), "hard"),
-    ("steady_dirichlet", "mlp"): _schedule_recipe(mlp_adam_lbfgs, "hard"),
+    ("steady_dirichlet", "kan"): _schedule_recipe(
+        kan_refinement((10, 20), steps_per_grid=2000, share=0.25), Constraints.HARD
+    ),
+    ("steady_dirichlet", "mlp"): _schedule_recipe(mlp_adam_lbfgs, Constraints.HARD),
 }
 
 
@@ -227,4 +241,5 @@ def periodic_evolution_recipe(problem: Problem, net: nn.Module) -> Recipe:
     step budget leaves a simple heat equation unsolved.
     """
     factory = space_time_kan if net.kind == "kan" else mlp_adam_lbfgs
-    return Recipe(schedule=tuple(factory(problem, net)), constraints="hard", causal=Causal(chunks=32, tol=1.0))
+    schedule = tuple(factory(problem, net))
+    return Recipe(schedule=schedule, constraints=Constraints.HARD, causal=Causal(chunks=32, tol=1.0))

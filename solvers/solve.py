@@ -10,19 +10,18 @@ from typing import Any, Sequence
 import torch
 from torch import nn
 
-from kanpde.pinn.hard_constraints import split_conditions
+from kanpde.pinn.hard_constraints import Constraints, split_conditions
 from kanpde.checks import resolve_device, resolve_dtype
 from kanpde.errors import ConfigError, DefinitionError, ShapeError
 from kanpde.pde.field import Field
-from kanpde.pinn.loss import Collocation, plan_derivatives, residual_values
+from kanpde.pinn.loss import Collocation, Derivatives, residual_values
 from kanpde.pde.problem import Problem
-from kanpde.solvers.progress import Progress
 from kanpde.io.solution import Solution, evaluate_errors
 from kanpde.pinn.surrogate import NETWORKS, Surrogate, count_parameters
 
 from kanpde.solvers.recipes import default_model, default_recipe
 from kanpde.solvers.phases import Phase, check_schedule
-from kanpde.solvers.training import Budget, Trainer
+from kanpde.solvers.training import Budget, Trainer, TrainingConfig
 from kanpde.solvers.weighting import Balance, Causal
 
 __all__ = ["solve", "check_fit"]
@@ -43,8 +42,8 @@ def solve(
     n_interior: int | None = None,
     n_boundary: int | None = None,
     eval_every: float | None = None,
-    derivatives: str = "auto",
-    constraints: str | None = None,
+    derivatives: Derivatives | str = Derivatives.AUTO,
+    constraints: Constraints | str | None = None,
     causal: Causal | bool | None = None,
     balance: Balance | bool | None = None,
     compile: bool = False,
@@ -69,14 +68,16 @@ def solve(
         n_interior, n_boundary: override the problem's collocation counts.
         eval_every: seconds of training between the relative L2 errors logged in the history
             (default: a twentieth of the time budget, at least 1 s).
-        derivatives: ``"auto"`` (default) carries the derivatives each residual needs through the network
-            in one forward pass where that covers it and uses nested autograd elsewhere; ``"jet"``
-            insists on one pass (an error says what it cannot carry); ``"autograd"`` always nests.
-            Both give the same numbers to round-off; one pass is several times faster.
-        constraints: ``"hard"`` builds the Dirichlet conditions into the surrogate, ``u = g + D(x) N(x)``
-            with D vanishing on their faces (see ``kanpde.pinn.hard_constraints``), so they hold exactly and leave the
-            loss; ``"soft"`` penalises them in the loss; None (default): the recommended choice for this
-            problem and network, hard only where the Dirichlet values are numbers.
+        derivatives: a ``kanpde.pinn.loss.Derivatives`` or its name. ``"auto"`` (default) carries the
+            derivatives each residual needs through the network in one forward pass where that covers it
+            and uses nested autograd elsewhere; ``"jet"`` insists on one pass (an error says what it
+            cannot carry); ``"autograd"`` always nests. Both give the same numbers to round-off; one pass
+            is several times faster.
+        constraints: a ``kanpde.pinn.hard_constraints.Constraints`` or its name. ``"hard"`` builds the
+            Dirichlet conditions into the surrogate, ``u = g + D(x) N(x)`` with D vanishing on their faces
+            (see ``kanpde.pinn.hard_constraints``), so they hold exactly and leave the loss; ``"soft"``
+            penalises them in the loss; None (default): the recommended choice for this problem and
+            network, hard only where the Dirichlet values are numbers.
         causal: causal weighting of a space-time residual (``kanpde.solvers.Causal``, Wang et al. 2022):
             a ``Causal(chunks=, tol=)``, True for the defaults, False for none; None (default): the
             recipe's choice.
@@ -90,7 +91,9 @@ def solve(
         progress: show a progress bar (None: on a terminal only).
 
     Returns:
-        A frozen ``Solution``; ``sol.status`` says in words why training stopped.
+        A frozen ``Solution``; ``sol.status`` says why training stopped: ``sol.status.kind`` (a
+        ``kanpde.io.status.StatusKind``: complete, time or step budget, non-finite loss) and, in words,
+        ``str(sol.status)``.
 
     Everything is checked before training starts: the model fits the problem, the residual returns one
     value per point, the budget is positive, the device exists.
@@ -102,10 +105,14 @@ def solve(
         raise ConfigError(f"solve(seed=...) must be an int >= 0; got {seed!r}")
     if not isinstance(compile, bool):
         raise ConfigError(f"solve(compile=...) must be True or False; got {compile!r}")
+    derivatives = Derivatives.parse(derivatives, "derivatives")
+    if constraints is not None:
+        constraints = Constraints.parse(constraints, "constraints", also="None (the recommended one)")
     net = model if model is not None else default_model(problem, "kan", seed=seed, constraints=constraints)
     _check_kind(net)
     recipe = default_recipe(problem, net)
-    hard, soft = split_conditions(problem, recipe.constraints if constraints is None else constraints, strict=constraints is not None)
+    mode = recipe.constraints if constraints is None else constraints
+    hard, soft = split_conditions(problem, mode, strict=constraints is not None)
     check_fit(problem, net, periodic=hard.periodic)
     budget_s, max_steps = _check_budget(budget, steps)
     dev = resolve_device(device)
@@ -113,7 +120,6 @@ def solve(
     phases = check_schedule(schedule if schedule is not None else recipe.schedule, net.kind)
     causal_spec = _resolve_option(causal, recipe.causal, Causal, "causal")
     balance_spec = _resolve_option(balance, recipe.balance, Balance, "balance")
-    reduce = causal_spec.reducer(problem) if causal_spec is not None else None
     unbounded = any(getattr(p, "steps", 0) is None for p in phases)
     if budget_s is None and max_steps is None and unbounded:
         budget_s = DEFAULT_BUDGET_S
@@ -121,48 +127,45 @@ def solve(
 
     colloc = Collocation.sample(problem, seed=seed, dtype=dt, device=dev, n_interior=n_interior, n_boundary=n_boundary, conditions=soft)
     _preflight(problem, surrogate, colloc)
-    plan = plan_derivatives(problem, surrogate, colloc, derivatives)
     eval_x = torch.as_tensor(problem.evaluation_grid().points(), dtype=dt, device=dev)
     eval_ref = problem.reference_values(eval_x)
     if eval_ref is None:
         eval_x = None
     if eval_every is None:
         eval_every = max(1.0, budget_s / 20) if budget_s is not None else 5.0
-
-    bar = Progress(budget_s if budget_s is not None else float(max_steps or 0), "s" if budget_s is not None else "steps", enabled=progress)
-    trainer = Trainer(
-        problem, surrogate, colloc, Budget(budget_s, max_steps),
-        generator=torch.Generator().manual_seed(seed), plan=plan, eval_x=eval_x, eval_ref=eval_ref,
-        eval_every=eval_every, progress=bar, compile=compile, seed=seed, n_boundary=n_boundary, reduce=reduce,
-        balance=balance_spec,
+    config = TrainingConfig(
+        problem=problem, budget=Budget(budget_s, max_steps), seed=seed, derivatives=derivatives, eval_x=eval_x,
+        eval_ref=eval_ref, eval_every=eval_every, n_boundary=n_boundary, causal=causal_spec, balance=balance_spec,
+        compile=compile, progress=progress,
     )
-    try:
-        status = trainer.run(phases)
-    finally:
-        bar.close()
-    train_s = trainer.clock.elapsed()
-    trained = trainer.model.eval()
+    trainer = Trainer(config, surrogate, colloc)  # finds the derivative plan: "jet" fails here where it cannot
+    status = trainer.run(phases)
+    state = trainer.state
+    train_s = state.clock.elapsed()
+    trained = state.model.eval()
     errors = evaluate_errors(trained, problem)
     info = {
-        "steps": trainer.step,
+        "steps": state.step,
         "train_s": round(train_s, 4),
         "wall_s": round(time.perf_counter() - wall0, 4),
-        "time_per_step_s": train_s / trainer.step if trainer.step else None,
-        "compile_s": round(trainer.compile_s, 4),
+        "time_per_step_s": train_s / state.step if state.step else None,
+        "compile_s": round(state.compile_s, 4),
         "params": count_parameters(trained),
         "device": str(dev),
         "dtype": str(dt).removeprefix("torch."),
         "seed": seed,
         "budget": {"seconds": budget_s, "steps": max_steps},
         "collocation": colloc.sizes,
-        "derivatives": plan.describe(),
+        "derivatives": state.plan.describe(),
         "constraints": hard.describe(problem.domain.axes),
         "causal": None if causal_spec is None else {"chunks": causal_spec.chunks, "tol": causal_spec.tol, "drift": causal_spec.drift},
-        "balance": None if balance_spec is None else {"every": balance_spec.every, "alpha": balance_spec.alpha, "weights": trainer.term_weights},
+        "balance": None if balance_spec is None else {
+            "every": balance_spec.every, "alpha": balance_spec.alpha, "weights": state.term_weights,
+        },
     }
     return Solution(
         model=trained, problem=problem, status=status, errors=errors,
-        history=tuple(trainer.history), phases=tuple(p.as_dict() for p in trainer.phases), info=info,
+        history=tuple(state.history), phases=tuple(p.as_dict() for p in state.phases), info=info,
     )
 
 

@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING
 from kanpde.cli.args import parse_width
 from kanpde.cli.export import check_solve_exports, export_after_solve, parse_formats
 from kanpde.errors import ConfigError
+from kanpde.pinn.hard_constraints import CONSTRAINT_MODES, Constraints
+from kanpde.pinn.loss import DERIVATIVE_MODES, Derivatives
 
 if TYPE_CHECKING:
     from kanpde.io.solution import Solution
@@ -31,9 +33,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     s.add_argument("--seed", type=int, default=0, help="seed of the weights and collocation points (default: 0)")
     s.add_argument("--device", choices=("cpu", "cuda"), help="default: cuda when available")
     s.add_argument("--dtype", choices=("float32", "float64"), default="float64", help="default: float64")
-    s.add_argument("--derivatives", choices=("auto", "jet", "autograd"), default="auto",
+    s.add_argument("--derivatives", choices=DERIVATIVE_MODES, default=Derivatives.AUTO.value,
                    help="one-pass derivatives where they apply (auto, default), always (jet), or nested autograd")
-    s.add_argument("--constraints", choices=("soft", "hard"),
+    s.add_argument("--constraints", choices=CONSTRAINT_MODES,
                    help="Dirichlet conditions built into the surrogate (hard) or penalised (soft); default: the problem's recipe")
     s.add_argument("--out", required=True, metavar="DIR", help="run folder for report.json, model.pt, model.json")
     s.add_argument("--quiet", action="store_true", help="no progress display")
@@ -59,7 +61,7 @@ def run(args: argparse.Namespace) -> int:
     problem = instance(args.problem)
     exports = parse_formats(args.export, "--export")
     check_solve_exports(problem, exports)
-    constraints = args.constraints or ("soft" if args.symbolic else None)
+    constraints = args.constraints or (Constraints.SOFT if args.symbolic else None)
     if args.model != "kan":
         for flag in ("grid", "k"):
             if getattr(args, flag) is not None:
@@ -79,7 +81,8 @@ def run(args: argparse.Namespace) -> int:
         sol = with_formula(sol, out)
     sol.save(out)
     err = ", ".join(f"{k}={v:.3e}" for k, v in sol.errors.items()) or "no reference"
-    print(f"{args.problem}: {err}; {sol.info['steps']} steps in {sol.info['train_s']:.1f} s ({sol.status}) -> {out / 'report.json'}")
+    steps, seconds = sol.info["steps"], sol.info["train_s"]
+    print(f"{args.problem}: {err}; {steps} steps in {seconds:.1f} s ({sol.status.message}) -> {out / 'report.json'}")
     if args.symbolic:
         print(f"formula (rel_l2 {_fmt(sol.info['formula_rel_l2'])}): {sol.info['formula_simplified']}")
     written = export_after_solve(sol, out, exports, plots=not args.no_plots)

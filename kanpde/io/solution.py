@@ -18,8 +18,9 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from kanpde.errors import ConfigError, ShapeError
+from kanpde.errors import ConfigError, DefinitionError, ShapeError
 from kanpde.io.files import atomic_write, jsonable
+from kanpde.io.status import Status
 from kanpde.metrics import errors as error_metrics
 from kanpde.pde.problem import Problem
 from kanpde.pde.registry import instance, instances
@@ -59,7 +60,8 @@ class Solution:
     Attributes:
         model: the trained surrogate (input map + KAN/MLP).
         problem: the problem it solves, or None for a run loaded without one.
-        status: why training stopped, in words.
+        status: why training stopped: a ``Status`` whose ``kind`` code can branch on and whose message
+            (``str(status)``) says it in words.
         errors: ``{"rel_l2", "max_abs"}`` on the problem's evaluation grid (empty without a reference).
         history: entries ``{step, t, loss, phase, grid, rel_l2?}`` and events (``"event"`` key).
         phases: one dict per phase: its kind, steps, times and the status it ended with.
@@ -68,11 +70,18 @@ class Solution:
 
     model: Surrogate
     problem: Problem | None
-    status: str
+    status: Status
     errors: Mapping[str, float]
     history: tuple[dict[str, Any], ...] = ()
     phases: tuple[dict[str, Any], ...] = ()
     info: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.status, Status):
+            raise DefinitionError(
+                f"Solution.status must be a kanpde.io.status.Status; got {self.status!r}. "
+                f"Wrap the words in one, e.g. Status(StatusKind.UNKNOWN, {str(self.status)!r})"
+            )
 
     def __call__(self, x: Tensor | np.ndarray) -> Tensor | np.ndarray:
         """The field at points x: (n, d) -> (n, out). A numpy array in gives a numpy array out."""
@@ -130,7 +139,8 @@ class Solution:
             "model": model,
             "rel_l2": self.errors.get("rel_l2"),
             "max_abs": self.errors.get("max_abs"),
-            "status": self.status,
+            "status": self.status.message,
+            "status_kind": self.status.kind.value,
             **{k: v for k, v in self.info.items() if k not in ("problem", "problem_params")},
             "phases": list(self.phases),
             "history": list(self.history),
@@ -195,13 +205,16 @@ def load(path: str | os.PathLike[str], problem: Problem | None = None, *, device
     errors = {k: report[k] for k in ("rel_l2", "max_abs") if report.get(k) is not None}
     if problem is not None:
         errors = evaluate_errors(model, problem) or errors
-    skip = {"format", "kanpde_version", "model", "rel_l2", "max_abs", "status", "phases", "history", "problem", "problem_params"}
+    skip = {
+        "format", "kanpde_version", "model", "rel_l2", "max_abs", "status", "status_kind", "phases", "history",
+        "problem", "problem_params",
+    }
     info = {k: v for k, v in report.items() if k not in skip}
     info.update(problem=report.get("problem"), problem_params=report.get("problem_params", {}), problem_description=problem_desc or None)
     return Solution(
         model=model,
         problem=problem,
-        status=report.get("status", "loaded"),
+        status=Status.read(report.get("status") or "unknown: the run folder has no status", report.get("status_kind")),
         errors=errors,
         history=tuple(report.get("history", ())),
         phases=tuple(report.get("phases", ())),

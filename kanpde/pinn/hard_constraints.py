@@ -22,6 +22,7 @@ Practical hint: on ``poisson_kan`` the hard form reached 2.3e-4 at 60 s where th
 
 from __future__ import annotations
 
+import enum
 import logging
 import math
 from dataclasses import dataclass
@@ -35,11 +36,40 @@ from kanpde.pde.conditions import Condition, Dirichlet, Periodic
 from kanpde.errors import ConfigError, ShapeError
 from kanpde.pde.problem import Problem
 
-__all__ = ["HardDirichlet", "CONSTRAINT_MODES", "Hard", "split_conditions", "periodic_features", "periodic_features_jet"]
+__all__ = [
+    "HardDirichlet", "Constraints", "CONSTRAINT_MODES", "Hard", "split_conditions", "periodic_features",
+    "periodic_features_jet",
+]
 
 logger = logging.getLogger("kanpde")
 
-CONSTRAINT_MODES = ("soft", "hard")
+
+class Constraints(enum.Enum):
+    """Where a problem's conditions go (``solve(constraints=...)``).
+
+    * ``HARD``: built into the surrogate where they can be (Periodic conditions by the embedding,
+      Dirichlet and Initial conditions by the transform when they share one value); the rest stay soft.
+    * ``SOFT``: every condition is a penalty term of the loss.
+    """
+
+    SOFT = "soft"
+    HARD = "hard"
+
+    @classmethod
+    def parse(cls, value: Constraints | str, field: str = "constraints", *, also: str = "") -> Constraints:
+        """``value`` as a ``Constraints``: a member, or its name as a string (``"soft"``, ``"hard"``);
+        anything else is a ``ConfigError`` naming ``field``, the value and the choices (``also``: other
+        values the caller accepts itself, named in the message, e.g. ``"None (the recommended one)"``)."""
+        if isinstance(value, cls):
+            return value
+        if isinstance(value, str) and value in CONSTRAINT_MODES:
+            return cls(value)
+        others = f" or {also}" if also else ""
+        raise ConfigError(f"{field} must be one of {', '.join(CONSTRAINT_MODES)}{others}; got {value!r}")
+
+
+CONSTRAINT_MODES: tuple[str, ...] = tuple(m.value for m in Constraints)
+"""The names ``Constraints.parse`` accepts, in order."""
 Lift = Union[float, Callable[[Tensor], Tensor]]
 
 
@@ -96,7 +126,7 @@ class HardDirichlet:
                 "this run builds a function-valued boundary or initial condition into its surrogate; "
                 "load it with its problem: kanpde.load(DIR, problem=MyProblem())"
             )
-        hard, _ = split_conditions(problem, "hard")
+        hard, _ = split_conditions(problem, Constraints.HARD)
         return cls(faces, hard.dirichlet.value if hard.dirichlet is not None else 0.0)
 
 
@@ -178,18 +208,19 @@ class Hard:
         return f"hard ({', '.join(parts)})" if parts else "soft"
 
 
-def split_conditions(problem: Problem, mode: str, *, strict: bool = True) -> tuple[Hard, tuple[Condition, ...]]:
+def split_conditions(
+    problem: Problem, mode: Constraints | str, *, strict: bool = True
+) -> tuple[Hard, tuple[Condition, ...]]:
     """Which of the problem's conditions are built into the surrogate, and which stay loss terms.
 
-    mode: ``"hard"`` (Periodic conditions by the embedding; Dirichlet and Initial conditions by the
-    transform when they share one value) or ``"soft"`` (none). Where the transform cannot be used, an
-    error says why (``strict``), or those conditions stay soft with a note in the log.
-    Returns (the hard part, the conditions left for the loss).
+    mode: a ``Constraints`` (or its name): ``HARD`` (Periodic conditions by the embedding; Dirichlet and
+    Initial conditions by the transform when they share one value) or ``SOFT`` (none). Where the
+    transform cannot be used, an error says why (``strict``), or those conditions stay soft with a note in
+    the log. Returns (the hard part, the conditions left for the loss).
     """
-    if mode not in CONSTRAINT_MODES:
-        raise ConfigError(f"constraints must be one of {', '.join(CONSTRAINT_MODES)} or None (the recommended one); got {mode!r}")
+    mode = Constraints.parse(mode)
     conditions = tuple(problem.conditions)
-    if mode == "soft":
+    if mode is Constraints.SOFT:
         return Hard(), conditions
     periodic = tuple(sorted({c.axis(problem.domain.axes) for c in conditions if isinstance(c, Periodic)}))
     dirichlet = [c for c in conditions if isinstance(c, Dirichlet)]

@@ -10,6 +10,7 @@ with w_r = ``problem.residual_weight`` and w_i = ``condition.weight``.
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass
 from typing import Callable, Sequence
 
@@ -25,9 +26,38 @@ from kanpde.pde.jetfield import JetField, discover_spec
 from kanpde.pde.problem import Problem
 from kanpde.geometry.sampling import Seed, as_rng
 
-__all__ = ["Collocation", "BoundarySet", "DerivativePlan", "plan_derivatives", "field_at", "loss_terms", "total_loss", "residual_values"]
+__all__ = [
+    "Collocation", "BoundarySet", "Derivatives", "DERIVATIVE_MODES", "DerivativePlan", "plan_derivatives", "field_at",
+    "loss_terms", "total_loss", "residual_values",
+]
 
-DERIVATIVE_MODES = ("auto", "jet", "autograd")
+
+class Derivatives(enum.Enum):
+    """How the loss terms get the derivatives of the surrogate (``solve(derivatives=...)``).
+
+    * ``AUTO``: one forward pass that carries the derivatives a term needs, where that covers it; nested
+      autograd elsewhere.
+    * ``JET``: one pass for every term, or an error naming what it cannot carry.
+    * ``AUTOGRAD``: nested autograd everywhere (the generic path; same numbers to round-off, slower).
+    """
+
+    AUTO = "auto"
+    JET = "jet"
+    AUTOGRAD = "autograd"
+
+    @classmethod
+    def parse(cls, value: Derivatives | str, field: str = "derivatives") -> Derivatives:
+        """``value`` as a ``Derivatives``: a member, or its name as a string (``"auto"``, ``"jet"``,
+        ``"autograd"``); anything else is a ``ConfigError`` naming ``field``, the value and the choices."""
+        if isinstance(value, cls):
+            return value
+        if isinstance(value, str) and value in DERIVATIVE_MODES:
+            return cls(value)
+        raise ConfigError(f"{field} must be one of {', '.join(DERIVATIVE_MODES)}; got {value!r}")
+
+
+DERIVATIVE_MODES: tuple[str, ...] = tuple(m.value for m in Derivatives)
+"""The names ``Derivatives.parse`` accepts, in order."""
 
 
 @dataclass(frozen=True)
@@ -131,22 +161,24 @@ class DerivativePlan:
         return f"one-pass ({self.interior.describe()})"
 
 
-def plan_derivatives(problem: Problem, model: nn.Module, colloc: Collocation, mode: str = "auto") -> DerivativePlan:
+def plan_derivatives(
+    problem: Problem, model: nn.Module, colloc: Collocation, mode: Derivatives | str = Derivatives.AUTO
+) -> DerivativePlan:
     """Find the derivatives each term needs by running it once on a few points (see ``discover_spec``).
 
-    mode: ``"auto"`` (one pass where it covers a term, autograd elsewhere), ``"jet"`` (one pass or an
-    error naming what it cannot carry) or ``"autograd"``.
+    mode: a ``Derivatives`` (or its name): ``AUTO`` (one pass where it covers a term, autograd elsewhere),
+    ``JET`` (one pass or an error naming what it cannot carry) or ``AUTOGRAD``.
     """
-    if mode not in DERIVATIVE_MODES:
-        raise ConfigError(f"derivatives must be one of {', '.join(DERIVATIVE_MODES)}; got {mode!r}")
-    if mode == "autograd" or not hasattr(model, "forward_jet"):
-        return DerivativePlan(None, tuple(None for _ in colloc.boundary), ("asked for",) if mode == "autograd" else ())
+    mode = Derivatives.parse(mode)
+    if mode is Derivatives.AUTOGRAD or not hasattr(model, "forward_jet"):
+        why = ("asked for",) if mode is Derivatives.AUTOGRAD else ()
+        return DerivativePlan(None, tuple(None for _ in colloc.boundary), why)
     owner = type(problem).__name__
     notes: list[str] = []
 
     def found(spec: JetSpec | None, misses: list[str], term: str) -> JetSpec | None:
         if spec is None:
-            if mode == "jet":
+            if mode is Derivatives.JET:
                 raise ConfigError(f"derivatives='jet', but {term} needs {misses[0]}, which one pass does not carry; use derivatives='auto'")
             notes.append(f"{term} needs {misses[0]}")
         return spec

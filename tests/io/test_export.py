@@ -16,18 +16,20 @@ import torch
 
 import kanpde
 from kanpde.errors import ConfigError, ShapeError
+from kanpde.io.status import Status, StatusKind
 from kanpde.pinn.loss import residual_values
 from kanpde.problems import Poisson
 from kanpde.pinn.surrogate import Surrogate
 
 writers = importlib.import_module("kanpde.io.writers")
 PI = math.pi
+UNTRAINED = Status(StatusKind.UNKNOWN, "untrained")  # a solution built by hand, never trained
 
 
 def untrained(problem, width, seed=1):
     """A Solution around a random KAN: exports are checked against sol(x), not against accuracy."""
     model = Surrogate(kanpde.KAN(width, grid=3, seed=seed), torch.as_tensor(problem.domain.lower), torch.as_tensor(problem.domain.upper))
-    return kanpde.Solution(model=model, problem=problem, status="untrained", errors={})
+    return kanpde.Solution(model=model, problem=problem, status=UNTRAINED, errors={})
 
 
 def heat():
@@ -254,7 +256,7 @@ def test_time_series_on_a_1d_mesh(heat_sol, tmp_path):
 
 
 def test_solution_without_a_problem_exports_u_only(sol, tmp_path):
-    bare = kanpde.Solution(model=sol.model, problem=None, status="loaded", errors={})
+    bare = kanpde.Solution(model=sol.model, problem=None, status=Status(StatusKind.UNKNOWN, "loaded"), errors={})
     kanpde.export(bare, tmp_path / "bare.h5", resolution=5)
     with h5py.File(tmp_path / "bare.h5", "r") as f:
         assert list(f["fields"]) == ["u"]

@@ -11,6 +11,7 @@ import pytest
 import torch
 
 import kanpde
+from kanpde.io.status import Status, StatusKind
 from kanpde.problems import Poisson
 from kanpde.pinn.surrogate import Surrogate
 
@@ -18,6 +19,7 @@ vtk = pytest.importorskip("vtk")
 from vtkmodules.util.numpy_support import vtk_to_numpy  # noqa: E402
 
 FIELDS = {"u", "reference", "error", "residual"}
+UNTRAINED = Status(StatusKind.UNKNOWN, "untrained")  # a solution built by hand, never trained
 
 
 def _model(problem, width):
@@ -27,7 +29,7 @@ def _model(problem, width):
 @pytest.fixture(scope="module")
 def sol():
     problem = Poisson.sin()
-    return kanpde.Solution(model=_model(problem, [2, 3, 1]), problem=problem, status="untrained", errors={})
+    return kanpde.Solution(model=_model(problem, [2, 3, 1]), problem=problem, status=UNTRAINED, errors={})
 
 
 @pytest.fixture(scope="module")
@@ -37,7 +39,7 @@ def heat_sol():
         residual=lambda u, x: kanpde.ops.dt(u, x) - kanpde.ops.partial(u, x, 0, 0) / math.pi**2,
         exact=lambda x: torch.sin(math.pi * x[:, 0]) * torch.exp(-x[:, 1]),
     )
-    return kanpde.Solution(model=_model(problem, [2, 3, 1]), problem=problem, status="untrained", errors={})
+    return kanpde.Solution(model=_model(problem, [2, 3, 1]), problem=problem, status=UNTRAINED, errors={})
 
 
 def _arrays(data):

@@ -10,10 +10,12 @@ import torch
 
 import kanpde
 from kanpde.io.plots import plot_history, plot_kan, plot_solution, plot_solution_report
+from kanpde.io.status import Status, StatusKind
 from kanpde.problems import Poisson
 from kanpde.pinn.surrogate import Surrogate
 
 PI = math.pi
+UNTRAINED = Status(StatusKind.UNKNOWN, "untrained")  # a solution built by hand, never trained
 
 
 def small_poisson():
@@ -62,7 +64,7 @@ def test_time_dependent_problems_get_space_time_maps():
         exact=lambda x: torch.sin(PI * x[:, 0]) * torch.exp(-x[:, 1]),
     )
     model = Surrogate(kanpde.KAN([2, 2, 1], grid=3), torch.tensor([0.0, 0.0]), torch.tensor([2.0, 1.0]))
-    fig = plot_solution(kanpde.Solution(model=model, problem=problem, status="untrained", errors={}), resolution=9)
+    fig = plot_solution(kanpde.Solution(model=model, problem=problem, status=UNTRAINED, errors={}), resolution=9)
     ax = [a for a in fig.axes if a.images][0]
     assert ax.get_xlabel() == "x" and ax.get_ylabel() == "t" and ax.images[0].get_extent() == [0, 2, 0, 1]
 

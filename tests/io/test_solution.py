@@ -10,7 +10,10 @@ import kanpde
 from kanpde.errors import ConfigError, ShapeError
 from kanpde.problems import Poisson
 
-REPORT_FIELDS = {"problem", "model", "rel_l2", "max_abs", "wall_s", "steps", "time_per_step_s", "device", "dtype", "seed", "history", "status", "phases"}
+REPORT_FIELDS = {
+    "problem", "model", "rel_l2", "max_abs", "wall_s", "steps", "time_per_step_s", "device", "dtype", "seed", "history",
+    "status", "status_kind", "phases",
+}
 
 
 @pytest.fixture(scope="module")
@@ -37,6 +40,7 @@ def test_report_fields(solved):
     assert report["model"]["kind"] == "kan" and report["model"]["grid"] == 10 and report["model"]["width"] == [2, 4, 1]
     assert report["model"]["params"] == sum(p.numel() for p in solved.model.parameters())
     assert report["steps"] == 12
+    assert report["status"] == "schedule complete (4 phases)" and report["status_kind"] == "complete"
     assert report["time_per_step_s"] == pytest.approx(report["train_s"] / 12, rel=1e-3)  # train_s is rounded
     entries = [h for h in report["history"] if "loss" in h]
     assert all({"step", "t", "loss", "phase", "grid"} <= set(h) for h in entries)

@@ -35,6 +35,7 @@ from typing import Any, Callable, Mapping
 
 from kanpde.errors import ConfigError
 from kanpde.io.files import atomic_write, jsonable
+from kanpde.io.status import StatusKind
 
 from kanpde.validation.batch.report import write_reports
 from kanpde.validation.batch.suite import Case, Suite
@@ -126,7 +127,8 @@ def run_case(case: Mapping[str, Any], folder: str, *, threads: int | None = None
     base = {"id": spec.id, "case": spec.as_dict(), "tol": spec.tol, "rel_l2": None, "max_abs": None}
     try:
         sol = _solve(spec, device)
-        result = {**base, **_judge(spec, sol), "max_abs": sol.errors.get("max_abs"), "solver_status": sol.status,
+        result = {**base, **_judge(spec, sol), "max_abs": sol.errors.get("max_abs"),
+                  "solver_status": sol.status.message,
                   "steps": sol.info.get("steps"), "train_s": sol.info.get("train_s"), "params": sol.info.get("params"),
                   "device": sol.info.get("device")}
         sol.save(out)
@@ -164,12 +166,13 @@ def _solve(spec: Case, device: str | None) -> Any:
 
 
 def _judge(spec: Case, sol: Any) -> dict[str, Any]:
-    """pass / fail (error above tol) / diverged (a non-finite loss stopped training, or a non-finite error)."""
+    """pass / fail (error above tol) / diverged (a non-finite loss stopped training, ``StatusKind.NON_FINITE``,
+    or a non-finite error)."""
     rel = sol.errors.get("rel_l2")
     if rel is None:
         return {"passed": False, "outcome": "error", "rel_l2": None, "reason": f"{spec.problem} has no exact solution or reference to measure against"}
-    if sol.status.startswith("non-finite") or not math.isfinite(rel):
-        return {"passed": False, "outcome": "diverged", "rel_l2": rel, "reason": sol.status}
+    if sol.status.kind is StatusKind.NON_FINITE or not math.isfinite(rel):
+        return {"passed": False, "outcome": "diverged", "rel_l2": rel, "reason": str(sol.status)}
     passed = rel <= spec.tol
     return {"passed": passed, "outcome": "pass" if passed else "fail", "rel_l2": rel,
             "reason": f"rel_l2 {rel:.3e} {'<=' if passed else '>'} tol {spec.tol:g}"}

@@ -9,6 +9,7 @@ import torch
 
 from kanpde.cli import main
 from kanpde.errors import ConfigError
+from kanpde.io.status import Status, StatusKind
 from kanpde.pde.registry import instances
 from kanpde.validation.batch import runner
 from kanpde.validation.batch.runner import run_suite
@@ -153,9 +154,13 @@ def test_a_diverged_run_fails():
     from types import SimpleNamespace
 
     case = parse_suite({"case": [{"problem": "poisson_sin", "steps": 1, "tol": 1}]}).cases[0]
-    sol = SimpleNamespace(errors={"rel_l2": 0.1}, status="non-finite loss (nan) at step 3; rolled back to the state of step 2")
-    assert runner._judge(case, sol) == {"passed": False, "outcome": "diverged", "rel_l2": 0.1, "reason": sol.status}
-    sol = SimpleNamespace(errors={"rel_l2": float("nan")}, status="steps budget spent")
+    words = "non-finite loss (nan) at step 3; rolled back to the state of step 2 (phase 1 of 1, lbfgs); ..."
+    sol = SimpleNamespace(errors={"rel_l2": 0.1}, status=Status(StatusKind.NON_FINITE, words))
+    assert runner._judge(case, sol) == {"passed": False, "outcome": "diverged", "rel_l2": 0.1, "reason": words}
+    sol = SimpleNamespace(errors={"rel_l2": 0.1}, status=Status(StatusKind.COMPLETE, "schedule complete (1 phases)"))
+    assert runner._judge(case, sol)["outcome"] == "pass"  # the kind decides, not the wording
+    budget = Status(StatusKind.STEP_BUDGET, "step budget of 1 steps reached")
+    sol = SimpleNamespace(errors={"rel_l2": float("nan")}, status=budget)
     assert runner._judge(case, sol)["outcome"] == "diverged"
 
 

@@ -1,0 +1,144 @@
+"""The optimizer phases of a schedule: ``Adam`` and ``LBFGS`` on a ``TrainingState``.
+
+Each is driven one iteration at a time by ``_iterate``: between iterations it checks the phase's own
+limits (its ``steps``, its ``share`` of a time budget), the run's budget and the loss; a non-finite loss
+rolls the model back to its last finite state and ends the phase. Each returns why its phase stopped, in
+words (they become the phase's ``status`` in ``Solution.phases``).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Callable
+from contextlib import nullcontext
+
+import torch
+from torch import Tensor
+
+from kanpde.solvers.lbfgs import LBFGSOptimizer
+from kanpde.solvers.phases import LBFGS, Adam
+from kanpde.solvers.training_state import PhaseReport, TrainingState
+
+__all__ = ["run_adam", "run_lbfgs"]
+
+logger = logging.getLogger("kanpde")
+
+Iteration = Callable[[], tuple[float, str | None]]
+"""One optimizer iteration: returns the loss it saw and, when the optimizer cannot go on, why."""
+
+
+def run_adam(state: TrainingState, phase: Adam, report: PhaseReport) -> str:
+    """Adam on the full collocation set or on mini-batches of ``phase.batch`` interior points."""
+    opt = torch.optim.Adam(state.model.parameters(), lr=phase.lr)
+    decay = (phase.final_lr / phase.lr) ** (1.0 / phase.steps) if phase.final_lr and phase.steps else 1.0
+    fraction = None
+    if phase.batch is not None and phase.batch < state.colloc.interior.shape[0]:
+        fraction = phase.batch / state.colloc.interior.shape[0]
+
+    def iteration() -> tuple[float, str | None]:
+        colloc = state.colloc if fraction is None else state.colloc.subset(fraction, state.generator)
+        opt.zero_grad(set_to_none=True)
+        loss = state.loss(colloc, rebalance=True)
+        value = float(loss.detach())
+        if not math.isfinite(value):
+            return value, None
+        state.take_snapshot()
+        state.backward(loss)
+        opt.step()
+        for group in opt.param_groups:
+            group["lr"] *= decay
+        return value, None
+
+    if fraction is not None:
+        report.details["batch"] = phase.batch
+    return _optimize(state, phase, report, iteration)
+
+
+def run_lbfgs(state: TrainingState, phase: LBFGS, report: PhaseReport) -> str:
+    """Full-batch L-BFGS; the phase also ends when the best loss stalls (``phase.stall_tol``)."""
+    opt = LBFGSOptimizer(state.model.parameters(), history=phase.history, lr=phase.lr, max_evals=phase.max_evals)
+
+    def closure() -> Tensor:
+        for p in opt.params:
+            p.grad = None
+        loss = state.loss(state.colloc)
+        state.backward(loss)
+        return loss
+
+    best: list[float] = []
+    held = getattr(state.reduce, "held", None)  # loss weights that follow the model (Causal), held per line search
+
+    def iteration() -> tuple[float, str | None]:
+        if held is not None and state.reduce.refresh():  # they drifted: new ones at the start point
+            opt.objective_changed()
+        result = opt.step(closure)
+        if math.isfinite(result.loss):
+            state.take_snapshot()
+        best.append(min(result.loss, best[-1]) if best else result.loss)
+        return result.loss, result.stop or _stalled(phase, best)
+
+    with held() if held is not None else nullcontext():
+        status = _optimize(state, phase, report, iteration)
+    report.details.update({"evals": opt.evals, "skipped_pairs": opt.skipped_pairs, "restarts": opt.restarts})
+    if opt.skipped_pairs:
+        logger.info("L-BFGS skipped %d curvature pairs with y.s <= 0 (not positive definite)", opt.skipped_pairs)
+    return status
+
+
+def _stalled(phase: LBFGS, best: list[float]) -> str | None:
+    """Why the phase stalls: the best loss improved by less than ``stall_tol`` over ``stall_window`` iterations."""
+    if phase.stall_tol <= 0 or len(best) <= phase.stall_window:
+        return None
+    old, new = best[-phase.stall_window - 1], best[-1]
+    if old - new <= phase.stall_tol * abs(old):
+        window, tol = phase.stall_window, phase.stall_tol
+        return f"stalled: best loss improved by less than {tol:g} (relative) over {window} iterations"
+    return None
+
+
+def _optimize(state: TrainingState, phase: Adam | LBFGS, report: PhaseReport, iteration: Iteration) -> str:
+    """Call ``iteration`` until the phase's or the run's limits stop it; returns why it stopped."""
+    start_t, start_step = state.clock.elapsed(), state.step
+    spec = phase.sparsity  # its network inputs are fixed for the phase (no parameters in them): computed once
+    if spec is not None:
+        state.sparsity = (spec, state.model.features(state.colloc.interior[: spec.points].detach()))
+    try:
+        return _iterate(state, phase, report, iteration, start_t, start_step)
+    finally:
+        state.sparsity = None
+
+
+def _iterate(
+    state: TrainingState,
+    phase: Adam | LBFGS,
+    report: PhaseReport,
+    iteration: Iteration,
+    start_t: float,
+    start_step: int,
+) -> str:
+    """The iterations of one optimizer phase, with the checks between them; returns why they ended."""
+    while True:
+        limit = _phase_limit(state, phase, start_t, start_step) or state.budget_spent()
+        if limit:
+            return str(limit)
+        loss, stop = iteration()
+        if not math.isfinite(loss):
+            state.restore_snapshot()
+            report.non_finite = True
+            back = state.snapshot_step
+            return f"non-finite loss ({loss}) at step {state.step + 1}; rolled back to the state of step {back}"
+        state.step += 1
+        state.last_loss = loss
+        state.record(phase=phase.label)
+        if stop:
+            return stop
+
+
+def _phase_limit(state: TrainingState, phase: Adam | LBFGS, start_t: float, start_step: int) -> str | None:
+    if phase.steps is not None and state.step - start_step >= phase.steps:
+        return f"completed {phase.steps} steps"
+    seconds = state.config.budget.seconds
+    if phase.share is not None and seconds is not None and state.clock.elapsed() - start_t >= phase.share * seconds:
+        return f"used its share of the time budget ({phase.share:g} x {seconds:g} s)"
+    return None

@@ -1,0 +1,342 @@
+"""What a training run is given and what it changes: ``TrainingConfig`` (fixed for the run) and
+``TrainingState`` (the model, the points, counters, the history), with the steps every phase shares.
+
+Those shared steps are the loss at a set of points (``loss``), snapshots and the roll-back after a
+non-finite loss (``take_snapshot``, ``restore_snapshot``), the budget check (``budget_spent``), the history
+(``record``, ``record_event``) and the swap of a model for a changed one (``replace_model``). The phases
+themselves run in ``kanpde.solvers.optimize`` and ``kanpde.solvers.restructure``; ``kanpde.solvers.training``
+runs a schedule of them.
+
+Budget: time counts the training loop (sampling a mini-batch, optimizer work, grid changes); the error
+evaluations logged in the history are excluded (the clock is paused for them).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+from torch import Tensor
+
+from kanpde.checks import is_int, is_real
+from kanpde.errors import ConfigError, ShapeError
+from kanpde.interpret.pruning import sparsity_penalty
+from kanpde.io.status import Status, StatusKind
+from kanpde.metrics import rel_l2
+from kanpde.pde.problem import Problem
+from kanpde.pinn.loss import (
+    Collocation,
+    DerivativePlan,
+    Derivatives,
+    ResidualReduce,
+    loss_terms,
+    plan_derivatives,
+    total_loss,
+)
+from kanpde.pinn.surrogate import Surrogate
+from kanpde.solvers.phases import Sparsity
+from kanpde.solvers.progress import Progress
+from kanpde.solvers.weighting import Balance, Causal
+
+__all__ = ["Budget", "TrainingConfig", "Clock", "PhaseReport", "TrainingState"]
+
+logger = logging.getLogger("kanpde")
+
+
+def _check(cond: bool, field: str, value: object, expected: str) -> None:
+    if not cond:
+        raise ConfigError(f"{field} must be {expected}; got {value!r}")
+
+
+@dataclass(frozen=True)
+class Budget:
+    """How long to train: ``seconds`` of training time and/or ``steps`` optimizer iterations (None: no
+    limit of that kind; with neither, every phase of the schedule must end by itself)."""
+
+    seconds: float | None = None
+    steps: int | None = None
+
+    def __post_init__(self) -> None:
+        seconds, steps = self.seconds, self.steps
+        _check(seconds is None or (is_real(seconds) and seconds > 0), "Budget.seconds", seconds, "a number > 0 or None")
+        _check(steps is None or (is_int(steps) and steps >= 1), "Budget.steps", steps, "an int >= 1 or None")
+
+    def describe(self) -> str:
+        parts = [f"{self.seconds:g} s"] if self.seconds is not None else []
+        return " / ".join(parts + ([f"{self.steps} steps"] if self.steps is not None else []))
+
+    def spent(self, seconds: float, steps: int) -> Status | None:
+        """The status that ends a run after ``seconds`` of training and ``steps`` iterations, or None."""
+        if self.seconds is not None and seconds >= self.seconds:
+            return Status(StatusKind.TIME_BUDGET, f"time budget of {self.seconds:g} s reached")
+        if self.steps is not None and steps >= self.steps:
+            return Status(StatusKind.STEP_BUDGET, f"step budget of {self.steps} steps reached")
+        return None
+
+
+@dataclass(frozen=True, kw_only=True, eq=False)
+class TrainingConfig:
+    """What a training run is asked to do; nothing in it changes while the run goes.
+
+    * problem: whose loss is trained; budget: when to stop (a ``Budget``).
+    * seed: seeds the mini-batches and the points drawn by ``Resample`` phases.
+    * derivatives: how the loss terms get their derivatives, a ``Derivatives`` (front doors such as
+      ``solve`` convert the names).
+    * eval_x, eval_ref: points (m, d) and reference values (m, c) for the rel_l2 logged in the history
+      (both None: none logged); eval_every: seconds of training between logged errors (0: at every step;
+      phase ends are always logged); record_every: steps between history entries (phase ends and events
+      are always recorded).
+    * n_boundary: points per condition drawn by ``Resample`` (None: the problem's count).
+    * causal: causal weighting of the residual (a ``Causal``; the problem needs a time axis named t);
+      balance: gradient-norm balancing of the condition terms in Adam phases (a ``Balance``).
+    * compile: compile the one-pass network evaluation (``torch.compile``; the time counts in the budget).
+    * progress: a progress display (None: a bar on a terminal, log lines otherwise; False: nothing).
+    """
+
+    problem: Problem
+    budget: Budget
+    seed: int = 0
+    derivatives: Derivatives = Derivatives.AUTO
+    eval_x: Tensor | None = None
+    eval_ref: Tensor | None = None
+    eval_every: float = 5.0
+    record_every: int = 10
+    n_boundary: int | None = None
+    causal: Causal | None = None
+    balance: Balance | None = None
+    compile: bool = False
+    progress: bool | None = None
+
+    def __post_init__(self) -> None:
+        seed, every, record, n_boundary = self.seed, self.eval_every, self.record_every, self.n_boundary
+        fields = (  # (field, whether its value is good, what is expected)
+            ("problem", isinstance(self.problem, Problem), "a kanpde.Problem"),
+            ("budget", isinstance(self.budget, Budget), "a Budget(seconds=..., steps=...)"),
+            ("seed", is_int(seed) and seed >= 0, "an int >= 0"),
+            ("derivatives", isinstance(self.derivatives, Derivatives),
+             "a kanpde.pinn.loss.Derivatives (Derivatives.parse converts a name such as 'jet')"),
+            ("eval_every", is_real(every) and every >= 0, "a number of seconds >= 0 (0: at every step)"),
+            ("record_every", is_int(record) and record >= 1, "an int >= 1"),
+            ("n_boundary", n_boundary is None or (is_int(n_boundary) and n_boundary >= 1),
+             "an int >= 1 or None (the problem's count)"),
+            ("causal", self.causal is None or isinstance(self.causal, Causal), "a kanpde.solvers.Causal or None"),
+            ("balance", self.balance is None or isinstance(self.balance, Balance), "a kanpde.solvers.Balance or None"),
+            ("compile", isinstance(self.compile, bool), "True or False"),
+            ("progress", self.progress is None or isinstance(self.progress, bool),
+             "True, False or None (a bar on a terminal only)"),
+        )
+        for name, good, expected in fields:
+            _check(good, f"TrainingConfig.{name}", getattr(self, name), expected)
+        self._check_eval()
+        if self.causal is not None:
+            self.causal.reducer(self.problem)  # the problem must have a time axis: an error names the fix
+
+    def _check_eval(self) -> None:
+        x, ref = self.eval_x, self.eval_ref
+        if x is None and ref is None:
+            return
+        _check(isinstance(x, Tensor) and isinstance(ref, Tensor), "TrainingConfig.eval_x and eval_ref", (x, ref),
+               "both tensors or both None (no errors logged)")
+        if x.ndim != 2 or ref.ndim != 2 or x.shape[0] != ref.shape[0]:
+            raise ShapeError(
+                f"TrainingConfig.eval_x must be (m, d) points and eval_ref (m, c) values at them; got shapes "
+                f"{tuple(x.shape)} and {tuple(ref.shape)}"
+            )
+
+
+class Clock:
+    """Training time: wall time since start minus the time spent inside ``paused()``."""
+
+    def __init__(self) -> None:
+        self._start = time.perf_counter()
+        self._paused = 0.0
+
+    def elapsed(self) -> float:
+        return time.perf_counter() - self._start - self._paused
+
+    @contextmanager
+    def paused(self) -> Iterator[None]:
+        t0 = time.perf_counter()
+        try:
+            yield
+        finally:
+            self._paused += time.perf_counter() - t0
+
+
+@dataclass
+class PhaseReport:
+    """One phase as it ran: its kind, where it started and ended, and why it stopped (``status``, words).
+
+    non_finite: it ended on a non-finite loss (the model was rolled back); kept out of ``as_dict``.
+    """
+
+    phase: str
+    start_step: int
+    start_t: float
+    grid: int | None
+    end_step: int = 0
+    end_t: float = 0.0
+    status: str = ""
+    details: dict[str, Any] = field(default_factory=dict)
+    non_finite: bool = False
+
+    def as_dict(self) -> dict[str, Any]:
+        out = {
+            "phase": self.phase,
+            "start_step": self.start_step,
+            "end_step": self.end_step,
+            "start_t": round(self.start_t, 4),
+            "end_t": round(self.end_t, 4),
+            "status": self.status,
+        }
+        if self.grid is not None:
+            out["grid"] = self.grid
+        out.update(self.details)
+        return out
+
+
+@dataclass(eq=False)
+class TrainingState:
+    """What changes while a run trains, beside the ``config`` it trains under (which does not).
+
+    model: the surrogate (replaced by a new one when a phase changes its structure). colloc: the
+    collocation points (replaced by ``Resample``). plan: the derivative plan, found once at the start.
+    generator: draws the mini-batches. reduce: how the residuals become the residual term (None: their
+    mean square; ``Causal.reducer`` gives one that holds weights).
+    step: optimizer iterations so far; last_loss: the loss of the latest one. history, phases: what the
+    run records. term_weights: the balancing weights. clock: training time. snapshot: the parameters of
+    the last state whose loss was seen finite, and ``snapshot_step`` its step. Build one with ``start``.
+    """
+
+    config: TrainingConfig
+    model: Surrogate
+    colloc: Collocation
+    plan: DerivativePlan
+    generator: torch.Generator
+    reduce: ResidualReduce | None = None
+    step: int = 0
+    last_loss: float = math.nan
+    history: list[dict[str, Any]] = field(default_factory=list)
+    phases: list[PhaseReport] = field(default_factory=list)
+    term_weights: dict[str, float] = field(default_factory=dict)
+    clock: Clock = field(default_factory=Clock)
+    compile_s: float = 0.0
+    draws: int = 0
+    progress: Progress | None = None
+    snapshot: list[Tensor] = field(default_factory=list)
+    snapshot_step: int = 0
+    sparsity: tuple[Sparsity, Tensor] | None = None  # an optimizer phase's penalty, and the network inputs it is at
+    last_eval_t: float = -math.inf
+    last_rel_l2: float | None = None
+
+    @classmethod
+    def start(cls, config: TrainingConfig, model: Surrogate, colloc: Collocation) -> TrainingState:
+        """The state before the first phase: the derivative plan found for ``model`` at ``colloc`` (an
+        error here if ``Derivatives.JET`` cannot carry a term), the mini-batch generator seeded with
+        ``config.seed``, and the causal reduction when ``config.causal`` asks for one."""
+        plan = plan_derivatives(config.problem, model, colloc, config.derivatives)
+        reduce = config.causal.reducer(config.problem) if config.causal is not None else None
+        return cls(config, model, colloc, plan, torch.Generator().manual_seed(config.seed), reduce)
+
+    # --- the loss ---------------------------------------------------------------------------------------
+    def loss(self, colloc: Collocation, *, rebalance: bool = False) -> Tensor:
+        """The loss at ``colloc``: the terms times the balance weights (updated first with ``rebalance``)."""
+        terms = loss_terms(self.config.problem, self.model, colloc, self.plan, self.reduce)
+        if self.sparsity is not None:
+            spec, x = self.sparsity
+            terms["sparsity"] = spec.weight * sparsity_penalty(self.model.net, x, entropy=spec.entropy)
+        balance = self.config.balance
+        if rebalance and balance is not None and self.step % balance.every == 0:
+            params = [p for p in self.model.parameters() if p.requires_grad]
+            self.term_weights = balance.update(terms, params, self.term_weights)
+        return total_loss({k: v * self.term_weights.get(k, 1.0) for k, v in terms.items()})
+
+    def backward(self, loss: Tensor) -> None:
+        """Gradients of the loss for the parameters only (never for the collocation points)."""
+        loss.backward(inputs=[p for p in self.model.parameters() if p.requires_grad])
+
+    def budget_spent(self) -> Status | None:
+        """The status that ends the run now that the budget is spent, or None while it lasts."""
+        return self.config.budget.spent(self.clock.elapsed(), self.step)
+
+    # --- snapshots -------------------------------------------------------------------------------------
+    def take_snapshot(self) -> None:
+        self.snapshot = [p.detach().clone() for p in self.model.parameters()]
+        self.snapshot_step = self.step
+
+    def restore_snapshot(self) -> None:
+        with torch.no_grad():
+            for p, saved in zip(self.model.parameters(), self.snapshot):
+                p.copy_(saved)
+
+    # --- a changed model -------------------------------------------------------------------------------
+    def replace_model(self, build: Callable[[], Surrogate], event: str, what: str, report: PhaseReport) -> str:
+        """Swap in ``build()`` (a model with a changed structure); record how far it moved the function on
+        the collocation points. Returns the phase's status words."""
+        x = self.colloc.interior.detach()
+        with torch.no_grad():
+            before = self.model(x)
+            new = build()
+            after = new(x)
+        fit_error = float((after - before).abs().max() / before.abs().max().clamp_min(1e-300))
+        self.model = new
+        self.prepare_model()
+        self.take_snapshot()
+        report.details["fit_error"] = fit_error
+        self.record_event({"event": event, "grid": new.grid, "fit_error": fit_error})
+        return f"{what}; relative {'fit ' if what else ''}error {fit_error:.2e} on the collocation points"
+
+    def prepare_model(self) -> None:
+        """With ``config.compile``, compile the one-pass network evaluation of the current model and warm
+        it up (forward and backward) so the compile time is spent, and counted, here."""
+        if not self.config.compile or self.plan.interior is None:
+            return
+        t0 = time.perf_counter()
+        self.model.forward_jet = torch.compile(self.model.forward_jet, dynamic=False)  # type: ignore[method-assign]
+        params = [p for p in self.model.parameters() if p.requires_grad]
+        torch.autograd.grad(self.loss(self.colloc), params)
+        self.compile_s += time.perf_counter() - t0
+        logger.info("compiled the one-pass network evaluation in %.1f s", time.perf_counter() - t0)
+
+    # --- history ------------------------------------------------------------------------------------------
+    def record(self, phase: str | None = None, *, force_eval: bool = False) -> None:
+        """Append a history entry when one is due (every ``record_every`` steps, at an error evaluation
+        every ``eval_every`` seconds, or ``force_eval``), and update the progress display."""
+        config, t = self.config, self.clock.elapsed()
+        due_eval = config.eval_x is not None and (force_eval or t - self.last_eval_t >= config.eval_every)
+        if not (force_eval or due_eval or self.step % config.record_every == 0):
+            return
+        label = phase or (self.phases[-1].phase if self.phases else None)
+        entry: dict[str, Any] = {"step": self.step, "t": round(t, 4), "loss": self.last_loss, "phase": label}
+        if self.model.grid is not None:
+            entry["grid"] = self.model.grid
+        if self.term_weights:
+            entry["term_weights"] = dict(self.term_weights)
+        if hasattr(self.reduce, "last_min_weight"):  # a causal reduction reports its smallest weight
+            entry["causal_min_weight"] = self.reduce.last_min_weight
+        if due_eval:
+            with self.clock.paused():
+                entry["rel_l2"] = self.last_rel_l2 = self.evaluate_rel_l2()
+            self.last_eval_t = t
+        self.history.append(entry)
+        if self.progress is not None:
+            done = t if config.budget.seconds is not None else self.step
+            self.progress.update(done, loss=self.last_loss, rel_l2=self.last_rel_l2, phase=label, grid=self.model.grid)
+
+    def record_event(self, event: dict[str, Any]) -> None:
+        self.history.append({"step": self.step, "t": round(self.clock.elapsed(), 4), **event})
+
+    def evaluate_rel_l2(self) -> float:
+        """Relative L2 error of the current model on the evaluation points (``config.eval_x``)."""
+        x, ref = self.config.eval_x, self.config.eval_ref
+        if x is None or ref is None:
+            raise ConfigError("evaluate_rel_l2 needs TrainingConfig.eval_x and eval_ref; pass the points and values")
+        with torch.no_grad():
+            pred = torch.cat([self.model(chunk) for chunk in torch.split(x, 16384)])
+        return rel_l2(pred, ref)

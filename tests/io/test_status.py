@@ -1,0 +1,78 @@
+"""Status: a kind and a message; report.json keeps the message and adds the kind; old reports still load."""
+
+import dataclasses
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+import kanpde
+from kanpde.errors import DefinitionError
+from kanpde.io.status import Status, StatusKind
+
+OLD_RUN = Path(__file__).parent / "data" / "format0" / "kan_poisson_sin"  # saved before status kinds were written
+
+
+def test_a_status_prints_its_message_and_is_frozen():
+    status = Status(StatusKind.STEP_BUDGET, "step budget of 150 steps reached")
+    assert str(status) == "step budget of 150 steps reached" and f"({status})" == "(step budget of 150 steps reached)"
+    assert status == Status(StatusKind.STEP_BUDGET, "step budget of 150 steps reached")
+    assert status != Status(StatusKind.TIME_BUDGET, "step budget of 150 steps reached")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        status.kind = StatusKind.COMPLETE
+
+
+def test_a_status_refuses_a_kind_that_is_not_one_and_an_empty_message():
+    with pytest.raises(DefinitionError, match=r"Status.kind must be one of StatusKind.COMPLETE, .*; got 'complete'"):
+        Status("complete", "schedule complete (1 phases)")
+    with pytest.raises(DefinitionError, match=r"Status.message must be a non-empty str .*; got ''"):
+        Status(StatusKind.COMPLETE, "")
+
+
+@pytest.mark.parametrize(
+    "message, kind",
+    [
+        ("schedule complete (5 phases)", StatusKind.COMPLETE),
+        ("time budget of 60 s reached", StatusKind.TIME_BUDGET),
+        ("time budget of 1 s reached before phase 3 of 5 (lbfgs)", StatusKind.TIME_BUDGET),
+        ("step budget of 150 steps reached before phase 2 of 5 (refine)", StatusKind.STEP_BUDGET),
+        ("non-finite loss (nan) at step 6; rolled back to the state of step 4", StatusKind.NON_FINITE),
+        ("loaded", StatusKind.UNKNOWN),
+        ("completed 5 steps", StatusKind.UNKNOWN),  # a phase's words, not a run's
+    ],
+)
+def test_the_kind_of_a_report_without_one_comes_from_its_wording(message, kind):
+    assert Status.read(message) == Status(kind, message)
+
+
+def test_a_kind_written_in_the_report_wins_and_an_unknown_one_is_unknown():
+    assert Status.read("anything", "time_budget").kind is StatusKind.TIME_BUDGET
+    words = "schedule complete (2 phases)"
+    assert Status.read(words, "interrupted") == Status(StatusKind.UNKNOWN, words)  # a kind from a newer kanpde
+
+
+def test_an_old_report_without_status_kind_still_loads(tmp_path):
+    run = shutil.copytree(OLD_RUN, tmp_path / "old")
+    report = json.loads((run / "report.json").read_text())
+    assert "status_kind" not in report and report["status"] == "schedule complete (1 phases)"
+    sol = kanpde.load(run)
+    assert sol.status == Status(StatusKind.COMPLETE, "schedule complete (1 phases)")
+    again = json.loads((sol.save(tmp_path / "again") / "report.json").read_text())
+    assert again["status"] == "schedule complete (1 phases)" and again["status_kind"] == "complete"
+    assert "status_kind" not in kanpde.load(tmp_path / "again").info  # read back as the status, not as info
+
+
+def test_a_saved_run_keeps_the_message_and_the_kind(tmp_path):
+    sol = kanpde.solve(kanpde.problems.Poisson.sin(), model=kanpde.KAN([2, 3, 1], grid=3), steps=3, progress=False)
+    report = json.loads((sol.save(tmp_path / "run") / "report.json").read_text())
+    assert report["status"] == str(sol.status) and report["status_kind"] == "step_budget"
+    assert kanpde.load(tmp_path / "run").status == sol.status
+    (tmp_path / "run" / "report.json").unlink()  # weights alone still load; why training stopped is unknown
+    assert kanpde.load(tmp_path / "run").status.kind is StatusKind.UNKNOWN
+
+
+def test_a_solution_needs_a_status_not_words(tmp_path):
+    sol = kanpde.load(OLD_RUN)
+    with pytest.raises(DefinitionError, match=r"Solution.status must be a kanpde.io.status.Status; got 'done'\. Wrap"):
+        kanpde.Solution(model=sol.model, problem=None, status="done", errors={})
