@@ -11,14 +11,15 @@ from kanpde import geometry, interpret, io, nets, pde, pinn
 from kanpde._version import __version__
 from kanpde.errors import ConfigError, DefinitionError, KanpdeError, ShapeError, TrainingError
 from kanpde.geometry import Box, Grid, Interval
-from kanpde.io import Solution, export, load
+from kanpde.io import Solution, Status, export, load
 from kanpde.nets import KAN, MLP
 from kanpde.pde import Condition, Dirichlet, Field, FunctionProblem, Initial, Neumann, Periodic, Problem, Robin, ops
 
+# isort: split
 # The sibling folders (installed as kanpde.problems, kanpde.solvers, kanpde.validation) sit above the core;
 # importing kanpde.problems registers the built-in problems by name (``kanpde list``).
-from kanpde import problems, solvers, validation  # noqa: E402, I001
-from kanpde.solvers import LBFGS, Adam, Refine, Resample, UpdateGrid, solve  # noqa: E402
+from kanpde import problems, solvers, validation
+from kanpde.solvers import LBFGS, Adam, Refine, Resample, UpdateGrid, solve
 
 __all__ = [
     "__version__",
@@ -28,7 +29,7 @@ __all__ = [
     "Problem", "FunctionProblem", "Field",
     "KAN", "MLP",
     "solve", "Adam", "LBFGS", "Refine", "UpdateGrid", "Resample",
-    "Solution", "load", "export",
+    "Solution", "load", "export", "Status",
     "geometry", "pde", "nets", "pinn", "interpret", "io",
     "problems", "solvers", "validation",
     "KanpdeError", "ConfigError", "ShapeError", "DefinitionError", "TrainingError",

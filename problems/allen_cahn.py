@@ -10,16 +10,16 @@ interfaces of width ~sqrt(eps / r) and a network that fits late times first sett
 from __future__ import annotations
 
 import math
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 import torch
 from torch import Tensor
 
+from kanpde.errors import DefinitionError
+from kanpde.geometry.box import Box, Grid
 from kanpde.pde import ops
 from kanpde.pde.conditions import Initial, Periodic
-from kanpde.geometry.box import Box, Grid
-from kanpde.errors import DefinitionError
 from kanpde.pde.field import Field
 from kanpde.pde.problem import Problem
 from kanpde.pde.registry import register_instance
@@ -86,7 +86,7 @@ class AllenCahn(Problem):
         return Grid((xs, np.linspace(lo[1], hi[1], self.eval_t)))
 
     @classmethod
-    def standard(cls) -> "AllenCahn":
+    def standard(cls) -> AllenCahn:
         """``allen_cahn``: eps = 1e-4, r = 5, u(x, 0) = x^2 cos(pi x) on [-1, 1] x [0, 1]."""
         return _ReferencedAllenCahn(name="allen_cahn")
 

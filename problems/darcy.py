@@ -23,16 +23,16 @@ one); errors are always measured against the reference for the sharp coefficient
 from __future__ import annotations
 
 import math
-from typing import Callable, Union
+from collections.abc import Callable
 
 import numpy as np
 import torch
 from torch import Tensor
 
+from kanpde.errors import DefinitionError
+from kanpde.geometry.box import Box, Grid
 from kanpde.pde import ops
 from kanpde.pde.conditions import Dirichlet
-from kanpde.geometry.box import Box, Grid
-from kanpde.errors import DefinitionError
 from kanpde.pde.field import Field
 from kanpde.pde.problem import Problem
 from kanpde.pde.registry import register_instance
@@ -43,7 +43,7 @@ __all__ = ["Darcy", "piecewise_coefficient"]
 
 PI = math.pi
 
-Array = Union[Tensor, np.ndarray]
+Array = Tensor | np.ndarray
 PI = math.pi
 
 #: (x_i, y_i) of the five Gaussian bumps whose sum thresholds the ``darcy_piecewise`` coefficient
@@ -157,12 +157,12 @@ class Darcy(Problem):
         return self.domain.grid(self.eval_cells, cells=True)
 
     @classmethod
-    def smooth(cls) -> "Darcy":
+    def smooth(cls) -> Darcy:
         """``darcy_smooth``: a = 1 + 0.5 sin(2 pi x) sin(2 pi y), exact u = sin(pi x) sin(pi y)."""
         return cls(a=darcy_smooth_coefficient, f=darcy_smooth_source, exact=darcy_smooth_exact, name="darcy_smooth")
 
     @classmethod
-    def piecewise(cls, smoothing: float = 0.02) -> "Darcy":
+    def piecewise(cls, smoothing: float = 0.02) -> Darcy:
         """``darcy_piecewise``: f = 1, a = 1 where g > 1.6 else 0.1 (trained on a step of width ``smoothing`` in g)."""
         if not (isinstance(smoothing, (int, float)) and smoothing >= 0):
             raise DefinitionError(f"Darcy.piecewise smoothing must be a number >= 0 (0: the sharp coefficient); got {smoothing!r}")

@@ -16,18 +16,19 @@ first and pure second derivatives on the one-pass path.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
 
 import torch
 from torch import Tensor
 
+from kanpde.errors import DefinitionError
+from kanpde.geometry.box import Box, Grid
+from kanpde.nets.symbol import TORCH_FUNCTIONS
 from kanpde.pde import ops
 from kanpde.pde.conditions import Condition, Dirichlet, Initial
-from kanpde.geometry.box import Box, Grid
-from kanpde.errors import DefinitionError
 from kanpde.pde.field import Field
 from kanpde.pde.problem import Problem
-from kanpde.nets.symbol import TORCH_FUNCTIONS
 
 if TYPE_CHECKING:
     import sympy

@@ -16,15 +16,15 @@ Both are measured on a 256 x 256 uniform grid including the boundary.
 from __future__ import annotations
 
 import math
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 import torch
 from torch import Tensor
 
+from kanpde.errors import DefinitionError
+from kanpde.geometry.box import Box, Grid
 from kanpde.pde import ops
 from kanpde.pde.conditions import Dirichlet
-from kanpde.geometry.box import Box, Grid
-from kanpde.errors import DefinitionError
 from kanpde.pde.field import Field
 from kanpde.pde.problem import Problem
 from kanpde.pde.registry import register_instance
@@ -83,7 +83,7 @@ class Poisson(Problem):
         return self.domain.grid(self.eval_points)
 
     @classmethod
-    def sin(cls) -> "Poisson":
+    def sin(cls) -> Poisson:
         """``poisson_sin``: exact u = sin(pi x) sin(pi y) on [-1, 1]^2."""
         return cls(
             source=lambda x: -2 * PI**2 * torch.sin(PI * x[:, 0]) * torch.sin(PI * x[:, 1]),
@@ -96,7 +96,7 @@ class Poisson(Problem):
         )
 
     @classmethod
-    def kan_paper(cls) -> "Poisson":
+    def kan_paper(cls) -> Poisson:
         """``poisson_kan``: the KAN paper's problem, exact u = sin(pi x) sin(pi y^2)."""
         return cls(
             source=_kan_source,

@@ -13,7 +13,6 @@ followed by a fresh optimizer.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Union
 
 from kanpde.checks import is_int, is_real
 from kanpde.errors import ConfigError
@@ -203,7 +202,7 @@ class Symbolize:
     label = "symbolize"
 
 
-Phase = Union[Adam, LBFGS, Refine, UpdateGrid, Resample, Prune, Symbolize]
+Phase = Adam | LBFGS | Refine | UpdateGrid | Resample | Prune | Symbolize
 _PHASES = (Adam, LBFGS, Refine, UpdateGrid, Resample, Prune, Symbolize)
 _NAMES = "Adam, LBFGS, Refine, UpdateGrid, Resample, Prune or Symbolize"
 

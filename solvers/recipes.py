@@ -10,20 +10,19 @@ one's own; registered classes are looked up first, along the class hierarchy.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Callable, Sequence
 
 from torch import nn
 
 from kanpde.errors import ConfigError
 from kanpde.nets.kan import KAN
 from kanpde.nets.mlp import MLP
+from kanpde.nets.symbol import SymbolLibrary
 from kanpde.pde.conditions import Dirichlet
+from kanpde.pde.problem import Problem
 from kanpde.pinn.hard_constraints import Constraints, split_conditions
 from kanpde.pinn.surrogate import NETWORKS
-from kanpde.pde.problem import Problem
-from kanpde.nets.symbol import SymbolLibrary
-
 from kanpde.solvers.phases import LBFGS, Adam, Phase, Prune, Refine, Sparsity, Symbolize, check_schedule
 from kanpde.solvers.weighting import Balance, Causal
 

@@ -5,22 +5,22 @@ from __future__ import annotations
 import copy
 import math
 import time
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import torch
 from torch import nn
 
-from kanpde.pinn.hard_constraints import Constraints, split_conditions
 from kanpde.checks import resolve_device, resolve_dtype
 from kanpde.errors import ConfigError, DefinitionError, ShapeError
-from kanpde.pde.field import Field
-from kanpde.pinn.loss import Collocation, Derivatives, residual_values
-from kanpde.pde.problem import Problem
 from kanpde.io.solution import Solution, evaluate_errors
+from kanpde.pde.field import Field
+from kanpde.pde.problem import Problem
+from kanpde.pinn.hard_constraints import Constraints, split_conditions
+from kanpde.pinn.loss import Collocation, Derivatives, residual_values
 from kanpde.pinn.surrogate import NETWORKS, Surrogate, count_parameters
-
-from kanpde.solvers.recipes import default_model, default_recipe
 from kanpde.solvers.phases import Phase, check_schedule
+from kanpde.solvers.recipes import default_model, default_recipe
 from kanpde.solvers.training import Budget, Trainer, TrainingConfig
 from kanpde.solvers.weighting import Balance, Causal
 

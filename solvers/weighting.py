@@ -20,9 +20,9 @@ multiplied by it after this) the chunk losses are the raw residual means, so ``t
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Iterator
 
 import torch
 from torch import Tensor
@@ -54,7 +54,7 @@ class Causal:
         if isinstance(self.drift, bool) or not isinstance(self.drift, (int, float)) or not (math.isfinite(self.drift) and self.drift >= 0):
             raise ConfigError(f"Causal.drift must be a number >= 0; got {self.drift!r}")
 
-    def reducer(self, problem: Problem) -> "CausalReduce":
+    def reducer(self, problem: Problem) -> CausalReduce:
         """The ``reduce(r, x)`` for ``loss_terms`` on this problem's time axis (its last coordinate, named t)."""
         if problem.domain.axes[-1] != "t":
             raise ConfigError(

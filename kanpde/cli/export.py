@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING
 from kanpde.errors import ConfigError, KanpdeError, ShapeError
 
 if TYPE_CHECKING:
-    from kanpde.pde.problem import Problem
     from kanpde.io.solution import Solution
+    from kanpde.pde.problem import Problem
 
 __all__ = ["add_parser", "run", "parse_formats", "check_solve_exports", "export_after_solve"]
 
@@ -48,7 +48,7 @@ def parse_formats(values: list[str] | str | None, flag: str) -> list[str]:
     return found
 
 
-def check_solve_exports(problem: "Problem", suffixes: list[str]) -> None:
+def check_solve_exports(problem: Problem, suffixes: list[str]) -> None:
     """Before training: every ``--export`` format fits the problem's evaluation grid."""
     from kanpde.io.writers import check_layout
 
@@ -60,7 +60,7 @@ def check_solve_exports(problem: "Problem", suffixes: list[str]) -> None:
             raise ConfigError(f"--export {suffix[1:]}: {err}") from None
 
 
-def export_after_solve(sol: "Solution", out: Path, suffixes: list[str], plots: bool) -> list[Path]:
+def export_after_solve(sol: Solution, out: Path, suffixes: list[str], plots: bool) -> list[Path]:
     """The exports and plots ``solve`` writes into its run folder after saving."""
     from kanpde.io.export import sample, write
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-from typing import Sequence
+from collections.abc import Sequence
 
 from kanpde.cli import bench, export, list_problems, solve, validate
 from kanpde.errors import KanpdeError

@@ -48,8 +48,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Check every flag, train, then write the run folder (report.json, model.pt, model.json, exports, plots)."""
-    from kanpde.solvers import default_model, make_network, solve, symbolic_recipe
     from kanpde.pde.registry import instance
+    from kanpde.solvers import default_model, make_network, solve, symbolic_recipe
 
     out = Path(args.out)
     if out.exists() and not out.is_dir():
@@ -91,12 +91,12 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def with_formula(sol: "Solution", out: Path) -> "Solution":
+def with_formula(sol: Solution, out: Path) -> Solution:
     """The solution with its formula in ``info`` (for report.json), and ``out/formula.tex`` written."""
     import dataclasses
 
-    from kanpde.io.files import atomic_write
     from kanpde.interpret.formulas import read_formula
+    from kanpde.io.files import atomic_write
 
     formula, short, seconds = read_formula(sol)
     info = {

@@ -8,8 +8,8 @@ and in one and two dimensions the familiar aliases ``left, right`` and ``bottom,
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
 

@@ -9,7 +9,7 @@ which lowers the quadrature error of a mean-squared residual for the same number
 from __future__ import annotations
 
 import warnings
-from typing import Literal, Union
+from typing import Literal
 
 import numpy as np
 
@@ -19,7 +19,7 @@ __all__ = ["METHODS", "Method", "Seed", "sample_box", "as_rng"]
 
 Method = Literal["random", "sobol", "lhs", "grid"]
 METHODS: tuple[str, ...] = ("random", "sobol", "lhs", "grid")
-Seed = Union[int, np.random.Generator]
+Seed = int | np.random.Generator
 
 
 def as_rng(seed: Seed, *, field: str = "seed") -> np.random.Generator:

@@ -19,9 +19,10 @@ what the first symbols got slightly wrong before they are fitted themselves.
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import sympy
@@ -29,8 +30,8 @@ import torch
 from torch import Tensor
 
 from kanpde.errors import ConfigError, ShapeError
-from kanpde.interpret.symbols import DEFAULT_LIBRARY, SymbolFit, SymbolLibrary, fit_symbol
 from kanpde.interpret.network import Model, kan_inputs
+from kanpde.interpret.symbols import DEFAULT_LIBRARY, SymbolFit, SymbolLibrary, fit_symbol
 
 if TYPE_CHECKING:
     from kanpde.nets.kan import KAN
@@ -105,7 +106,7 @@ def symbolized(
     return wrap(new), choices
 
 
-def kan_formula(kan: "KAN", inputs: Sequence[sympy.Expr] | None = None) -> list[sympy.Expr]:
+def kan_formula(kan: KAN, inputs: Sequence[sympy.Expr] | None = None) -> list[sympy.Expr]:
     """The outputs of a fully fixed KAN as sympy expressions of ``inputs`` (one per input node; default
     x_1, x_2, ...)."""
     if inputs is None:
@@ -120,7 +121,7 @@ def kan_formula(kan: "KAN", inputs: Sequence[sympy.Expr] | None = None) -> list[
     return nodes
 
 
-def surrogate_formula(surrogate: "Surrogate", axes: Sequence[str]) -> tuple[list[sympy.Expr], tuple[sympy.Symbol, ...]]:
+def surrogate_formula(surrogate: Surrogate, axes: Sequence[str]) -> tuple[list[sympy.Expr], tuple[sympy.Symbol, ...]]:
     """The surrogate's outputs as sympy expressions of its coordinates, named ``axes``: the input map onto
     [-1, 1]^d, the periodic embedding (cos pi t, sin pi t) and a hard Dirichlet constraint g + D(t) N with
     a constant g. Returns the expressions and the coordinate symbols."""
@@ -178,15 +179,15 @@ class Formula:
     variables: tuple[sympy.Symbol, ...]
     errors: dict[str, float]
     edges: tuple[EdgeChoice, ...] = ()
-    problem: "Problem | None" = field(default=None, repr=False, compare=False)
+    problem: Problem | None = field(default=None, repr=False, compare=False)
 
     @classmethod
-    def build(cls, exprs: Sequence[sympy.Expr], variables: Sequence[sympy.Symbol], problem: "Problem | None" = None, edges: Sequence[EdgeChoice] = ()) -> "Formula":
+    def build(cls, exprs: Sequence[sympy.Expr], variables: Sequence[sympy.Symbol], problem: Problem | None = None, edges: Sequence[EdgeChoice] = ()) -> Formula:
         """A formula with its errors measured against ``problem``'s reference (none without a problem)."""
         bare = cls(tuple(exprs), tuple(variables), {}, tuple(edges), problem)
         return bare if problem is None else cls(bare.exprs, bare.variables, formula_errors(bare, problem), bare.edges, problem)
 
-    def simplified(self, tolerance: float = 1e-6) -> "Formula":
+    def simplified(self, tolerance: float = 1e-6) -> Formula:
         """A shorter equivalent within ``tolerance``: constants below it dropped (before and after expanding
         products and powers), and constants within it (relative) of a small fraction p/q or p/q * pi
         (q <= 12) replaced by that exact number; the expanded form is simplified by sympy when it is
@@ -253,7 +254,7 @@ def _identify_constants(expr: sympy.Expr, tolerance: float) -> sympy.Expr:
     return expr.xreplace(swap)
 
 
-def formula_errors(formula: Formula, problem: "Problem") -> dict[str, float]:
+def formula_errors(formula: Formula, problem: Problem) -> dict[str, float]:
     """The formula's ``rel_l2`` and ``max_abs`` against the problem's reference on its evaluation grid."""
     from kanpde.metrics import errors as error_metrics
 

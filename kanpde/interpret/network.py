@@ -3,7 +3,7 @@ applied to the points first)."""
 
 from __future__ import annotations
 
-from typing import Callable, Union
+from collections.abc import Callable
 
 from torch import Tensor
 
@@ -13,7 +13,7 @@ from kanpde.pinn.surrogate import Surrogate
 
 __all__ = ["Model", "kan_inputs"]
 
-Model = Union[KAN, Surrogate]
+Model = KAN | Surrogate
 
 
 def kan_inputs(model: Model, x: Tensor, what: str) -> tuple[KAN, Tensor, Callable[[KAN], Model]]:

@@ -40,7 +40,7 @@ if TYPE_CHECKING:
 __all__ = ["edge_scores", "pruned", "sparsity_penalty"]
 
 
-def _layer_values(kan: "KAN", x: Tensor) -> list[tuple[Tensor, Tensor]]:
+def _layer_values(kan: KAN, x: Tensor) -> list[tuple[Tensor, Tensor]]:
     """(layer inputs h (n, in), edge values (n, in, out)) of every layer at network inputs x."""
     if x.ndim != 2 or x.shape[1] != kan.width[0] or x.shape[0] < 2:
         raise ShapeError(f"KAN scores need network inputs of shape (n >= 2, {kan.width[0]}); got {tuple(x.shape)}")
@@ -132,7 +132,7 @@ def _add_constants(layer, shifts: dict[tuple[int, int], float]) -> None:
             fixed.params.data[row, 3] += value
 
 
-def sparsity_penalty(kan: "KAN", x: Tensor, *, entropy: float = 2.0) -> Tensor:
+def sparsity_penalty(kan: KAN, x: Tensor, *, entropy: float = 2.0) -> Tensor:
     """``sum_l (|Phi_l|_1 + entropy * S(Phi_l))`` on network inputs x: (n, width[0]) (differentiable)."""
     total = x.new_zeros(())
     for _, values in _layer_values(kan, x):

@@ -21,22 +21,23 @@ from __future__ import annotations
 
 import os
 import warnings
+from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
 from torch import Tensor
 
 from kanpde._version import __version__
-from kanpde.geometry.box import Box, Grid
 from kanpde.errors import ConfigError, ShapeError
-from kanpde.pde.jetfield import discover_spec
-from kanpde.pinn.loss import check_residual, residual_values
-from kanpde.pde.problem import Problem
+from kanpde.geometry.box import Box, Grid
 from kanpde.io.files import jsonable
 from kanpde.io.sampled import Sampled
 from kanpde.io.solution import Solution
+from kanpde.pde.jetfield import discover_spec
+from kanpde.pde.problem import Problem
+from kanpde.pinn.loss import check_residual, residual_values
 
 if TYPE_CHECKING:
     import meshio
@@ -55,7 +56,7 @@ def export(
     path: str | os.PathLike[str],
     *,
     resolution: int | Sequence[int] | None = None,
-    mesh: "str | os.PathLike[str] | meshio.Mesh | None" = None,
+    mesh: str | os.PathLike[str] | meshio.Mesh | None = None,
 ) -> list[Path]:
     """Write ``sol`` to ``path``; the suffix picks the format: ``.h5``, ``.vtu``, ``.vti`` or ``.xdmf``.
 
@@ -92,7 +93,7 @@ def check_export(
     path: str | os.PathLike[str],
     *,
     resolution: int | Sequence[int] | None = None,
-    mesh: "str | os.PathLike[str] | meshio.Mesh | None" = None,
+    mesh: str | os.PathLike[str] | meshio.Mesh | None = None,
 ) -> str:
     """Every check :func:`export` makes before it evaluates anything; returns the format suffix."""
     from kanpde.io.writers import check_layout
@@ -121,7 +122,7 @@ def sample(
     sol: Solution,
     *,
     resolution: int | Sequence[int] | None = None,
-    mesh: "str | os.PathLike[str] | meshio.Mesh | None" = None,
+    mesh: str | os.PathLike[str] | meshio.Mesh | None = None,
     residual: bool = True,
 ) -> Sampled:
     """Evaluate the fields of ``sol`` on a grid or at a mesh's nodes (see :func:`export` for the arguments).
@@ -291,7 +292,7 @@ def _blocks(block: tuple[str, np.ndarray] | None) -> list[tuple[str, np.ndarray]
 
 
 def read_mesh(
-    mesh: "str | os.PathLike[str] | meshio.Mesh", dim: int, axes: Sequence[str], box: Box
+    mesh: str | os.PathLike[str] | meshio.Mesh, dim: int, axes: Sequence[str], box: Box
 ) -> tuple[np.ndarray, list[tuple[str, np.ndarray]], str]:
     """The nodes (n, dim) and top-dimensional cell blocks of a mesh, checked against the problem's space dimension."""
     import meshio

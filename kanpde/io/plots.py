@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import io
 import os
+from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
@@ -55,7 +56,7 @@ def plot_solution_report(sol: Solution, folder: str | os.PathLike[str], *, resol
     return written
 
 
-def save_figure(fig: "Figure", path: str | os.PathLike[str], *, dpi: int = 110) -> Path:
+def save_figure(fig: Figure, path: str | os.PathLike[str], *, dpi: int = 110) -> Path:
     """Render ``fig`` to PNG and write it atomically; returns the path."""
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=dpi)
@@ -65,7 +66,7 @@ def save_figure(fig: "Figure", path: str | os.PathLike[str], *, dpi: int = 110) 
 
 
 # --- solution, reference, error ----------------------------------------------------------------------------
-def plot_solution(sol: Solution, *, resolution: int | Sequence[int] | None = None) -> "Figure":
+def plot_solution(sol: Solution, *, resolution: int | Sequence[int] | None = None) -> Figure:
     """Maps of u, the reference and |u - reference| on the evaluation grid (a line plot in 1-D).
 
     A time-dependent problem in one space dimension gives space-time maps (x across, t up); with more
@@ -110,7 +111,7 @@ def _slice(data: Sampled) -> tuple[tuple[Any, ...], str]:
 
 
 def _map(
-    fig: "Figure", ax: "Axes", values: np.ndarray, x: np.ndarray, y: np.ndarray, names: Sequence[str], title: str, limits: tuple[float, float] | None
+    fig: Figure, ax: Axes, values: np.ndarray, x: np.ndarray, y: np.ndarray, names: Sequence[str], title: str, limits: tuple[float, float] | None
 ) -> None:
     """values: (nx, ny) on the grid x (nx,), y (ny,), drawn with x across and y up; limits: colour range."""
     vmin, vmax = limits if limits is not None else (None, None)
@@ -122,7 +123,7 @@ def _map(
     ax.set_title(title, fontsize=10)
 
 
-def _line_plots(fig: "Figure", data: Sampled, names: list[str]) -> None:
+def _line_plots(fig: Figure, data: Sampled, names: list[str]) -> None:
     left, right = fig.subplots(1, 2)
     fig.set_size_inches(9, 3.6)
     x = data.grid.axes[0]
@@ -144,7 +145,7 @@ def _title(data: Sampled) -> str:
 
 
 # --- history ---------------------------------------------------------------------------------------------
-def plot_history(sol: Solution) -> "Figure | None":
+def plot_history(sol: Solution) -> Figure | None:
     """Loss and relative L2 error against optimizer steps, with phase ends, refinements, grid updates and
     resamplings marked by vertical lines. None when the solution has no history."""
     entries = [h for h in sol.history if "loss" in h and h["loss"] is not None]
@@ -178,7 +179,7 @@ def plot_history(sol: Solution) -> "Figure | None":
 
 
 # --- a KAN's edge functions --------------------------------------------------------------------------------
-def plot_kan(sol: Solution, *, points: int = 200) -> "Figure | None":
+def plot_kan(sol: Solution, *, points: int = 200) -> Figure | None:
     """The learned edge functions phi_oi(x) = w_oi silu(x) + spline_oi(x) of every KAN layer: one panel per
     (layer, input), one curve per output, over the range the layer's inputs take on the evaluation grid
     (grid knots marked). None for an MLP. (With hard constraints the field is a transform of the KAN's output.)
@@ -221,7 +222,7 @@ def plot_kan(sol: Solution, *, points: int = 200) -> "Figure | None":
     return fig
 
 
-def _figure() -> "Figure":
+def _figure() -> Figure:
     from matplotlib.figure import Figure
 
     return Figure()

@@ -10,21 +10,22 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Mapping
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
 from torch import Tensor
 
+from kanpde._version import __version__
 from kanpde.errors import ConfigError, DefinitionError, ShapeError
 from kanpde.io.files import atomic_write, jsonable
 from kanpde.io.status import Status
 from kanpde.metrics import errors as error_metrics
 from kanpde.pde.problem import Problem
 from kanpde.pde.registry import instance, instances
-from kanpde._version import __version__
 from kanpde.pinn.surrogate import Surrogate, count_parameters
 
 if TYPE_CHECKING:
@@ -99,7 +100,7 @@ class Solution:
     def rel_l2(self) -> float | None:
         return self.errors.get("rel_l2")
 
-    def formula(self, *, points: int = 4096, seed: int = 0, **options: Any) -> "Formula":
+    def formula(self, *, points: int = 4096, seed: int = 0, **options: Any) -> Formula:
         """The trained KAN as a closed-form expression (``kanpde.interpret.formulas.Formula``), with its own errors.
 
         A KAN trained with the symbolic phases (``Prune``, ``Symbolize``; ``kanpde solve --symbolic``) is

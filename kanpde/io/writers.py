@@ -24,16 +24,17 @@ from __future__ import annotations
 import base64
 import json
 import sys
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import IO, Callable, Sequence
+from typing import IO
 from xml.etree import ElementTree as ET
 
 import numpy as np
 
-from kanpde.geometry.box import Grid
 from kanpde.errors import ConfigError
-from kanpde.io.sampled import Sampled
+from kanpde.geometry.box import Grid
 from kanpde.io.files import atomic_write
+from kanpde.io.sampled import Sampled
 
 __all__ = ["WRITERS", "check", "check_layout", "write_h5", "write_vti", "write_vtu", "write_xdmf"]
 

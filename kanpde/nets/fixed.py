@@ -9,7 +9,8 @@ interpretation (:mod:`kanpde.interpret`); this module only evaluates them.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Iterator, Sequence
+from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING, Any
 
 import torch
 from torch import Tensor, nn
@@ -114,7 +115,7 @@ class FixedEdges(nn.Module):
         """Every edge is fixed."""
         return all(n is not None for row in self.names for n in row)
 
-    def with_edges(self, updates: dict[tuple[int, int], tuple[str, Sequence[float]]], library: SymbolLibrary | None = None) -> "FixedEdges":
+    def with_edges(self, updates: dict[tuple[int, int], tuple[str, Sequence[float]]], library: SymbolLibrary | None = None) -> FixedEdges:
         """A copy with edges (o, i) set to (name, (a, b, c, d)) (name ``"0"``: pruned, params ignored); the
         names are looked up in ``library`` (default: ``default_library()``) and in the symbols these edges
         already use."""
@@ -127,7 +128,7 @@ class FixedEdges(nn.Module):
         lib = library.extended(*(s for n, s in self.symbols.items() if n not in library))
         return self._rebuilt(names, [[(o, i) for i in range(len(names[0]))] for o in range(len(names))], params, lib)
 
-    def subset(self, outs: Sequence[int], ins: Sequence[int]) -> "FixedEdges":
+    def subset(self, outs: Sequence[int], ins: Sequence[int]) -> FixedEdges:
         """The fixed edges between the kept outputs ``outs`` and inputs ``ins``."""
         names = [[self.names[o][i] for i in ins] for o in outs]
         lib = SymbolLibrary(tuple(self.symbols.values()))
@@ -136,7 +137,7 @@ class FixedEdges(nn.Module):
     def _params_by_edge(self) -> dict[tuple[int, int], list[float]]:
         return {(o, i): p for (o, i, _), p in zip(self.edges, self.params.detach().tolist())}
 
-    def _rebuilt(self, names: list[list[str | None]], origin: list[list[tuple[int, int]]], params: dict[tuple[int, int], list[float]], library: SymbolLibrary) -> "FixedEdges":
+    def _rebuilt(self, names: list[list[str | None]], origin: list[list[tuple[int, int]]], params: dict[tuple[int, int], list[float]], library: SymbolLibrary) -> FixedEdges:
         """New fixed edges ``names``; the parameters of new edge [o][i] are ``params[origin[o][i]]``."""
         rows = [params[origin[o][i]] for o, row in enumerate(names) for i, n in enumerate(row) if n not in (None, ZERO)]
         tensor = torch.tensor(rows, dtype=self.params.dtype).reshape(len(rows), 4)
@@ -149,10 +150,10 @@ class FixedEdges(nn.Module):
         }
 
     @classmethod
-    def from_description(cls, desc: dict[str, Any], dtype: torch.dtype = torch.float64) -> "FixedEdges":
+    def from_description(cls, desc: dict[str, Any], dtype: torch.dtype = torch.float64) -> FixedEdges:
         lib = SymbolLibrary(tuple(Symbol(n, s["expr"], s["complexity"], inner=s["inner"]) for n, s in desc["symbols"].items()))
         return cls(desc["names"], lib, dtype=dtype)
 
     @classmethod
-    def empty(cls, out_dim: int, in_dim: int, dtype: torch.dtype) -> "FixedEdges":
+    def empty(cls, out_dim: int, in_dim: int, dtype: torch.dtype) -> FixedEdges:
         return cls([[None] * in_dim for _ in range(out_dim)], SymbolLibrary(()), dtype=dtype)

@@ -28,18 +28,19 @@ from __future__ import annotations
 
 import copy
 import math
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from kanpde.nets import bspline
-from kanpde.pde import jet
 from kanpde.checks import check_int
 from kanpde.errors import ConfigError, ShapeError
+from kanpde.nets import bspline
 from kanpde.nets.fixed import FixedEdges
 from kanpde.nets.symbol import SymbolLibrary
+from kanpde.pde import jet
 
 __all__ = ["KAN", "KANLayer"]
 
@@ -81,7 +82,7 @@ class KANLayer(nn.Module):
         self.fixed = None
 
     @classmethod
-    def build(cls, knots: Tensor, base_weight: Tensor, coef: Tensor, k: int, fixed: FixedEdges | None = None) -> "KANLayer":
+    def build(cls, knots: Tensor, base_weight: Tensor, coef: Tensor, k: int, fixed: FixedEdges | None = None) -> KANLayer:
         """A layer from its tensors: knots (in, G + 2k + 1), base_weight (out, in), coef (out, in, G + k)."""
         layer = cls.__new__(cls)
         nn.Module.__init__(layer)
@@ -161,7 +162,7 @@ class KANLayer(nn.Module):
         out = self.edge_splines(x, coef) + F.silu(x).unsqueeze(-1) * base.T
         return out if self.fixed is None else out + self.fixed.edge_values(x)
 
-    def with_fixed(self, updates: dict[tuple[int, int], tuple[str, Any]], library: SymbolLibrary | None = None) -> "KANLayer":
+    def with_fixed(self, updates: dict[tuple[int, int], tuple[str, Any]], library: SymbolLibrary | None = None) -> KANLayer:
         """A copy with edges (o, i) fixed to ``(symbol name, (a, b, c, d))`` (name ``"0"``: pruned); the
         symbols come from ``library`` (default: the standard ones, ``kanpde.interpret.symbols.DEFAULT_LIBRARY``)."""
         fixed = self.fixed if self.fixed is not None else FixedEdges.empty(self.out_dim, self.in_dim, self.coef.dtype).to(self.coef.device)
@@ -169,13 +170,13 @@ class KANLayer(nn.Module):
         base, coef = self.base_weight.detach() * new_fixed.spline_mask, self.coef.detach() * new_fixed.spline_mask.unsqueeze(-1)
         return KANLayer.build(self.knots, base, coef, self.k, new_fixed)
 
-    def subset(self, outs: list[int], ins: list[int]) -> "KANLayer":
+    def subset(self, outs: list[int], ins: list[int]) -> KANLayer:
         """The layer between the kept outputs ``outs`` and inputs ``ins`` (pruning)."""
         o, i = torch.tensor(outs, device=self.coef.device), torch.tensor(ins, device=self.coef.device)
         fixed = self.fixed.subset(outs, ins) if self.fixed is not None else None
         return KANLayer.build(self.knots[i], self.base_weight.detach()[o][:, i], self.coef.detach()[o][:, i], self.k, fixed)
 
-    def refit(self, knots: Tensor, x: Tensor) -> "KANLayer":
+    def refit(self, knots: Tensor, x: Tensor) -> KANLayer:
         """A copy of this layer on new knots (in, G' + 2k + 1), fitted to this layer's splines at x: (n, in)."""
         with torch.no_grad():
             x64, knots64 = x.to(torch.float64), knots.to(torch.float64)
@@ -263,7 +264,7 @@ class KAN(nn.Module):
         return desc
 
     @classmethod
-    def from_description(cls, desc: dict[str, Any]) -> "KAN":
+    def from_description(cls, desc: dict[str, Any]) -> KAN:
         kan = cls(
             desc["width"],
             grid=desc["grid"],
@@ -282,7 +283,7 @@ class KAN(nn.Module):
         """Every edge is fixed to a symbol or pruned, so ``formula`` applies."""
         return all(layer.fixed is not None and layer.fixed.complete for layer in self.layers)
 
-    def copy(self) -> "KAN":
+    def copy(self) -> KAN:
         """An independent copy (same weights, grids and fixed edges)."""
         return copy.deepcopy(self)
 
@@ -295,7 +296,7 @@ class KAN(nn.Module):
                 x = layer(x)
         return inputs
 
-    def refined(self, grid: int, *, points_per_interval: int = 8) -> "KAN":
+    def refined(self, grid: int, *, points_per_interval: int = 8) -> KAN:
         """A new KAN with ``grid`` intervals per edge, fitted to this one by least squares.
 
         The new knots subdivide the current ones (piecewise-linearly in knot index), so a non-uniform
@@ -318,7 +319,7 @@ class KAN(nn.Module):
             new.layers[i] = layer.refit(bspline.extend_grid(new_grid, layer.k), x.T.to(layer.knots.dtype))
         return new
 
-    def grid_updated(self, x: Tensor, *, eps: float = 0.02) -> "KAN":
+    def grid_updated(self, x: Tensor, *, eps: float = 0.02) -> KAN:
         """A new KAN whose grids follow the samples x: (n, width[0]), refitted on them.
 
         Each layer's new knots are ``eps * uniform + (1 - eps) * quantiles`` of that layer's inputs
@@ -339,11 +340,11 @@ class KAN(nn.Module):
                 h = new.layers[i](h)
         return new
 
-    def _shell(self, grid: int) -> "KAN":
+    def _shell(self, grid: int) -> KAN:
         """A copy of this network's configuration (layers are replaced by the caller)."""
         return self.with_layers(list(self.layers), grid)
 
-    def with_layers(self, layers: Sequence[KANLayer], grid: int | None = None) -> "KAN":
+    def with_layers(self, layers: Sequence[KANLayer], grid: int | None = None) -> KAN:
         """A KAN with this one's settings around ``layers`` (their widths define the new width)."""
         new = KAN.__new__(KAN)
         nn.Module.__init__(new)

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import torch
 from torch import Tensor, nn
 
-from kanpde.pde import jet
-from kanpde.errors import ConfigError
 from kanpde.checks import check_int
+from kanpde.errors import ConfigError
 from kanpde.nets.kan import check_width
+from kanpde.pde import jet
 
 __all__ = ["MLP"]
 
@@ -72,5 +73,5 @@ class MLP(nn.Module):
         return {"kind": self.kind, "width": list(self.width), "activation": self.activation, "seed": self.seed}
 
     @classmethod
-    def from_description(cls, desc: dict[str, Any]) -> "MLP":
+    def from_description(cls, desc: dict[str, Any]) -> MLP:
         return cls(desc["width"], activation=desc.get("activation", "tanh"), seed=desc.get("seed", 0))

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import functools
 import math
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Callable, Iterable
+from typing import TYPE_CHECKING
 
 import torch
 from torch import Tensor
@@ -26,7 +27,7 @@ __all__ = ["Symbol", "SymbolLibrary", "TORCH_FUNCTIONS", "variable", "default_li
 
 
 @functools.cache
-def variable() -> "sympy.Symbol":
+def variable() -> sympy.Symbol:
     """z, the variable of every symbol's expression."""
     import sympy
 
@@ -79,7 +80,8 @@ class Symbol:
             raise ConfigError(f"Symbol {self.name!r}: complexity must be a number >= 0; got {self.complexity!r}")
         object.__setattr__(self, "expr", expr)
         object.__setattr__(self, "torch3", _torch_functions(expr, 2))
-        object.__setattr__(self, "value", lambda z, f=_torch_functions(expr, 0): f(z)[0])
+        value = _torch_functions(expr, 0)
+        object.__setattr__(self, "value", lambda z: value(z)[0])
 
     def sympy(self, arg: sympy.Expr) -> sympy.Expr:
         """f(arg) as a sympy expression."""
@@ -130,12 +132,12 @@ class SymbolLibrary:
     def names(self) -> tuple[str, ...]:
         return tuple(s.name for s in self.symbols)
 
-    def extended(self, *symbols: Symbol) -> "SymbolLibrary":
+    def extended(self, *symbols: Symbol) -> SymbolLibrary:
         """This library plus ``symbols`` (a symbol with an existing name replaces it)."""
         new = {s.name: s for s in symbols}
         return SymbolLibrary(tuple(s for s in self.symbols if s.name not in new) + tuple(symbols))
 
-    def restricted(self, names: Iterable[str]) -> "SymbolLibrary":
+    def restricted(self, names: Iterable[str]) -> SymbolLibrary:
         """Only the symbols named."""
         return SymbolLibrary(tuple(self[n] for n in names))
 

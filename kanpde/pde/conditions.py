@@ -11,24 +11,25 @@ loss, unless ``solve(constraints="hard")`` builds it into the surrogate.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import KW_ONLY, dataclass
-from typing import TYPE_CHECKING, Callable, ClassVar, Union
+from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 import torch
 from torch import Tensor
 
-from kanpde.pde import ops
 from kanpde.checks import check_positive, is_real
 from kanpde.errors import ConfigError, DefinitionError, ShapeError
+from kanpde.pde import ops
 from kanpde.pde.field import Field
 
 if TYPE_CHECKING:
-    from kanpde.geometry.box import Box, BoundarySample
+    from kanpde.geometry.box import BoundarySample, Box
 
 __all__ = ["Condition", "Dirichlet", "Neumann", "Robin", "Initial", "Periodic", "Value"]
 
-Value = Union[float, Callable[[Tensor], Tensor]]
+Value = float | Callable[[Tensor], Tensor]
 
 
 @dataclass(frozen=True)
@@ -61,7 +62,7 @@ class Condition(ABC):
     def needs_derivatives(self) -> bool:
         return False
 
-    def check_domain(self, domain: "Box", owner: str) -> None:
+    def check_domain(self, domain: Box, owner: str) -> None:
         """Raise if the condition's part does not exist on ``domain``."""
         if self.on not in domain.parts:
             raise ConfigError(
@@ -69,7 +70,7 @@ class Condition(ABC):
                 f"the domain has parts {', '.join(domain.parts)}"
             )
 
-    def sample(self, domain: "Box", n: int, method: str, rng: np.random.Generator) -> "BoundarySample":
+    def sample(self, domain: Box, n: int, method: str, rng: np.random.Generator) -> BoundarySample:
         """About ``n`` points where the condition applies, with outward normals."""
         return domain.sample_boundary(self.on, n, method=method, seed=rng)
 
@@ -161,7 +162,7 @@ class Initial(Dirichlet):
         object.__setattr__(self, "weight", weight)
         self.__post_init__()
 
-    def check_domain(self, domain: "Box", owner: str) -> None:
+    def check_domain(self, domain: Box, owner: str) -> None:
         if domain.axes[-1] != "t":
             raise ConfigError(
                 f"{owner}: Initial needs a space-time domain whose last axis is named 't'; got axes {domain.axes}. "
@@ -192,7 +193,7 @@ class Periodic(Condition):
     def needs_derivatives(self) -> bool:
         return True
 
-    def check_domain(self, domain: "Box", owner: str) -> None:
+    def check_domain(self, domain: Box, owner: str) -> None:
         if self.on not in domain.axes:
             raise ConfigError(f"{owner}: Periodic({self.on!r}) names no axis of the domain; its axes are {', '.join(domain.axes)}")
         if self.on == "t" and domain.axes[-1] == "t":
@@ -201,7 +202,7 @@ class Periodic(Condition):
     def axis(self, domain_axes: tuple[str, ...]) -> int:
         return domain_axes.index(self.on)
 
-    def sample(self, domain: "Box", n: int, method: str, rng: np.random.Generator) -> "BoundarySample":
+    def sample(self, domain: Box, n: int, method: str, rng: np.random.Generator) -> BoundarySample:
         from kanpde.geometry.box import BoundarySample
 
         axis = self.axis(domain.axes)

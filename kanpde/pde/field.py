@@ -13,7 +13,8 @@ as (n, 1), and the result must have the shape of one of the two operands.
 
 from __future__ import annotations
 
-from typing import Any, Callable, Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import numpy as np
 import torch
@@ -70,7 +71,7 @@ class Field:
     def __repr__(self) -> str:
         return f"{type(self).__name__}(shape={tuple(self.values.shape)})"
 
-    def reshape(self, *shape: int | tuple[int, ...]) -> "Field":
+    def reshape(self, *shape: int | tuple[int, ...]) -> Field:
         """The values reshaped, one row per point kept: ``u.reshape(-1, 1)``, ``r.reshape(n, 2)``."""
         dims = tuple(shape[0]) if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape
         out = self.values.reshape(*dims)
@@ -81,7 +82,7 @@ class Field:
             )
         return self._derived(out)
 
-    def __getitem__(self, index: Any) -> "Field":
+    def __getitem__(self, index: Any) -> Field:
         """``u[i]`` is component i as an (n, 1) field; other indices act on ``values`` like a tensor."""
         if isinstance(index, int):
             if self.values.ndim != 2 or not -self.values.shape[1] <= index < self.values.shape[1]:
@@ -94,7 +95,7 @@ class Field:
         return self._derived(out)
 
     # --- derivatives (autograd; a derivative-carrying subclass overrides these) -------------------
-    def partial(self, axis: int) -> "Field":
+    def partial(self, axis: int) -> Field:
         """d(values)/dx_axis, same shape as ``values`` (cached)."""
         d = self.x.shape[1]
         if not -d <= axis < d:
@@ -106,7 +107,7 @@ class Field:
             self._cache[key] = self._derived(jac[..., axis].reshape(self.values.shape))
         return self._cache[key]
 
-    def grad(self) -> "Field":
+    def grad(self) -> Field:
         """Gradient of a scalar field, (n, d)."""
         if self.values[0].numel() != 1:
             raise ShapeError(
@@ -115,7 +116,7 @@ class Field:
             )
         return self._derived(self._jacobian()[:, 0, :])
 
-    def laplacian(self, axes: tuple[int, ...] | None = None) -> "Field":
+    def laplacian(self, axes: tuple[int, ...] | None = None) -> Field:
         """Sum of the unmixed second derivatives along ``axes`` (default: all), same shape as ``values``."""
         axes = tuple(range(self.x.shape[1])) if axes is None else axes
         if not axes:
@@ -125,12 +126,12 @@ class Field:
             total = total + self.partial(i).partial(i).values
         return self._derived(total)
 
-    def hessian(self) -> "Field":
+    def hessian(self) -> Field:
         """Matrix of second derivatives of a scalar field, (n, d, d)."""
         rows = [self.grad().partial(i).values for i in range(self.x.shape[1])]
         return self._derived(torch.stack(rows, dim=1))
 
-    def divergence(self) -> "Field":
+    def divergence(self) -> Field:
         """Sum_i d(v_i)/dx_i of a vector field v: (n, d), result (n, 1)."""
         d = self.x.shape[1]
         if self.values.ndim != 2 or self.values.shape[1] != d:
@@ -160,14 +161,14 @@ class Field:
         return self._cache["jac"]
 
     # --- arithmetic -----------------------------------------------------------------------------
-    def _derived(self, values: Tensor) -> "Field":
+    def _derived(self, values: Tensor) -> Field:
         return Field(values, self.x)
 
     #: when two fields meet, the one with the higher priority does the arithmetic (a field carrying
     #: derivatives keeps what it can)
     _priority = 0
 
-    def _binary(self, other: Any, op: Callable[[Tensor, Tensor], Tensor], symbol: str, reverse: bool = False) -> "Field":
+    def _binary(self, other: Any, op: Callable[[Tensor, Tensor], Tensor], symbol: str, reverse: bool = False) -> Field:
         a = self.values
         if isinstance(other, Field):
             if other.x is not self.x:
@@ -191,43 +192,43 @@ class Field:
             )
         return self._derived(out)
 
-    def __add__(self, o: Any) -> "Field":
+    def __add__(self, o: Any) -> Field:
         return self._binary(o, torch.add, "+")
 
-    def __radd__(self, o: Any) -> "Field":
+    def __radd__(self, o: Any) -> Field:
         return self._binary(o, torch.add, "+", reverse=True)
 
-    def __sub__(self, o: Any) -> "Field":
+    def __sub__(self, o: Any) -> Field:
         return self._binary(o, torch.sub, "-")
 
-    def __rsub__(self, o: Any) -> "Field":
+    def __rsub__(self, o: Any) -> Field:
         return self._binary(o, torch.sub, "-", reverse=True)
 
-    def __mul__(self, o: Any) -> "Field":
+    def __mul__(self, o: Any) -> Field:
         return self._binary(o, torch.mul, "*")
 
-    def __rmul__(self, o: Any) -> "Field":
+    def __rmul__(self, o: Any) -> Field:
         return self._binary(o, torch.mul, "*", reverse=True)
 
-    def __truediv__(self, o: Any) -> "Field":
+    def __truediv__(self, o: Any) -> Field:
         return self._binary(o, torch.div, "/")
 
-    def __rtruediv__(self, o: Any) -> "Field":
+    def __rtruediv__(self, o: Any) -> Field:
         return self._binary(o, torch.div, "/", reverse=True)
 
-    def __pow__(self, o: Any) -> "Field":
+    def __pow__(self, o: Any) -> Field:
         return self._binary(o, torch.pow, "**")
 
-    def __rpow__(self, o: Any) -> "Field":
+    def __rpow__(self, o: Any) -> Field:
         return self._binary(o, torch.pow, "**", reverse=True)
 
-    def __neg__(self) -> "Field":
+    def __neg__(self) -> Field:
         return self._derived(-self.values)
 
-    def __pos__(self) -> "Field":
+    def __pos__(self) -> Field:
         return self
 
-    def __abs__(self) -> "Field":
+    def __abs__(self) -> Field:
         return self._derived(self.values.abs())
 
     @classmethod

@@ -18,8 +18,8 @@ map is one matmul over all channels. The training backward is then first order o
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Callable, Iterable
 
 import torch
 from torch import Tensor
@@ -44,7 +44,7 @@ class JetSpec:
     second: tuple[Pairs, ...] = ()
 
     @classmethod
-    def build(cls, first: Iterable[int] = (), second: Iterable[Iterable[tuple[int, int]]] = ()) -> "JetSpec":
+    def build(cls, first: Iterable[int] = (), second: Iterable[Iterable[tuple[int, int]]] = ()) -> JetSpec:
         sums = tuple(dict.fromkeys(tuple(sorted((min(i, j), max(i, j)) for i, j in s)) for s in second))
         axes = set(first) | {i for s in sums for pair in s for i in pair}
         return cls(tuple(sorted(axes)), sums)
@@ -60,7 +60,7 @@ class JetSpec:
         key = tuple(sorted((min(i, j), max(i, j)) for i, j in pairs))
         return 1 + len(self.axes) + self.second.index(key) if key in self.second else None
 
-    def union(self, other: "JetSpec") -> "JetSpec":
+    def union(self, other: JetSpec) -> JetSpec:
         return JetSpec.build(self.axes + other.axes, self.second + other.second)
 
     def describe(self) -> str:

@@ -13,8 +13,9 @@ needs autograd somewhere (then the whole residual uses autograd, which is cheape
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import torch
 from torch import Tensor

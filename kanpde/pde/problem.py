@@ -19,19 +19,20 @@ what to change.
 from __future__ import annotations
 
 from abc import ABCMeta
+from collections.abc import Callable, Mapping, Sequence
 from types import MappingProxyType
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import torch
 from torch import Tensor
 
 from kanpde.checks import check_positive
-from kanpde.pde.conditions import Condition
-from kanpde.geometry.box import Box, Grid
 from kanpde.errors import ConfigError, DefinitionError, ShapeError
-from kanpde.pde.field import Field
+from kanpde.geometry.box import Box, Grid
 from kanpde.geometry.sampling import METHODS
+from kanpde.pde.conditions import Condition
+from kanpde.pde.field import Field
 
 __all__ = ["Problem", "FunctionProblem"]
 

@@ -7,7 +7,8 @@ never by importing ``kanpde.problems``. A user registers their own the same way.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from kanpde.errors import ConfigError
 from kanpde.pde.problem import Problem

@@ -25,15 +25,16 @@ from __future__ import annotations
 import enum
 import logging
 import math
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Callable, Sequence, Union
+from typing import Any
 
 import torch
 from torch import Tensor
 
+from kanpde.errors import ConfigError, ShapeError
 from kanpde.pde import jet
 from kanpde.pde.conditions import Condition, Dirichlet, Periodic
-from kanpde.errors import ConfigError, ShapeError
 from kanpde.pde.problem import Problem
 
 __all__ = [
@@ -70,7 +71,7 @@ class Constraints(enum.Enum):
 
 CONSTRAINT_MODES: tuple[str, ...] = tuple(m.value for m in Constraints)
 """The names ``Constraints.parse`` accepts, in order."""
-Lift = Union[float, Callable[[Tensor], Tensor]]
+Lift = float | Callable[[Tensor], Tensor]
 
 
 @dataclass(frozen=True)
@@ -115,7 +116,7 @@ class HardDirichlet:
         return {"kind": "hard_dirichlet", "faces": [list(f) for f in self.faces], "value": value}
 
     @classmethod
-    def from_description(cls, desc: dict[str, Any], problem: Problem | None = None) -> "HardDirichlet":
+    def from_description(cls, desc: dict[str, Any], problem: Problem | None = None) -> HardDirichlet:
         if desc.get("kind") != "hard_dirichlet":
             raise ConfigError(f"unknown output constraint {desc.get('kind')!r} in the saved description; expected 'hard_dirichlet'")
         faces = tuple((int(a), int(s)) for a, s in desc["faces"])

@@ -11,20 +11,20 @@ with w_r = ``problem.residual_weight`` and w_i = ``condition.weight``.
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Callable, Sequence
 
 import numpy as np
 import torch
 from torch import Tensor, nn
 
-from kanpde.pde.conditions import Condition
 from kanpde.errors import ConfigError, ShapeError
+from kanpde.geometry.sampling import Seed, as_rng
+from kanpde.pde.conditions import Condition
 from kanpde.pde.field import Field, as_tensor
 from kanpde.pde.jet import JetSpec
 from kanpde.pde.jetfield import JetField, discover_spec
 from kanpde.pde.problem import Problem
-from kanpde.geometry.sampling import Seed, as_rng
 
 __all__ = [
     "Collocation", "BoundarySet", "Derivatives", "DERIVATIVE_MODES", "DerivativePlan", "plan_derivatives", "field_at",
@@ -92,7 +92,7 @@ class Collocation:
         n_interior: int | None = None,
         n_boundary: int | None = None,
         conditions: Sequence[Condition] | None = None,
-    ) -> "Collocation":
+    ) -> Collocation:
         """Sample the problem's collocation sets with its methods and counts (overridable).
 
         conditions: the conditions that get a boundary set (default: all of the problem's; those built
@@ -108,7 +108,7 @@ class Collocation:
             sets.append(BoundarySet(cond, _tensor(b.x, dtype, device, cond.needs_derivatives()), _tensor(b.normal, dtype, device)))
         return cls(_tensor(interior, dtype, device, True), tuple(sets))
 
-    def subset(self, fraction: float, generator: torch.Generator) -> "Collocation":
+    def subset(self, fraction: float, generator: torch.Generator) -> Collocation:
         """A random mini-batch holding ``fraction`` of every set (at least one point each)."""
         def pick(n: int, group: int = 1) -> Tensor:
             groups = n // group

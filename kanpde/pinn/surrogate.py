@@ -8,16 +8,17 @@ conditions into the field, and a periodic input embedding.
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import torch
 from torch import Tensor, nn
 
-from kanpde.pde import jet
-from kanpde.pinn.hard_constraints import HardDirichlet, periodic_features, periodic_features_jet
 from kanpde.errors import ConfigError, DefinitionError, ShapeError
 from kanpde.nets.kan import KAN
 from kanpde.nets.mlp import MLP
+from kanpde.pde import jet
+from kanpde.pinn.hard_constraints import HardDirichlet, periodic_features, periodic_features_jet
 
 __all__ = ["Surrogate", "NETWORKS", "count_parameters"]
 
@@ -97,15 +98,15 @@ class Surrogate(nn.Module):
         out = self.net.forward_jet(periodic_features_jet(t, self.periodic, spec) if self.periodic else t, spec)
         return out if self.constraint is None else self.constraint.apply_jet(x, t, out, spec)
 
-    def with_net(self, net: nn.Module) -> "Surrogate":
+    def with_net(self, net: nn.Module) -> Surrogate:
         """The same input map and constraints around another network (after a refinement or grid update)."""
         return Surrogate(net, self.lower, self.upper, self.constraint, self.periodic).to(self.lower.device)
 
-    def refined(self, grid: int) -> "Surrogate":
+    def refined(self, grid: int) -> Surrogate:
         """A new surrogate whose KAN has ``grid`` intervals per edge (see ``KAN.refined``)."""
         return self.with_net(self._kan("refine the grid").refined(grid))
 
-    def grid_updated(self, x: Tensor, *, eps: float = 0.02) -> "Surrogate":
+    def grid_updated(self, x: Tensor, *, eps: float = 0.02) -> Surrogate:
         """A new surrogate whose KAN grids follow the points x: (n, d) (see ``KAN.grid_updated``)."""
         return self.with_net(self._kan("update the grid").grid_updated(self.features(x.detach()), eps=eps))
 
@@ -124,7 +125,7 @@ class Surrogate(nn.Module):
         return desc
 
     @classmethod
-    def from_description(cls, desc: dict[str, Any], problem: Any = None) -> "Surrogate":
+    def from_description(cls, desc: dict[str, Any], problem: Any = None) -> Surrogate:
         """Rebuild from ``describe()``; ``problem`` supplies a function-valued hard condition."""
         net_desc = desc["net"]
         kind = net_desc.get("kind")

@@ -12,18 +12,18 @@ import torch
 
 import kanpde
 from kanpde import KAN
-from kanpde.nets import bspline
-from kanpde.pde import jet
 from kanpde.cli import main
 from kanpde.errors import ConfigError
-from kanpde.problems import Poisson
 from kanpde.interpret import pruning
-from kanpde.interpret.pruning import edge_scores, sparsity_penalty
-from kanpde.solvers import LBFGS, Prune, Sparsity, Symbolize, symbolic_recipe
-from kanpde.pinn.surrogate import Surrogate
-from kanpde.pinn.hard_constraints import HardDirichlet
 from kanpde.interpret.formulas import Formula, kan_formula, surrogate_formula, symbolized
+from kanpde.interpret.pruning import edge_scores, sparsity_penalty
 from kanpde.interpret.symbols import DEFAULT_LIBRARY, Symbol, SymbolLibrary, fit_symbol
+from kanpde.nets import bspline
+from kanpde.pde import jet
+from kanpde.pinn.hard_constraints import HardDirichlet
+from kanpde.pinn.surrogate import Surrogate
+from kanpde.problems import Poisson
+from kanpde.solvers import LBFGS, Prune, Sparsity, Symbolize, symbolic_recipe
 
 F64 = torch.float64
 

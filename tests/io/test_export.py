@@ -18,8 +18,8 @@ import kanpde
 from kanpde.errors import ConfigError, ShapeError
 from kanpde.io.status import Status, StatusKind
 from kanpde.pinn.loss import residual_values
-from kanpde.problems import Poisson
 from kanpde.pinn.surrogate import Surrogate
+from kanpde.problems import Poisson
 
 writers = importlib.import_module("kanpde.io.writers")
 PI = math.pi

@@ -12,8 +12,8 @@ import torch
 
 import kanpde
 from kanpde.io.status import Status, StatusKind
-from kanpde.problems import Poisson
 from kanpde.pinn.surrogate import Surrogate
+from kanpde.problems import Poisson
 
 vtk = pytest.importorskip("vtk")
 from vtkmodules.util.numpy_support import vtk_to_numpy  # noqa: E402

@@ -11,8 +11,8 @@ import torch
 import kanpde
 from kanpde.io.plots import plot_history, plot_kan, plot_solution, plot_solution_report
 from kanpde.io.status import Status, StatusKind
-from kanpde.problems import Poisson
 from kanpde.pinn.surrogate import Surrogate
+from kanpde.problems import Poisson
 
 PI = math.pi
 UNTRAINED = Status(StatusKind.UNKNOWN, "untrained")  # a solution built by hand, never trained

@@ -6,8 +6,8 @@ import pytest
 import torch
 
 import kanpde
-from kanpde.nets import bspline
 from kanpde.errors import ConfigError, ShapeError
+from kanpde.nets import bspline
 from kanpde.nets.kan import KANLayer, is_uniform
 
 

@@ -4,13 +4,13 @@ import pytest
 import torch
 
 import kanpde
-from kanpde.pde import jet, ops
 from kanpde.errors import ConfigError
+from kanpde.pde import jet, ops
 from kanpde.pde.field import Field
 from kanpde.pde.jetfield import JetField, discover_spec, full_spec
 from kanpde.pinn.loss import Collocation, loss_terms, plan_derivatives, total_loss
-from kanpde.problems import Poisson
 from kanpde.pinn.surrogate import Surrogate
+from kanpde.problems import Poisson
 
 
 def rand(n, d, lo=-1.3, hi=1.3, seed=0):

@@ -5,8 +5,8 @@ import math
 import pytest
 import torch
 
-from kanpde.pde import ops
 from kanpde.errors import ConfigError, ShapeError
+from kanpde.pde import ops
 from kanpde.pde.field import Field
 
 

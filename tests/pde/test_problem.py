@@ -6,8 +6,8 @@ import pytest
 import torch
 
 import kanpde
-from kanpde.pde import ops
 from kanpde.errors import ConfigError, DefinitionError, ShapeError
+from kanpde.pde import ops
 from kanpde.pde.field import Field
 from kanpde.problems import Poisson
 

@@ -7,13 +7,13 @@ import pytest
 import torch
 
 import kanpde
+from kanpde.errors import ConfigError, DefinitionError, ShapeError
 from kanpde.pde import ops
 from kanpde.pinn.hard_constraints import split_conditions
-from kanpde.errors import ConfigError, DefinitionError, ShapeError
 from kanpde.pinn.loss import Collocation, loss_terms, plan_derivatives, total_loss
+from kanpde.pinn.surrogate import Surrogate
 from kanpde.problems import AllenCahn
 from kanpde.solvers import Causal
-from kanpde.pinn.surrogate import Surrogate
 
 
 def heat(**kwargs):

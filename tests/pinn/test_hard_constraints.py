@@ -6,12 +6,12 @@ import pytest
 import torch
 
 import kanpde
+from kanpde.errors import ConfigError
 from kanpde.pde import jet
 from kanpde.pinn.hard_constraints import Hard, HardDirichlet, split_conditions
-from kanpde.errors import ConfigError
 from kanpde.pinn.loss import Collocation, loss_terms, plan_derivatives, total_loss
-from kanpde.problems import Poisson
 from kanpde.pinn.surrogate import Surrogate
+from kanpde.problems import Poisson
 
 
 class Mixed(kanpde.Problem):

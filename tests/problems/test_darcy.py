@@ -8,10 +8,10 @@ import kanpde
 from kanpde.pde import ops
 from kanpde.pde.field import Field
 from kanpde.pinn.loss import Collocation, loss_terms, plan_derivatives, total_loss
-from kanpde.problems import Darcy
-from kanpde.problems.darcy import piecewise_coefficient
-from kanpde.problems.darcy import darcy_piecewise_bump as piecewise_field
 from kanpde.pinn.surrogate import Surrogate
+from kanpde.problems import Darcy
+from kanpde.problems.darcy import darcy_piecewise_bump as piecewise_field
+from kanpde.problems.darcy import piecewise_coefficient
 
 
 def test_smooth_exact_solution_zeroes_the_residual():

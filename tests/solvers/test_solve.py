@@ -6,9 +6,9 @@ import pytest
 import torch
 
 import kanpde
-from kanpde.pde import ops
 from kanpde.errors import ConfigError, DefinitionError, ShapeError
 from kanpde.io.status import Status, StatusKind
+from kanpde.pde import ops
 from kanpde.problems import Poisson
 
 

@@ -23,17 +23,18 @@ import logging
 import os
 import statistics
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import torch
 
 from kanpde.errors import ConfigError
 from kanpde.nets.kan import KAN
-from kanpde.pinn.loss import Collocation, loss_terms, plan_derivatives, total_loss
 from kanpde.nets.mlp import MLP
 from kanpde.pde.problem import Problem
 from kanpde.pde.registry import instance
+from kanpde.pinn.loss import Collocation, loss_terms, plan_derivatives, total_loss
 from kanpde.pinn.surrogate import Surrogate
 
 __all__ = ["StepRow", "MemoryRow", "step_matrix", "step_memory", "time_to_accuracy", "MLP_WIDTH", "IMPLS"]
@@ -330,9 +331,9 @@ def symbolic_cases(budget: float = 60.0, seed: int = 0, device: str = "cpu") -> 
     takes, on ``poisson_sin`` and ``poisson_kan`` with the default library, and on ``poisson_kan`` again
     with the library extended by sin(z^2) and a complexity weight of 0.5 (its y-dependence sin(pi y^2) is no
     single default symbol)."""
-    from kanpde.solvers import solve, symbolic_recipe
     from kanpde.interpret.formulas import read_formula
     from kanpde.interpret.symbols import DEFAULT_LIBRARY, Symbol
+    from kanpde.solvers import solve, symbolic_recipe
 
     extended = DEFAULT_LIBRARY.extended(Symbol("sin(x^2)", "sin(z**2)", 4))
     cases = [

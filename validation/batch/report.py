@@ -12,11 +12,11 @@ import csv
 import io
 import json
 import math
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from kanpde.io.files import atomic_write, jsonable
-
 from kanpde.validation.batch.suite import Suite
 
 __all__ = ["write_reports", "report_rows", "CSV_COLUMNS"]

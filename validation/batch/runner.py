@@ -30,13 +30,13 @@ import multiprocessing as mp
 import os
 import time
 import traceback
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any
 
 from kanpde.errors import ConfigError
 from kanpde.io.files import atomic_write, jsonable
 from kanpde.io.status import StatusKind
-
 from kanpde.validation.batch.report import write_reports
 from kanpde.validation.batch.suite import Case, Suite
 

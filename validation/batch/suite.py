@@ -35,14 +35,15 @@ from __future__ import annotations
 import math
 import os
 import re
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from kanpde.checks import is_int
-from kanpde.solvers.recipes import DEFAULT_HIDDEN
 from kanpde.errors import ConfigError
+from kanpde.solvers.recipes import DEFAULT_HIDDEN
 
 __all__ = ["Case", "Suite", "load_suite", "parse_suite", "default_suite_path", "DEFAULT_HIDDEN"]
 
@@ -75,7 +76,7 @@ class Case:
         return out
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> "Case":
+    def from_dict(cls, data: Mapping[str, Any]) -> Case:
         return cls(**{**data, "hidden": tuple(data["hidden"])})
 
 

@@ -31,20 +31,20 @@ import logging
 import os
 import tempfile
 import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Callable, Mapping
+from typing import Any
 
 import numpy as np
 import torch
 from torch import Tensor
 
-from kanpde.geometry.box import Grid
 from kanpde.checks import is_int
 from kanpde.errors import ConfigError
+from kanpde.geometry.box import Grid
 from kanpde.pde.problem import Problem
-
 from kanpde.validation.reference.interpolate import interpolate_grid, interpolate_periodic
 
 __all__ = [
@@ -106,12 +106,12 @@ class Reference:
         object.__setattr__(self, "values", values)
 
     @classmethod
-    def from_grid(cls, grid: Grid, values: Tensor | np.ndarray, **kw: Any) -> "Reference":
+    def from_grid(cls, grid: Grid, values: Tensor | np.ndarray, **kw: Any) -> Reference:
         """A ``"grid"`` reference from a :class:`~kanpde.Grid` and its (grid.shape) values."""
         return cls("grid", grid.axes, _numpy(values).reshape(grid.shape), **kw)
 
     @classmethod
-    def from_periodic(cls, x: np.ndarray, t: np.ndarray, values: Tensor | np.ndarray, **kw: Any) -> "Reference":
+    def from_periodic(cls, x: np.ndarray, t: np.ndarray, values: Tensor | np.ndarray, **kw: Any) -> Reference:
         """A ``"periodic"`` reference from the n nodes x of a periodic grid, the time levels t and the
         (n, len(t)) values (e.g. of ``allen_cahn_spectral``)."""
         return cls("periodic", (x, t), _numpy(values), **kw)

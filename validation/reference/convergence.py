@@ -9,14 +9,14 @@ second-order differences on a tensor grid.
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import torch
 from torch import Tensor
 
-from kanpde.geometry.box import Grid
 from kanpde.errors import ConfigError
+from kanpde.geometry.box import Grid
 from kanpde.metrics import max_abs, rel_l2
 
 __all__ = ["convergence_order", "observed_orders", "rel_h1", "grid_errors"]

@@ -19,22 +19,22 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Callable, Sequence, Union
+from typing import Any
 
 import numpy as np
 import torch
 from torch import Tensor
 
-from kanpde.geometry.box import Box, Grid
 from kanpde.checks import is_int, resolve_device
 from kanpde.errors import ConfigError
-
+from kanpde.geometry.box import Box, Grid
 from kanpde.validation.reference.sine import DirichletLaplacian
 
 __all__ = ["FDSolution", "poisson_fd", "darcy_fv", "DARCY_METHODS"]
 
-Data = Union[float, Callable[[Tensor], Tensor]]
+Data = float | Callable[[Tensor], Tensor]
 DARCY_METHODS = ("auto", "pcg", "direct")
 
 

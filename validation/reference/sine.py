@@ -15,7 +15,7 @@ which is exact in float64 and fast on that hardware, and keeps this path to a fe
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import torch

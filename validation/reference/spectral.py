@@ -18,8 +18,8 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 import torch
@@ -27,7 +27,6 @@ from torch import Tensor
 
 from kanpde.checks import is_int, resolve_device
 from kanpde.errors import ConfigError
-
 
 __all__ = ["SpectralSolution", "allen_cahn_spectral", "etdrk4_coefficients"]
 

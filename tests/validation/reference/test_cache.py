@@ -8,8 +8,9 @@ import pytest
 import torch
 
 import kanpde
-from kanpde.geometry.box import Box
 from kanpde.errors import ConfigError
+from kanpde.geometry.box import Box
+from kanpde.problems.darcy import darcy_piecewise_coefficient
 from kanpde.validation import (
     Reference,
     cache_path,
@@ -19,7 +20,6 @@ from kanpde.validation import (
     reference,
     register_reference,
 )
-from kanpde.problems.darcy import darcy_piecewise_coefficient
 from kanpde.validation.reference import cache as refs
 from kanpde.validation.reference.interpolate import interpolate_periodic, lagrange_weights
 

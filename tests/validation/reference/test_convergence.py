@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 import torch
 
-from kanpde.geometry.box import Box
 from kanpde.errors import ConfigError
+from kanpde.geometry.box import Box
 from kanpde.validation import convergence_order, grid_errors, observed_orders, rel_h1
 
 

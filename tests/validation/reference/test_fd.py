@@ -5,9 +5,14 @@ import math
 import pytest
 import torch
 
-from kanpde.geometry.box import Box
 from kanpde.errors import ConfigError
-from kanpde.problems.darcy import darcy_piecewise_coefficient, darcy_smooth_coefficient, darcy_smooth_exact, darcy_smooth_source
+from kanpde.geometry.box import Box
+from kanpde.problems.darcy import (
+    darcy_piecewise_coefficient,
+    darcy_smooth_coefficient,
+    darcy_smooth_exact,
+    darcy_smooth_source,
+)
 from kanpde.validation import convergence_order, darcy_fv, poisson_fd
 
 PI = math.pi
