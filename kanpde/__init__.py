@@ -1,10 +1,10 @@
 """kanpde: physics-informed PDE solving with Kolmogorov-Arnold Networks and MLPs.
 
-    import kanpde
-    from kanpde.problems import Poisson
+import kanpde
+from kanpde.problems import Poisson
 
-    sol = kanpde.solve(Poisson.kan_paper(), model=kanpde.KAN([2, 10, 1], grid=5), budget=60)
-    sol.errors      # {"rel_l2": ..., "max_abs": ...}
+sol = kanpde.solve(Poisson.kan_paper(), model=kanpde.KAN([2, 10, 1], grid=5), budget=60)
+sol.errors      # {"rel_l2": ..., "max_abs": ...}
 """
 
 from kanpde import geometry, interpret, io, nets, pde, pinn
@@ -24,13 +24,42 @@ from kanpde.solvers import LBFGS, Adam, Refine, Resample, UpdateGrid, solve
 __all__ = [
     "__version__",
     "ops",
-    "Box", "Interval", "Grid",
-    "Condition", "Dirichlet", "Neumann", "Robin", "Initial", "Periodic",
-    "Problem", "FunctionProblem", "Field",
-    "KAN", "MLP",
-    "solve", "Adam", "LBFGS", "Refine", "UpdateGrid", "Resample",
-    "Solution", "load", "export", "Status",
-    "geometry", "pde", "nets", "pinn", "interpret", "io",
-    "problems", "solvers", "validation",
-    "KanpdeError", "ConfigError", "ShapeError", "DefinitionError", "TrainingError",
+    "Box",
+    "Interval",
+    "Grid",
+    "Condition",
+    "Dirichlet",
+    "Neumann",
+    "Robin",
+    "Initial",
+    "Periodic",
+    "Problem",
+    "FunctionProblem",
+    "Field",
+    "KAN",
+    "MLP",
+    "solve",
+    "Adam",
+    "LBFGS",
+    "Refine",
+    "UpdateGrid",
+    "Resample",
+    "Solution",
+    "load",
+    "export",
+    "Status",
+    "geometry",
+    "pde",
+    "nets",
+    "pinn",
+    "interpret",
+    "io",
+    "problems",
+    "solvers",
+    "validation",
+    "KanpdeError",
+    "ConfigError",
+    "ShapeError",
+    "DefinitionError",
+    "TrainingError",
 ]

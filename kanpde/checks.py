@@ -26,7 +26,11 @@ def is_int(value: object) -> bool:
 
 def is_real(value: object) -> bool:
     """A finite int or float, and not a bool."""
-    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool) and math.isfinite(value)
+    return (
+        isinstance(value, (int, float, np.integer, np.floating))
+        and not isinstance(value, bool)
+        and math.isfinite(value)
+    )
 
 
 def check_int(value: Any, field: str, minimum: int) -> int:

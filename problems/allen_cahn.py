@@ -100,16 +100,33 @@ class _ReferencedAllenCahn(AllenCahn):
         return reference("allen_cahn", x).to(device=x.device, dtype=x.dtype)
 
 
-register_instance("allen_cahn", AllenCahn.standard, "Allen-Cahn u_t = 1e-4 u_xx - 5(u^3 - u) on [-1,1] x [0,1], periodic; spectral reference")
+register_instance(
+    "allen_cahn",
+    AllenCahn.standard,
+    "Allen-Cahn u_t = 1e-4 u_xx - 5(u^3 - u) on [-1,1] x [0,1], periodic; spectral reference",
+)
 
 
-def _spectral_reference(resolution: int, *, device: str | torch.device | None = None, eps: float, reaction: float) -> Reference:
-    sol = allen_cahn_spectral(eps=eps, reaction=reaction, u0=allen_cahn_initial, n=resolution, substeps=max(1, resolution // 512), device=device)
+def _spectral_reference(
+    resolution: int, *, device: str | torch.device | None = None, eps: float, reaction: float
+) -> Reference:
+    sol = allen_cahn_spectral(
+        eps=eps,
+        reaction=reaction,
+        u0=allen_cahn_initial,
+        n=resolution,
+        substeps=max(1, resolution // 512),
+        device=device,
+    )
     return Reference.from_periodic(sol.x, sol.t, sol.values, method=sol.method, wall_s=sol.wall_s)
 
 
 register_reference(
-    "allen_cahn", _spectral_reference, resolution=4096, min_resolution=64, params={"eps": 1e-4, "reaction": 5.0},
+    "allen_cahn",
+    _spectral_reference,
+    resolution=4096,
+    min_resolution=64,
+    params={"eps": 1e-4, "reaction": 5.0},
     initial=allen_cahn_initial,
     summary="Fourier pseudo-spectral + ETDRK4, 4096 modes, dt = 1/1600, stored at t = j/200",
 )

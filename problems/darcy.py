@@ -108,7 +108,6 @@ def darcy_smooth_source(x: Array) -> Array:
     return 2 * PI**2 * a * sx * sy - (b_x * u_x + b_y * u_y)
 
 
-
 class Darcy(Problem):
     """``-div(a grad u) = f`` in a box, ``u = boundary`` on its faces.
 
@@ -165,7 +164,9 @@ class Darcy(Problem):
     def piecewise(cls, smoothing: float = 0.02) -> Darcy:
         """``darcy_piecewise``: f = 1, a = 1 where g > 1.6 else 0.1 (trained on a step of width ``smoothing`` in g)."""
         if not (isinstance(smoothing, (int, float)) and smoothing >= 0):
-            raise DefinitionError(f"Darcy.piecewise smoothing must be a number >= 0 (0: the sharp coefficient); got {smoothing!r}")
+            raise DefinitionError(
+                f"Darcy.piecewise smoothing must be a number >= 0 (0: the sharp coefficient); got {smoothing!r}"
+            )
         return _PiecewiseDarcy(
             a=lambda x: piecewise_coefficient(x, smoothing),
             f=darcy_piecewise_source,
@@ -191,8 +192,14 @@ def piecewise_coefficient(x: Tensor, smoothing: float = 0.0) -> Tensor:
     return 0.1 + 0.9 * torch.sigmoid((darcy_piecewise_bump(x) - DARCY_PIECEWISE_THRESHOLD) / smoothing)
 
 
-register_instance("darcy_smooth", Darcy.smooth, "Darcy on (0,1)^2, a = 1 + 0.5 sin(2 pi x) sin(2 pi y), exact sin(pi x) sin(pi y)")
-register_instance("darcy_piecewise", Darcy.piecewise, "Darcy on (0,1)^2, f = 1, a piecewise 1 / 0.1 (five bumps); finite-volume reference")
+register_instance(
+    "darcy_smooth", Darcy.smooth, "Darcy on (0,1)^2, a = 1 + 0.5 sin(2 pi x) sin(2 pi y), exact sin(pi x) sin(pi y)"
+)
+register_instance(
+    "darcy_piecewise",
+    Darcy.piecewise,
+    "Darcy on (0,1)^2, f = 1, a piecewise 1 / 0.1 (five bumps); finite-volume reference",
+)
 
 
 def _finite_volume_reference(resolution: int, *, device: str | torch.device | None = None) -> Reference:
@@ -201,6 +208,9 @@ def _finite_volume_reference(resolution: int, *, device: str | torch.device | No
 
 
 register_reference(
-    "darcy_piecewise", _finite_volume_reference, resolution=1024, min_resolution=8,
+    "darcy_piecewise",
+    _finite_volume_reference,
+    resolution=1024,
+    min_resolution=8,
     summary="cell-centred finite volumes, harmonic-mean faces, 1024^2 cells (first order across the jump)",
 )

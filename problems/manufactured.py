@@ -64,7 +64,9 @@ class Manufactured(Problem):
         import sympy
 
         if not callable(operator):
-            raise DefinitionError(f"Manufactured.operator must be a function u -> L(u) on sympy expressions; got {operator!r}")
+            raise DefinitionError(
+                f"Manufactured.operator must be a function u -> L(u) on sympy expressions; got {operator!r}"
+            )
         self.domain = box if box is not None else Box([-1.0, -1.0], [1.0, 1.0])
         names = self.domain.axes
         exact_expr = _parse(exact, names)
@@ -75,7 +77,9 @@ class Manufactured(Problem):
             applied = sympy.sympify(operator(u_fn))
             source = sympy.simplify(sympy.sympify(operator(exact_expr)).doit())
         except (TypeError, ValueError, AttributeError, sympy.SympifyError) as err:
-            raise DefinitionError(f"Manufactured.operator failed on a sympy expression ({err}); write it with sympy operations such as u.diff(x, 2)") from None
+            raise DefinitionError(
+                f"Manufactured.operator failed on a sympy expression ({err}); write it with sympy operations such as u.diff(x, 2)"
+            ) from None
         applied = _rename(applied, names, variables)
         if not applied.has(u_fn):
             raise DefinitionError(f"Manufactured.operator must depend on u; got L(u) = {applied}")
@@ -119,12 +123,20 @@ def _parse(exact: sympy.Expr | str, names: Sequence[str]) -> sympy.Expr:
     import sympy
 
     try:
-        expr = sympy.sympify(exact, locals={a: sympy.Symbol(a) for a in names}) if isinstance(exact, str) else sympy.sympify(exact)
+        expr = (
+            sympy.sympify(exact, locals={a: sympy.Symbol(a) for a in names})
+            if isinstance(exact, str)
+            else sympy.sympify(exact)
+        )
     except (sympy.SympifyError, SyntaxError, TypeError) as err:
-        raise DefinitionError(f"Manufactured.exact must be a sympy expression or a string sympy parses; got {exact!r} ({err})") from None
+        raise DefinitionError(
+            f"Manufactured.exact must be a sympy expression or a string sympy parses; got {exact!r} ({err})"
+        ) from None
     unknown = {str(s) for s in expr.free_symbols} - set(names)
     if unknown:
-        raise DefinitionError(f"Manufactured.exact uses {sorted(unknown)}, which are not coordinates of the box (axes {list(names)}); name the box axes with Box(..., axes=...)")
+        raise DefinitionError(
+            f"Manufactured.exact uses {sorted(unknown)}, which are not coordinates of the box (axes {list(names)}); name the box axes with Box(..., axes=...)"
+        )
     return expr
 
 

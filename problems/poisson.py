@@ -115,4 +115,6 @@ def _kan_source(x: Tensor) -> Tensor:
 
 
 register_instance("poisson_sin", Poisson.sin, "Poisson on [-1,1]^2, exact sin(pi x) sin(pi y): the smoke test")
-register_instance("poisson_kan", Poisson.kan_paper, "Poisson from the KAN paper, exact sin(pi x) sin(pi y^2), interior weight 0.01")
+register_instance(
+    "poisson_kan", Poisson.kan_paper, "Poisson from the KAN paper, exact sin(pi x) sin(pi y^2), interior weight 0.01"
+)

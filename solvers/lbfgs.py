@@ -160,8 +160,15 @@ class LBFGSOptimizer:
 
     # --- strong Wolfe line search ----------------------------------------------------------------------
     def _line_search(
-        self, closure: Callable[[], Tensor], x0: Tensor, d: Tensor, f0: float, gtd0: float, t: float,
-        c1: float = 1e-4, c2: float = 0.9,
+        self,
+        closure: Callable[[], Tensor],
+        x0: Tensor,
+        d: Tensor,
+        f0: float,
+        gtd0: float,
+        t: float,
+        c1: float = 1e-4,
+        c2: float = 0.9,
     ) -> tuple[float, float, Tensor, bool]:
         """Find t with f(x0 + t d) <= f0 + c1 t gtd0 and |g.d| <= c2 |gtd0|.
 

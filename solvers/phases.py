@@ -18,7 +18,18 @@ from kanpde.checks import is_int, is_real
 from kanpde.errors import ConfigError
 from kanpde.nets.symbol import SymbolLibrary
 
-__all__ = ["Adam", "LBFGS", "Refine", "UpdateGrid", "Resample", "Prune", "Symbolize", "Sparsity", "Phase", "check_schedule"]
+__all__ = [
+    "Adam",
+    "LBFGS",
+    "Refine",
+    "UpdateGrid",
+    "Resample",
+    "Prune",
+    "Symbolize",
+    "Sparsity",
+    "Phase",
+    "check_schedule",
+]
 
 
 def _check(cond: bool, field: str, value: object, expected: str) -> None:
@@ -51,9 +62,24 @@ class _OptimizerPhase:
 
     def __post_init__(self) -> None:
         name = type(self).__name__
-        _check(self.steps is None or (is_int(self.steps) and self.steps >= 1), f"{name}.steps", self.steps, "an int >= 1 or None (until the budget ends)")
-        _check(self.share is None or (is_real(self.share) and 0 < self.share <= 1), f"{name}.share", self.share, "a fraction of the time budget in (0, 1] or None")
-        _check(self.sparsity is None or isinstance(self.sparsity, Sparsity), f"{name}.sparsity", self.sparsity, "a kanpde.solvers.Sparsity or None")
+        _check(
+            self.steps is None or (is_int(self.steps) and self.steps >= 1),
+            f"{name}.steps",
+            self.steps,
+            "an int >= 1 or None (until the budget ends)",
+        )
+        _check(
+            self.share is None or (is_real(self.share) and 0 < self.share <= 1),
+            f"{name}.share",
+            self.share,
+            "a fraction of the time budget in (0, 1] or None",
+        )
+        _check(
+            self.sparsity is None or isinstance(self.sparsity, Sparsity),
+            f"{name}.sparsity",
+            self.sparsity,
+            "a kanpde.solvers.Sparsity or None",
+        )
 
     @property
     def label(self) -> str:
@@ -78,9 +104,24 @@ class Adam(_OptimizerPhase):
     def __post_init__(self) -> None:
         super().__post_init__()
         _check(is_real(self.lr) and self.lr > 0, "Adam.lr", self.lr, "a number > 0")
-        _check(self.final_lr is None or (is_real(self.final_lr) and self.final_lr > 0), "Adam.final_lr", self.final_lr, "a number > 0 or None")
-        _check(self.final_lr is None or self.steps is not None, "Adam.final_lr", self.final_lr, "None when steps is None (a decay needs a length)")
-        _check(self.batch is None or (is_int(self.batch) and self.batch >= 1), "Adam.batch", self.batch, "an int >= 1 or None (full batch)")
+        _check(
+            self.final_lr is None or (is_real(self.final_lr) and self.final_lr > 0),
+            "Adam.final_lr",
+            self.final_lr,
+            "a number > 0 or None",
+        )
+        _check(
+            self.final_lr is None or self.steps is not None,
+            "Adam.final_lr",
+            self.final_lr,
+            "None when steps is None (a decay needs a length)",
+        )
+        _check(
+            self.batch is None or (is_int(self.batch) and self.batch >= 1),
+            "Adam.batch",
+            self.batch,
+            "an int >= 1 or None (full batch)",
+        )
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -105,8 +146,12 @@ class LBFGS(_OptimizerPhase):
         _check(is_int(self.history) and self.history >= 1, "LBFGS.history", self.history, "an int >= 1")
         _check(is_real(self.lr) and self.lr > 0, "LBFGS.lr", self.lr, "a number > 0")
         _check(is_int(self.max_evals) and self.max_evals >= 2, "LBFGS.max_evals", self.max_evals, "an int >= 2")
-        _check(is_int(self.stall_window) and self.stall_window >= 1, "LBFGS.stall_window", self.stall_window, "an int >= 1")
-        _check(is_real(self.stall_tol) and 0 <= self.stall_tol < 1, "LBFGS.stall_tol", self.stall_tol, "a number in [0, 1)")
+        _check(
+            is_int(self.stall_window) and self.stall_window >= 1, "LBFGS.stall_window", self.stall_window, "an int >= 1"
+        )
+        _check(
+            is_real(self.stall_tol) and 0 <= self.stall_tol < 1, "LBFGS.stall_tol", self.stall_tol, "a number in [0, 1)"
+        )
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -159,7 +204,9 @@ class Resample:
     def __post_init__(self) -> None:
         for name in ("n_interior", "n_boundary"):
             v = getattr(self, name)
-            _check(v is None or (is_int(v) and v >= 1), f"Resample.{name}", v, "an int >= 1 or None (the problem's count)")
+            _check(
+                v is None or (is_int(v) and v >= 1), f"Resample.{name}", v, "an int >= 1 or None (the problem's count)"
+            )
         _check(isinstance(self.adaptive, bool), "Resample.adaptive", self.adaptive, "True or False")
         _check(is_real(self.k) and self.k >= 0, "Resample.k", self.k, "a number >= 0")
         _check(is_real(self.c) and self.c >= 0, "Resample.c", self.c, "a number >= 0")
@@ -177,7 +224,9 @@ class Prune:
     threshold: float = 1e-2
 
     def __post_init__(self) -> None:
-        _check(is_real(self.threshold) and 0 <= self.threshold < 1, "Prune.threshold", self.threshold, "a number in [0, 1)")
+        _check(
+            is_real(self.threshold) and 0 <= self.threshold < 1, "Prune.threshold", self.threshold, "a number in [0, 1)"
+        )
 
     label = "prune"
 
@@ -194,10 +243,27 @@ class Symbolize:
     r2_floor: float = 1e-10
 
     def __post_init__(self) -> None:
-        _check(self.layers is None or (isinstance(self.layers, tuple) and all(is_int(l) and l >= 0 for l in self.layers)), "Symbolize.layers", self.layers, "a tuple of layer indices or None (all)")
-        _check(self.library is None or isinstance(self.library, SymbolLibrary), "Symbolize.library", self.library, "a kanpde.interpret.symbols.SymbolLibrary or None")
-        _check(is_real(self.complexity_weight) and self.complexity_weight >= 0, "Symbolize.complexity_weight", self.complexity_weight, "a number >= 0")
-        _check(is_real(self.r2_floor) and 0 < self.r2_floor < 1, "Symbolize.r2_floor", self.r2_floor, "a number in (0, 1)")
+        _check(
+            self.layers is None or (isinstance(self.layers, tuple) and all(is_int(l) and l >= 0 for l in self.layers)),
+            "Symbolize.layers",
+            self.layers,
+            "a tuple of layer indices or None (all)",
+        )
+        _check(
+            self.library is None or isinstance(self.library, SymbolLibrary),
+            "Symbolize.library",
+            self.library,
+            "a kanpde.interpret.symbols.SymbolLibrary or None",
+        )
+        _check(
+            is_real(self.complexity_weight) and self.complexity_weight >= 0,
+            "Symbolize.complexity_weight",
+            self.complexity_weight,
+            "a number >= 0",
+        )
+        _check(
+            is_real(self.r2_floor) and 0 < self.r2_floor < 1, "Symbolize.r2_floor", self.r2_floor, "a number in (0, 1)"
+        )
 
     label = "symbolize"
 
@@ -214,7 +280,15 @@ def check_schedule(schedule: object, kind: str) -> tuple[Phase, ...]:
     for phase in schedule:
         if not isinstance(phase, _PHASES):
             raise ConfigError(f"schedule entries must be {_NAMES}; got {phase!r}")
-        if kind != "kan" and (isinstance(phase, (Refine, UpdateGrid, Prune, Symbolize)) or getattr(phase, "sparsity", None) is not None):
-            what = type(phase).__name__ if isinstance(phase, (Refine, UpdateGrid, Prune, Symbolize)) else f"{type(phase).__name__}(sparsity=...)"
-            raise ConfigError(f"{what} needs a KAN (it acts on spline edges); the model is an {kind.upper()}. Remove it from the schedule")
+        if kind != "kan" and (
+            isinstance(phase, (Refine, UpdateGrid, Prune, Symbolize)) or getattr(phase, "sparsity", None) is not None
+        ):
+            what = (
+                type(phase).__name__
+                if isinstance(phase, (Refine, UpdateGrid, Prune, Symbolize))
+                else f"{type(phase).__name__}(sparsity=...)"
+            )
+            raise ConfigError(
+                f"{what} needs a KAN (it acts on spline edges); the model is an {kind.upper()}. Remove it from the schedule"
+            )
     return tuple(schedule)

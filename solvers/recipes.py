@@ -26,7 +26,20 @@ from kanpde.pinn.surrogate import NETWORKS
 from kanpde.solvers.phases import LBFGS, Adam, Phase, Prune, Refine, Sparsity, Symbolize, check_schedule
 from kanpde.solvers.weighting import Balance, Causal
 
-__all__ = ["Recipe", "register_recipe", "default_recipe", "problem_features", "periodic_evolution_recipe", "default_model", "make_network", "network_inputs", "DEFAULT_HIDDEN", "register_schedule", "default_schedule", "symbolic_recipe"]
+__all__ = [
+    "Recipe",
+    "register_recipe",
+    "default_recipe",
+    "problem_features",
+    "periodic_evolution_recipe",
+    "default_model",
+    "make_network",
+    "network_inputs",
+    "DEFAULT_HIDDEN",
+    "register_schedule",
+    "default_schedule",
+    "symbolic_recipe",
+]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -71,10 +84,18 @@ def default_model(
     The width is ``[network_inputs(problem, kind, constraints), *hidden, problem.out_dim]``.
     """
     inputs = network_inputs(problem, kind, constraints)
-    return make_network(kind, [inputs, *(DEFAULT_HIDDEN[kind] if hidden is None else hidden), problem.out_dim], grid=grid, k=k, seed=seed)
+    return make_network(
+        kind,
+        [inputs, *(DEFAULT_HIDDEN[kind] if hidden is None else hidden), problem.out_dim],
+        grid=grid,
+        k=k,
+        seed=seed,
+    )
 
 
-def make_network(kind: str, width: Sequence[int], *, grid: int | None = None, k: int | None = None, seed: int = 0) -> nn.Module:
+def make_network(
+    kind: str, width: Sequence[int], *, grid: int | None = None, k: int | None = None, seed: int = 0
+) -> nn.Module:
     """A ``kind`` network (``"kan"``: grid 5 and k 3 unless given; ``"mlp"``) of the given width."""
     if kind not in NETWORKS:
         raise ConfigError(f"network kind must be one of {', '.join(NETWORKS)}; got {kind!r}")
@@ -98,6 +119,8 @@ def network_inputs(problem: Problem, kind: str, constraints: Constraints | str |
         mode = Constraints.parse(constraints, "constraints", also="None (the recipe's)")
     hard, _ = split_conditions(problem, mode, strict=False)
     return problem.dim + len(hard.periodic)
+
+
 _REGISTRY: dict[tuple[type, str], RecipeFactory] = {}
 
 
@@ -155,7 +178,11 @@ def default_schedule(problem: Problem, net: nn.Module) -> list[Phase]:
 
 
 def kan_refinement(
-    grids: tuple[int, ...], steps_per_grid: int = 300, *, share: float | tuple[float, ...] | None = None, history: int = 50
+    grids: tuple[int, ...],
+    steps_per_grid: int = 300,
+    *,
+    share: float | tuple[float, ...] | None = None,
+    history: int = 50,
 ) -> Callable[[Problem, nn.Module], list[Phase]]:
     """L-BFGS on each grid for up to ``steps_per_grid`` iterations (and, under a time budget, up to
     ``share`` of it, or until it stalls), refining through ``grids``; the last grid trains until the
@@ -164,12 +191,16 @@ def kan_refinement(
     finer grid skips the leading ones)."""
     shares = share if isinstance(share, tuple) else (share,) * len(grids)
     if len(shares) != len(grids):
-        raise ConfigError(f"kan_refinement share must be a number or one per grid before the last ({len(grids)}); got {share!r}")
+        raise ConfigError(
+            f"kan_refinement share must be a number or one per grid before the last ({len(grids)}); got {share!r}"
+        )
 
     def factory(problem: Problem, net: nn.Module) -> list[Phase]:
         finer = [g for g in grids if g > net.grid]
         phase_shares = shares[len(grids) - len(finer) :]
-        schedule: list[Phase] = [LBFGS(steps=steps_per_grid, share=phase_shares[0] if phase_shares else None, history=history)]
+        schedule: list[Phase] = [
+            LBFGS(steps=steps_per_grid, share=phase_shares[0] if phase_shares else None, history=history)
+        ]
         for g, s in zip(finer, phase_shares[1:] + (None,)):
             schedule += [Refine(grid=g), LBFGS(steps=steps_per_grid, share=s, history=history)]
         schedule[-1] = LBFGS(steps=None, history=history, stall_tol=0.0)
@@ -188,10 +219,15 @@ def space_time_kan(problem: Problem, net: nn.Module) -> list[Phase]:
     """Adam to get the causal sweep going, then L-BFGS refining through G = 10, 20 and 40 with short
     shares of a time budget on the coarse grids (5 %, 10 %, 20 %), where Allen-Cahn stalls, and the
     rest on G = 40."""
-    return [Adam(steps=500, lr=1e-2, final_lr=1e-3), *kan_refinement((10, 20, 40), steps_per_grid=2000, share=(0.05, 0.1, 0.2))(problem, net)]
+    return [
+        Adam(steps=500, lr=1e-2, final_lr=1e-3),
+        *kan_refinement((10, 20, 40), steps_per_grid=2000, share=(0.05, 0.1, 0.2))(problem, net),
+    ]
 
 
-def symbolic_recipe(problem: Problem, net: nn.Module, *, library: SymbolLibrary | None = None, complexity_weight: float = 1.0) -> Recipe:
+def symbolic_recipe(
+    problem: Problem, net: nn.Module, *, library: SymbolLibrary | None = None, complexity_weight: float = 1.0
+) -> Recipe:
     """The recipe of ``kanpde solve --symbolic``: a KAN read as a formula (Liu et al., arXiv 2404.19756,
     sec. 2.5 and 3.4). ``library``: the symbols edges may take (None: ``kanpde.interpret.symbols.DEFAULT_LIBRARY``);
     ``complexity_weight``: the cost of one unit of a symbol's complexity against a tenfold better fit.
@@ -204,11 +240,20 @@ def symbolic_recipe(problem: Problem, net: nn.Module, *, library: SymbolLibrary 
     equal to sin(pi x) sin(pi y) to round-off.
     """
     if net.kind != "kan":
-        raise ConfigError(f"the symbolic recipe needs a KAN (a formula is read from its edges); got an {net.kind.upper()}")
+        raise ConfigError(
+            f"the symbolic recipe needs a KAN (a formula is read from its edges); got an {net.kind.upper()}"
+        )
     depth = len(net.width) - 1
-    schedule: list[Phase] = [LBFGS(steps=300, share=0.3, sparsity=Sparsity(weight=1e-2)), Prune(threshold=0.05), LBFGS(steps=500, share=0.2)]
+    schedule: list[Phase] = [
+        LBFGS(steps=300, share=0.3, sparsity=Sparsity(weight=1e-2)),
+        Prune(threshold=0.05),
+        LBFGS(steps=500, share=0.2),
+    ]
     for layer in range(depth - 1):
-        schedule += [Symbolize(layers=(layer,), library=library, complexity_weight=complexity_weight), LBFGS(steps=300, share=0.15)]
+        schedule += [
+            Symbolize(layers=(layer,), library=library, complexity_weight=complexity_weight),
+            LBFGS(steps=300, share=0.15),
+        ]
     schedule += [Symbolize(library=library, complexity_weight=complexity_weight), LBFGS(steps=None, stall_tol=0.0)]
     return Recipe(schedule=tuple(schedule), constraints=Constraints.SOFT)
 

@@ -32,8 +32,9 @@ def refine(state: TrainingState, phase: Refine, report: PhaseReport) -> str:
 def update_grid(state: TrainingState, phase: UpdateGrid, report: PhaseReport) -> str:
     """The KAN's knots moved to the quantiles of its layer inputs on the interior points."""
     what = f"grid {state.model.grid} moved to the samples"
-    return state.replace_model(lambda: state.model.grid_updated(state.colloc.interior, eps=phase.eps), "update_grid",
-                               what, report)
+    return state.replace_model(
+        lambda: state.model.grid_updated(state.colloc.interior, eps=phase.eps), "update_grid", what, report
+    )
 
 
 def prune(state: TrainingState, phase: Prune, report: PhaseReport) -> str:
@@ -49,7 +50,9 @@ def prune(state: TrainingState, phase: Prune, report: PhaseReport) -> str:
 def symbolize(state: TrainingState, phase: Symbolize, report: PhaseReport) -> str:
     """The KAN with the spline edges of ``phase.layers`` fixed to their best-fitting symbols."""
     options = {
-        "layers": phase.layers, "library": phase.library, "complexity_weight": phase.complexity_weight,
+        "layers": phase.layers,
+        "library": phase.library,
+        "complexity_weight": phase.complexity_weight,
         "r2_floor": phase.r2_floor,
     }
     choices: list[Any] = []
@@ -75,8 +78,13 @@ def resample(state: TrainingState, phase: Resample, report: PhaseReport) -> str:
     n = phase.n_interior or x.shape[0]
     rng = np.random.default_rng([config.seed, state.draws])
     colloc = Collocation.sample(
-        config.problem, seed=rng, dtype=x.dtype, device=x.device, n_interior=n,
-        n_boundary=phase.n_boundary or config.n_boundary, conditions=state.colloc.conditions,
+        config.problem,
+        seed=rng,
+        dtype=x.dtype,
+        device=x.device,
+        n_interior=n,
+        n_boundary=phase.n_boundary or config.n_boundary,
+        conditions=state.colloc.conditions,
     )
     how = "fresh"
     if phase.adaptive:
@@ -93,10 +101,14 @@ def _residual_sample(state: TrainingState, phase: Resample, n: int, rng: np.rand
     x, problem = state.colloc.interior, state.config.problem
     points = problem.domain.sample(phase.candidates * n, method="random", seed=rng)
     cand = torch.as_tensor(points, dtype=x.dtype, device=x.device)
-    r = torch.cat([
-        residual_values(problem, state.model, c.detach().requires_grad_(True), state.plan.interior).detach().norm(dim=1)
-        for c in torch.split(cand, 8192)
-    ])
+    r = torch.cat(
+        [
+            residual_values(problem, state.model, c.detach().requires_grad_(True), state.plan.interior)
+            .detach()
+            .norm(dim=1)
+            for c in torch.split(cand, 8192)
+        ]
+    )
     weight = r.pow(phase.k)
     p = weight / weight.mean().clamp_min(1e-300) + phase.c
     gen = torch.Generator().manual_seed(int(rng.integers(2**62)))

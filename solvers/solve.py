@@ -123,9 +123,13 @@ def solve(
     unbounded = any(getattr(p, "steps", 0) is None for p in phases)
     if budget_s is None and max_steps is None and unbounded:
         budget_s = DEFAULT_BUDGET_S
-    surrogate = Surrogate(copy.deepcopy(net), problem.domain.lower, problem.domain.upper, hard.dirichlet, hard.periodic).to(device=dev, dtype=dt)
+    surrogate = Surrogate(
+        copy.deepcopy(net), problem.domain.lower, problem.domain.upper, hard.dirichlet, hard.periodic
+    ).to(device=dev, dtype=dt)
 
-    colloc = Collocation.sample(problem, seed=seed, dtype=dt, device=dev, n_interior=n_interior, n_boundary=n_boundary, conditions=soft)
+    colloc = Collocation.sample(
+        problem, seed=seed, dtype=dt, device=dev, n_interior=n_interior, n_boundary=n_boundary, conditions=soft
+    )
     _preflight(problem, surrogate, colloc)
     eval_x = torch.as_tensor(problem.evaluation_grid().points(), dtype=dt, device=dev)
     eval_ref = problem.reference_values(eval_x)
@@ -134,9 +138,18 @@ def solve(
     if eval_every is None:
         eval_every = max(1.0, budget_s / 20) if budget_s is not None else 5.0
     config = TrainingConfig(
-        problem=problem, budget=Budget(budget_s, max_steps), seed=seed, derivatives=derivatives, eval_x=eval_x,
-        eval_ref=eval_ref, eval_every=eval_every, n_boundary=n_boundary, causal=causal_spec, balance=balance_spec,
-        compile=compile, progress=progress,
+        problem=problem,
+        budget=Budget(budget_s, max_steps),
+        seed=seed,
+        derivatives=derivatives,
+        eval_x=eval_x,
+        eval_ref=eval_ref,
+        eval_every=eval_every,
+        n_boundary=n_boundary,
+        causal=causal_spec,
+        balance=balance_spec,
+        compile=compile,
+        progress=progress,
     )
     trainer = Trainer(config, surrogate, colloc)  # finds the derivative plan: "jet" fails here where it cannot
     status = trainer.run(phases)
@@ -158,14 +171,25 @@ def solve(
         "collocation": colloc.sizes,
         "derivatives": state.plan.describe(),
         "constraints": hard.describe(problem.domain.axes),
-        "causal": None if causal_spec is None else {"chunks": causal_spec.chunks, "tol": causal_spec.tol, "drift": causal_spec.drift},
-        "balance": None if balance_spec is None else {
-            "every": balance_spec.every, "alpha": balance_spec.alpha, "weights": state.term_weights,
+        "causal": None
+        if causal_spec is None
+        else {"chunks": causal_spec.chunks, "tol": causal_spec.tol, "drift": causal_spec.drift},
+        "balance": None
+        if balance_spec is None
+        else {
+            "every": balance_spec.every,
+            "alpha": balance_spec.alpha,
+            "weights": state.term_weights,
         },
     }
     return Solution(
-        model=trained, problem=problem, status=status, errors=errors,
-        history=tuple(state.history), phases=tuple(p.as_dict() for p in state.phases), info=info,
+        model=trained,
+        problem=problem,
+        status=status,
+        errors=errors,
+        history=tuple(state.history),
+        phases=tuple(p.as_dict() for p in state.phases),
+        info=info,
     )
 
 
@@ -177,7 +201,11 @@ def check_fit(problem: Problem, net: nn.Module, *, periodic: Sequence[int] = ())
     if width[0] != inputs or width[-1] != problem.out_dim:
         fixed = [inputs, *width[1:-1], problem.out_dim]
         names = ", ".join(problem.domain.axes[a] for a in periodic)
-        why = f"the dimension {problem.dim}" if not periodic else f"{inputs} (the {problem.dim} coordinates, with {names} embedded as cos and sin for exact periodicity; constraints='soft' takes {problem.dim})"
+        why = (
+            f"the dimension {problem.dim}"
+            if not periodic
+            else f"{inputs} (the {problem.dim} coordinates, with {names} embedded as cos and sin for exact periodicity; constraints='soft' takes {problem.dim})"
+        )
         raise ShapeError(
             f"model width {width} does not fit {problem!r}: the first entry must be {why} "
             f"and the last the number of components {problem.out_dim}; use width {fixed}"
@@ -198,12 +226,16 @@ def _resolve_option(value: Any, default: Any, kind: type, name: str) -> Any:
     if value is False:
         return None
     if not isinstance(value, kind):
-        raise ConfigError(f"solve({name}=...) must be a kanpde.solvers.{kind.__name__}, True, False or None; got {value!r}")
+        raise ConfigError(
+            f"solve({name}=...) must be a kanpde.solvers.{kind.__name__}, True, False or None; got {value!r}"
+        )
     return value
 
 
 def _check_budget(budget: float | None, steps: int | None) -> tuple[float | None, int | None]:
-    if budget is not None and (isinstance(budget, bool) or not isinstance(budget, (int, float)) or not math.isfinite(budget) or budget <= 0):
+    if budget is not None and (
+        isinstance(budget, bool) or not isinstance(budget, (int, float)) or not math.isfinite(budget) or budget <= 0
+    ):
         raise ConfigError(f"budget must be a number of seconds > 0; got {budget!r}")
     if steps is not None and (isinstance(steps, bool) or not isinstance(steps, int) or steps < 1):
         raise ConfigError(f"steps must be an int >= 1; got {steps!r}")
@@ -219,6 +251,8 @@ def _preflight(problem: Problem, model: Surrogate, colloc: Collocation) -> None:
         xb = xb.detach().requires_grad_(s.x.requires_grad)
         out = s.condition.residual(Field(model(xb), xb), xb, nb)
         if out.shape != (xb.shape[0], problem.out_dim):
-            raise ShapeError(f"{type(s.condition).__name__}({s.condition.on!r}) residual has shape {tuple(out.shape)}; expected ({xb.shape[0]}, {problem.out_dim})")
+            raise ShapeError(
+                f"{type(s.condition).__name__}({s.condition.on!r}) residual has shape {tuple(out.shape)}; expected ({xb.shape[0]}, {problem.out_dim})"
+            )
     if problem.exact is not None:
         problem.exact_values(x.detach())  # its shape is checked here, before any training

@@ -119,17 +119,26 @@ class TrainingConfig:
             ("problem", isinstance(self.problem, Problem), "a kanpde.Problem"),
             ("budget", isinstance(self.budget, Budget), "a Budget(seconds=..., steps=...)"),
             ("seed", is_int(seed) and seed >= 0, "an int >= 0"),
-            ("derivatives", isinstance(self.derivatives, Derivatives),
-             "a kanpde.pinn.loss.Derivatives (Derivatives.parse converts a name such as 'jet')"),
+            (
+                "derivatives",
+                isinstance(self.derivatives, Derivatives),
+                "a kanpde.pinn.loss.Derivatives (Derivatives.parse converts a name such as 'jet')",
+            ),
             ("eval_every", is_real(every) and every >= 0, "a number of seconds >= 0 (0: at every step)"),
             ("record_every", is_int(record) and record >= 1, "an int >= 1"),
-            ("n_boundary", n_boundary is None or (is_int(n_boundary) and n_boundary >= 1),
-             "an int >= 1 or None (the problem's count)"),
+            (
+                "n_boundary",
+                n_boundary is None or (is_int(n_boundary) and n_boundary >= 1),
+                "an int >= 1 or None (the problem's count)",
+            ),
             ("causal", self.causal is None or isinstance(self.causal, Causal), "a kanpde.solvers.Causal or None"),
             ("balance", self.balance is None or isinstance(self.balance, Balance), "a kanpde.solvers.Balance or None"),
             ("compile", isinstance(self.compile, bool), "True or False"),
-            ("progress", self.progress is None or isinstance(self.progress, bool),
-             "True, False or None (a bar on a terminal only)"),
+            (
+                "progress",
+                self.progress is None or isinstance(self.progress, bool),
+                "True, False or None (a bar on a terminal only)",
+            ),
         )
         for name, good, expected in fields:
             _check(good, f"TrainingConfig.{name}", getattr(self, name), expected)
@@ -141,8 +150,12 @@ class TrainingConfig:
         x, ref = self.eval_x, self.eval_ref
         if x is None and ref is None:
             return
-        _check(isinstance(x, Tensor) and isinstance(ref, Tensor), "TrainingConfig.eval_x and eval_ref", (x, ref),
-               "both tensors or both None (no errors logged)")
+        _check(
+            isinstance(x, Tensor) and isinstance(ref, Tensor),
+            "TrainingConfig.eval_x and eval_ref",
+            (x, ref),
+            "both tensors or both None (no errors logged)",
+        )
         if x.ndim != 2 or ref.ndim != 2 or x.shape[0] != ref.shape[0]:
             raise ShapeError(
                 f"TrainingConfig.eval_x must be (m, d) points and eval_ref (m, c) values at them; got shapes "

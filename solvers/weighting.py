@@ -49,9 +49,17 @@ class Causal:
     def __post_init__(self) -> None:
         if isinstance(self.chunks, bool) or not isinstance(self.chunks, int) or self.chunks < 2:
             raise ConfigError(f"Causal.chunks must be an int >= 2; got {self.chunks!r}")
-        if isinstance(self.tol, bool) or not isinstance(self.tol, (int, float)) or not (math.isfinite(self.tol) and self.tol > 0):
+        if (
+            isinstance(self.tol, bool)
+            or not isinstance(self.tol, (int, float))
+            or not (math.isfinite(self.tol) and self.tol > 0)
+        ):
             raise ConfigError(f"Causal.tol must be a number > 0; got {self.tol!r}")
-        if isinstance(self.drift, bool) or not isinstance(self.drift, (int, float)) or not (math.isfinite(self.drift) and self.drift >= 0):
+        if (
+            isinstance(self.drift, bool)
+            or not isinstance(self.drift, (int, float))
+            or not (math.isfinite(self.drift) and self.drift >= 0)
+        ):
             raise ConfigError(f"Causal.drift must be a number >= 0; got {self.drift!r}")
 
     def reducer(self, problem: Problem) -> CausalReduce:
@@ -100,7 +108,11 @@ class CausalReduce:
         """While held, at the start of an L-BFGS iteration: when the weights at the last evaluated point
         differ from the held ones by more than ``drift`` (or none are held), let the next evaluation take
         new ones. Returns whether it did; the caller must then evaluate the loss afresh."""
-        if self._held is not None and self._own is not None and float((self._own - self._held).abs().max()) <= self.spec.drift:
+        if (
+            self._held is not None
+            and self._own is not None
+            and float((self._own - self._held).abs().max()) <= self.spec.drift
+        ):
             return False
         self._held = None
         return True
@@ -144,6 +156,7 @@ class Balance:
 
     def update(self, terms: dict[str, Tensor], params: list[Tensor], weights: dict[str, float]) -> dict[str, float]:
         """New weights of the non-residual terms from the gradients of the unweighted ``terms``."""
+
         def grads(term: Tensor) -> Tensor:
             gs = torch.autograd.grad(term, params, retain_graph=True, allow_unused=True)
             return torch.cat([g.reshape(-1) for g in gs if g is not None]).abs()

@@ -21,7 +21,12 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-FOLDERS = {"kanpde": "kanpde", "problems": "kanpde.problems", "solvers": "kanpde.solvers", "validation": "kanpde.validation"}
+FOLDERS = {
+    "kanpde": "kanpde",
+    "problems": "kanpde.problems",
+    "solvers": "kanpde.solvers",
+    "validation": "kanpde.validation",
+}
 LAYERS = (
     ("kanpde._version", "kanpde.errors", "kanpde.checks", "kanpde.metrics"),
     ("kanpde.geometry",),

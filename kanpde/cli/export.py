@@ -26,8 +26,15 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     e = sub.add_parser("export", help="export a saved run to .vtu, .vti, .xdmf (+ .h5) or .h5 for ParaView")
     e.add_argument("run", metavar="DIR", help="a run folder written by `kanpde solve --out DIR`")
     e.add_argument("--format", required=True, metavar="FORMAT", help="vtu, vti, xdmf or h5 (several: comma-separated)")
-    e.add_argument("--resolution", type=int, metavar="N", help="N points per axis of a uniform grid (default: the problem's evaluation grid)")
-    e.add_argument("--mesh", metavar="FILE", help="evaluate at the nodes of this mesh (.msh, .vtu, ... read with meshio)")
+    e.add_argument(
+        "--resolution",
+        type=int,
+        metavar="N",
+        help="N points per axis of a uniform grid (default: the problem's evaluation grid)",
+    )
+    e.add_argument(
+        "--mesh", metavar="FILE", help="evaluate at the nodes of this mesh (.msh, .vtu, ... read with meshio)"
+    )
     e.add_argument("--out", metavar="PATH", help="the file to write, or a folder (default: DIR/solution.FORMAT)")
 
 
@@ -40,7 +47,9 @@ def parse_formats(values: list[str] | str | None, flag: str) -> list[str]:
         for item in value.split(","):
             name = item.strip().lower().lstrip(".")
             if name not in NAMES:
-                raise ConfigError(f"{flag} must be one of {', '.join(NAMES)} (several: comma-separated); got {item.strip()!r}")
+                raise ConfigError(
+                    f"{flag} must be one of {', '.join(NAMES)} (several: comma-separated); got {item.strip()!r}"
+                )
             if f".{name}" not in found:
                 found.append(f".{name}")
     if ".xdmf" in found and ".h5" in found:
@@ -80,23 +89,31 @@ def run(args: argparse.Namespace) -> int:
 
     suffixes = parse_formats(args.format, "--format")
     if args.resolution is not None and args.resolution < 2:
-        raise ConfigError(f"--resolution must be an int >= 2 (points per axis, boundary included); got {args.resolution}")
+        raise ConfigError(
+            f"--resolution must be an int >= 2 (points per axis, boundary included); got {args.resolution}"
+        )
     if args.mesh is not None:
         if args.resolution is not None:
             raise ConfigError("--mesh replaces the grid that --resolution sets; pass one of them")
         if not Path(args.mesh).is_file():
-            raise ConfigError(f"--mesh {args.mesh!r} does not exist; pass a mesh file meshio reads (.msh, .vtu, .xdmf, ...)")
+            raise ConfigError(
+                f"--mesh {args.mesh!r} does not exist; pass a mesh file meshio reads (.msh, .vtu, .xdmf, ...)"
+            )
     run = Path(args.run)
     targets = [run / f"{STEM}{s}" for s in suffixes]
     if args.out is not None:
         out = Path(args.out)
         if out.suffix.lower() in FORMATS:
             if len(suffixes) != 1 or out.suffix.lower() != suffixes[0]:
-                raise ConfigError(f"--out {args.out!r} is a {out.suffix} file but --format asks for {', '.join(s[1:] for s in suffixes)}; "
-                                  "give --out the suffix of the one format, or a folder")
+                raise ConfigError(
+                    f"--out {args.out!r} is a {out.suffix} file but --format asks for {', '.join(s[1:] for s in suffixes)}; "
+                    "give --out the suffix of the one format, or a folder"
+                )
             targets = [out]
         elif out.exists() and not out.is_dir():
-            raise ConfigError(f"--out {args.out!r} is a file without an export suffix; end it in {', '.join(FORMATS)} or pass a folder")
+            raise ConfigError(
+                f"--out {args.out!r} is a file without an export suffix; end it in {', '.join(FORMATS)} or pass a folder"
+            )
         else:
             targets = [out / f"{STEM}{s}" for s in suffixes]
     sol = load(run)

@@ -33,7 +33,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if not logger.handlers:
-        logging.basicConfig(level=logging.INFO, format="%(asctime)s kanpde: %(message)s", datefmt="%H:%M:%S", stream=sys.stderr)
+        logging.basicConfig(
+            level=logging.INFO, format="%(asctime)s kanpde: %(message)s", datefmt="%H:%M:%S", stream=sys.stderr
+        )
     try:
         return SUBCOMMANDS[args.command].run(args)
     except KanpdeError as err:

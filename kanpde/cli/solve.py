@@ -17,7 +17,9 @@ if TYPE_CHECKING:
 
 __all__ = ["add_parser", "run", "with_formula"]
 
-SYMBOLIC_HIDDEN = (5,)  # hidden layers of --symbolic (a formula reads best from few edges); in/out come from the problem
+SYMBOLIC_HIDDEN = (
+    5,
+)  # hidden layers of --symbolic (a formula reads best from few edges); in/out come from the problem
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -33,17 +35,34 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     s.add_argument("--seed", type=int, default=0, help="seed of the weights and collocation points (default: 0)")
     s.add_argument("--device", choices=("cpu", "cuda"), help="default: cuda when available")
     s.add_argument("--dtype", choices=("float32", "float64"), default="float64", help="default: float64")
-    s.add_argument("--derivatives", choices=DERIVATIVE_MODES, default=Derivatives.AUTO.value,
-                   help="one-pass derivatives where they apply (auto, default), always (jet), or nested autograd")
-    s.add_argument("--constraints", choices=CONSTRAINT_MODES,
-                   help="Dirichlet conditions built into the surrogate (hard) or penalised (soft); default: the problem's recipe")
+    s.add_argument(
+        "--derivatives",
+        choices=DERIVATIVE_MODES,
+        default=Derivatives.AUTO.value,
+        help="one-pass derivatives where they apply (auto, default), always (jet), or nested autograd",
+    )
+    s.add_argument(
+        "--constraints",
+        choices=CONSTRAINT_MODES,
+        help="Dirichlet conditions built into the surrogate (hard) or penalised (soft); default: the problem's recipe",
+    )
     s.add_argument("--out", required=True, metavar="DIR", help="run folder for report.json, model.pt, model.json")
     s.add_argument("--quiet", action="store_true", help="no progress display")
-    s.add_argument("--symbolic", action="store_true",
-                   help="KAN only: train with sparsity, prune and fix edges to symbols (default width d,5,out); "
-                        "writes the formula and its rel_l2 to report.json and formula.tex")
-    s.add_argument("--export", action="append", metavar="FORMAT", help="also export DIR/solution.FORMAT: vtu, vti, xdmf or h5 (repeat or comma-separate)")
-    s.add_argument("--no-plots", action="store_true", help="do not write solution.png, history.png and kan.png into --out")
+    s.add_argument(
+        "--symbolic",
+        action="store_true",
+        help="KAN only: train with sparsity, prune and fix edges to symbols (default width d,5,out); "
+        "writes the formula and its rel_l2 to report.json and formula.tex",
+    )
+    s.add_argument(
+        "--export",
+        action="append",
+        metavar="FORMAT",
+        help="also export DIR/solution.FORMAT: vtu, vti, xdmf or h5 (repeat or comma-separate)",
+    )
+    s.add_argument(
+        "--no-plots", action="store_true", help="do not write solution.png, history.png and kan.png into --out"
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -70,11 +89,21 @@ def run(args: argparse.Namespace) -> int:
         net = make_network(args.model, parse_width(args.width), grid=args.grid, k=args.k, seed=args.seed)
     else:
         hidden = SYMBOLIC_HIDDEN if args.symbolic else None
-        net = default_model(problem, args.model, hidden=hidden, grid=args.grid, k=args.k, seed=args.seed, constraints=constraints)
+        net = default_model(
+            problem, args.model, hidden=hidden, grid=args.grid, k=args.k, seed=args.seed, constraints=constraints
+        )
     schedule = symbolic_recipe(problem, net).schedule if args.symbolic else None
     sol = solve(
-        problem, net, schedule=schedule, budget=args.budget, steps=args.steps, seed=args.seed,
-        device=args.device, dtype=args.dtype, derivatives=args.derivatives, constraints=constraints,
+        problem,
+        net,
+        schedule=schedule,
+        budget=args.budget,
+        steps=args.steps,
+        seed=args.seed,
+        device=args.device,
+        dtype=args.dtype,
+        derivatives=args.derivatives,
+        constraints=constraints,
         progress=False if args.quiet else None,
     )
     if args.symbolic:
@@ -101,10 +130,14 @@ def with_formula(sol: Solution, out: Path) -> Solution:
     formula, short, seconds = read_formula(sol)
     info = {
         **sol.info,
-        "formula": str(formula.expr), "formula_rel_l2": formula.rel_l2, "formula_max_abs": formula.errors.get("max_abs"),
-        "formula_simplified": str(short.expr), "formula_simplified_rel_l2": short.rel_l2,
+        "formula": str(formula.expr),
+        "formula_rel_l2": formula.rel_l2,
+        "formula_max_abs": formula.errors.get("max_abs"),
+        "formula_simplified": str(short.expr),
+        "formula_simplified_rel_l2": short.rel_l2,
         "formula_edges": [c.as_dict() for c in formula.edges],
-        "formula_s": seconds["formula_s"], "formula_simplify_s": seconds["simplify_s"],
+        "formula_s": seconds["formula_s"],
+        "formula_simplify_s": seconds["simplify_s"],
     }
     names = ", ".join(str(v) for v in formula.variables)
     tex = (

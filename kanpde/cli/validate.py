@@ -10,12 +10,30 @@ __all__ = ["add_parser", "run"]
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     v = sub.add_parser("validate", help="run a validation suite (problems x surrogates x seeds) and write a report")
-    v.add_argument("suite", nargs="?", metavar="SUITE.toml", help="the suite file (default: the shipped suite, every built-in problem with KAN and MLP)")
-    v.add_argument("--out", required=True, metavar="DIR", help="folder for report.{md,json,csv}, summary.png and cases/<id>/; rerun to resume")
-    v.add_argument("--workers", type=int, metavar="N", help="parallel processes (default: one per core, or one per GPU)")
+    v.add_argument(
+        "suite",
+        nargs="?",
+        metavar="SUITE.toml",
+        help="the suite file (default: the shipped suite, every built-in problem with KAN and MLP)",
+    )
+    v.add_argument(
+        "--out",
+        required=True,
+        metavar="DIR",
+        help="folder for report.{md,json,csv}, summary.png and cases/<id>/; rerun to resume",
+    )
+    v.add_argument(
+        "--workers", type=int, metavar="N", help="parallel processes (default: one per core, or one per GPU)"
+    )
     where = v.add_mutually_exclusive_group()
-    where.add_argument("--scheduler", metavar="ADDRESS", help="run the cases on this Dask scheduler (tcp://host:8786); needs kanpde[cluster]")
-    where.add_argument("--dask", action="store_true", help="run the cases on a local Dask cluster of --workers processes")
+    where.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="run the cases on this Dask scheduler (tcp://host:8786); needs kanpde[cluster]",
+    )
+    where.add_argument(
+        "--dask", action="store_true", help="run the cases on a local Dask cluster of --workers processes"
+    )
     v.add_argument("--no-plots", action="store_true", help="skip the per-case plots and summary.png")
 
 

@@ -57,7 +57,9 @@ class Grid:
     def __post_init__(self) -> None:
         axes = tuple(np.asarray(a, dtype=np.float64) for a in self.axes)
         if not axes or any(a.ndim != 1 or a.size < 1 for a in axes):
-            raise ShapeError(f"Grid.axes must be a non-empty sequence of non-empty 1-D arrays; got shapes {[np.shape(a) for a in self.axes]}")
+            raise ShapeError(
+                f"Grid.axes must be a non-empty sequence of non-empty 1-D arrays; got shapes {[np.shape(a) for a in self.axes]}"
+            )
         object.__setattr__(self, "axes", axes)
 
     @property
@@ -137,7 +139,9 @@ class Box:
         try:
             return self._parts[name]
         except (KeyError, TypeError):
-            raise ConfigError(f"unknown boundary part {name!r}; this {self!r} has parts {', '.join(self.parts)}") from None
+            raise ConfigError(
+                f"unknown boundary part {name!r}; this {self!r} has parts {', '.join(self.parts)}"
+            ) from None
 
     def contains(self, x: np.ndarray, *, tol: float = 0.0) -> np.ndarray:
         """(n,) boolean: which points of x: (n, d) lie in the closed box (widened by ``tol``)."""
@@ -208,10 +212,10 @@ class Box:
         ``n`` cells per axis (strictly inside).
         """
         counts = [n] * self.dim if isinstance(n, (int, np.integer)) else list(n)
-        if len(counts) != self.dim or any(not isinstance(c, (int, np.integer)) or c < (1 if cells else 2) for c in counts):
-            raise ConfigError(
-                f"Box.grid(n) needs {self.dim} point counts >= {1 if cells else 2}; got n={n!r}"
-            )
+        if len(counts) != self.dim or any(
+            not isinstance(c, (int, np.integer)) or c < (1 if cells else 2) for c in counts
+        ):
+            raise ConfigError(f"Box.grid(n) needs {self.dim} point counts >= {1 if cells else 2}; got n={n!r}")
         axes = []
         for lo, hi, c in zip(self.lower, self.upper, counts):
             axes.append(lo + (np.arange(c) + 0.5) * (hi - lo) / c if cells else np.linspace(lo, hi, c))

@@ -79,4 +79,3 @@ def split_count(n: int, weights: np.ndarray) -> np.ndarray:
     for i in np.argsort(-(share - counts))[: n - counts.sum()]:
         counts[i] += 1
     return np.maximum(counts, 1)
-

@@ -10,10 +10,20 @@ import importlib
 from typing import Any
 
 _NAMES = {
-    "edge_scores": "pruning", "pruned": "pruning", "sparsity_penalty": "pruning",
-    "symbolized": "formulas", "kan_formula": "formulas", "surrogate_formula": "formulas", "Formula": "formulas",
-    "read_formula": "formulas", "EdgeChoice": "formulas",
-    "DEFAULT_LIBRARY": "symbols", "Symbol": "symbols", "SymbolLibrary": "symbols", "SymbolFit": "symbols", "fit_symbol": "symbols",
+    "edge_scores": "pruning",
+    "pruned": "pruning",
+    "sparsity_penalty": "pruning",
+    "symbolized": "formulas",
+    "kan_formula": "formulas",
+    "surrogate_formula": "formulas",
+    "Formula": "formulas",
+    "read_formula": "formulas",
+    "EdgeChoice": "formulas",
+    "DEFAULT_LIBRARY": "symbols",
+    "Symbol": "symbols",
+    "SymbolLibrary": "symbols",
+    "SymbolFit": "symbols",
+    "fit_symbol": "symbols",
 }
 _MODULES = ("formulas", "network", "pruning", "symbols")
 __all__ = [*_NAMES, *_MODULES]

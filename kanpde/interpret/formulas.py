@@ -59,7 +59,9 @@ class EdgeChoice:
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "edge": [self.layer, self.out, self.inp], "symbol": self.fit.name, "r2": self.fit.r2,
+            "edge": [self.layer, self.out, self.inp],
+            "symbol": self.fit.name,
+            "r2": self.fit.r2,
             "params": [round(v, 12) for v in self.fit.params],
             "alternatives": [{"symbol": f.name, "r2": f.r2} for f in self.alternatives],
         }
@@ -92,13 +94,19 @@ def symbolized(
         for l, layer in enumerate(new.layers):
             if l in todo:
                 values = layer.edge_values(h)  # (n, in, out)
-                names = layer.fixed.names if layer.fixed is not None else [[None] * layer.in_dim for _ in range(layer.out_dim)]
+                names = (
+                    layer.fixed.names
+                    if layer.fixed is not None
+                    else [[None] * layer.in_dim for _ in range(layer.out_dim)]
+                )
                 updates = {}
                 for o in range(layer.out_dim):
                     for i in range(layer.in_dim):
                         if names[o][i] is not None:
                             continue
-                        fits = fit_symbol(h[:, i], values[:, i, o], library, complexity_weight=complexity_weight, r2_floor=r2_floor)
+                        fits = fit_symbol(
+                            h[:, i], values[:, i, o], library, complexity_weight=complexity_weight, r2_floor=r2_floor
+                        )
                         updates[(o, i)] = (fits[0].name, fits[0].params)
                         choices.append(EdgeChoice(l, o, i, fits[0], tuple(fits[1:3])))
                 new.layers[l] = layer.with_fixed(updates, library)
@@ -116,8 +124,13 @@ def kan_formula(kan: KAN, inputs: Sequence[sympy.Expr] | None = None) -> list[sy
     nodes = list(inputs)
     for l, layer in enumerate(kan.layers):
         if layer.fixed is None or not layer.fixed.complete:
-            raise ConfigError(f"layer {l} of the KAN still has spline edges; fix them first with kanpde.interpret.symbolized(kan, x) (or the Symbolize phase)")
-        nodes = [sympy.Add(*(layer.fixed.edge_sympy(o, i, nodes[i]) for i in range(layer.in_dim))) for o in range(layer.out_dim)]
+            raise ConfigError(
+                f"layer {l} of the KAN still has spline edges; fix them first with kanpde.interpret.symbolized(kan, x) (or the Symbolize phase)"
+            )
+        nodes = [
+            sympy.Add(*(layer.fixed.edge_sympy(o, i, nodes[i]) for i in range(layer.in_dim)))
+            for o in range(layer.out_dim)
+        ]
     return nodes
 
 
@@ -182,10 +195,20 @@ class Formula:
     problem: Problem | None = field(default=None, repr=False, compare=False)
 
     @classmethod
-    def build(cls, exprs: Sequence[sympy.Expr], variables: Sequence[sympy.Symbol], problem: Problem | None = None, edges: Sequence[EdgeChoice] = ()) -> Formula:
+    def build(
+        cls,
+        exprs: Sequence[sympy.Expr],
+        variables: Sequence[sympy.Symbol],
+        problem: Problem | None = None,
+        edges: Sequence[EdgeChoice] = (),
+    ) -> Formula:
         """A formula with its errors measured against ``problem``'s reference (none without a problem)."""
         bare = cls(tuple(exprs), tuple(variables), {}, tuple(edges), problem)
-        return bare if problem is None else cls(bare.exprs, bare.variables, formula_errors(bare, problem), bare.edges, problem)
+        return (
+            bare
+            if problem is None
+            else cls(bare.exprs, bare.variables, formula_errors(bare, problem), bare.edges, problem)
+        )
 
     def simplified(self, tolerance: float = 1e-6) -> Formula:
         """A shorter equivalent within ``tolerance``: constants below it dropped (before and after expanding
@@ -200,7 +223,9 @@ class Formula:
         exprs = []
         for e in self.exprs:
             kept = _identify_constants(_chop(e, tolerance), tolerance)
-            expanded = _chop(_identify_constants(_chop(sympy.expand(_chop(e, tolerance)), tolerance), tolerance), tolerance)
+            expanded = _chop(
+                _identify_constants(_chop(sympy.expand(_chop(e, tolerance)), tolerance), tolerance), tolerance
+            )
             if sympy.count_ops(expanded) <= _SIMPLIFY_OPS:
                 expanded = sympy.simplify(expanded)
             exprs.append(min((kept, expanded), key=sympy.count_ops))
@@ -222,7 +247,9 @@ class Formula:
 
     def rounded(self, digits: int = 6) -> sympy.Expr:
         """``expr`` with every float rounded to ``digits`` significant digits (for reading)."""
-        return self.expr.xreplace({f: sympy.Float(float(f"{float(f):.{digits}g}"), digits) for f in self.expr.atoms(sympy.Float)})
+        return self.expr.xreplace(
+            {f: sympy.Float(float(f"{float(f):.{digits}g}"), digits) for f in self.expr.atoms(sympy.Float)}
+        )
 
     def latex(self, digits: int = 6) -> str:
         return sympy.latex(self.rounded(digits))

@@ -83,13 +83,18 @@ def pruned(model: Model, threshold: float, x: Tensor) -> Model:
     node. x: (n, width[0]) network inputs of a KAN, or (n, d) points of a surrogate's domain."""
     kan, x, wrap = kan_inputs(model, x, "be pruned")
     if not (isinstance(threshold, (int, float)) and 0 <= threshold < 1):
-        raise ConfigError(f"pruning threshold must be a number in [0, 1) (a share of the output's variation); got {threshold!r}")
+        raise ConfigError(
+            f"pruning threshold must be a number in [0, 1) (a share of the output's variation); got {threshold!r}"
+        )
     with torch.no_grad():
         values = _layer_values(kan, x.detach())
     edges, nodes = _scores(values)
     depth = len(kan.layers)
     keep = [list(range(kan.width[0]))]
-    keep += [[i for i in range(kan.width[l]) if float(nodes[l][i]) > threshold] or [int(nodes[l].argmax())] for l in range(1, depth)]
+    keep += [
+        [i for i in range(kan.width[l]) if float(nodes[l][i]) > threshold] or [int(nodes[l].argmax())]
+        for l in range(1, depth)
+    ]
     keep.append(list(range(kan.width[-1])))
     with torch.no_grad():
         layers = []

@@ -78,7 +78,17 @@ def fit_symbol(
     u = (xs - mid) / half
     sst = float(((ys - ys.mean()) ** 2).sum())
     if sst <= 1e-28 * max(1.0, float((ys**2).sum())):
-        return [SymbolFit("x", 1.0, 0.0, 0.0, float(ys.mean()), 1.0, math.log10(r2_floor) + complexity_weight * library["x"].complexity if "x" in library else 0.0)]
+        return [
+            SymbolFit(
+                "x",
+                1.0,
+                0.0,
+                0.0,
+                float(ys.mean()),
+                1.0,
+                math.log10(r2_floor) + complexity_weight * library["x"].complexity if "x" in library else 0.0,
+            )
+        ]
     fits = []
     for sym in library.symbols:
         found = _fit_one(sym, u if sym.inner else xs, ys, sst, search)
@@ -90,7 +100,9 @@ def fit_symbol(
             a, b = a / half, b - a * mid / half
         fits.append(SymbolFit(sym.name, float(a), float(b), c, d, r2, cost))
     if not fits:
-        raise ConfigError(f"no symbol of the library ({', '.join(library.names)}) is finite on the edge's inputs [{lo:.3g}, {hi:.3g}]")
+        raise ConfigError(
+            f"no symbol of the library ({', '.join(library.names)}) is finite on the edge's inputs [{lo:.3g}, {hi:.3g}]"
+        )
     return sorted(fits, key=lambda f: (f.cost, -f.r2))
 
 
@@ -106,15 +118,22 @@ def _samples(x: Tensor | np.ndarray, y: Tensor | np.ndarray, max_points: int) ->
     return xs, ys
 
 
-def _fit_one(sym: Symbol, u: np.ndarray, y: np.ndarray, sst: float, search: int) -> tuple[float, float, float, float, float] | None:
+def _fit_one(
+    sym: Symbol, u: np.ndarray, y: np.ndarray, sst: float, search: int
+) -> tuple[float, float, float, float, float] | None:
     """Best (a, b, c, d, R^2) of ``c f(a u + b) + d`` on u in [-1, 1]: grid search, then Levenberg-Marquardt."""
     with np.errstate(all="ignore"):
         return _search_and_polish(sym, u, y, sst, search)
 
 
-def _search_and_polish(sym: Symbol, u: np.ndarray, y: np.ndarray, sst: float, search: int, starts: int = 4) -> tuple[float, float, float, float, float] | None:
+def _search_and_polish(
+    sym: Symbol, u: np.ndarray, y: np.ndarray, sst: float, search: int, starts: int = 4
+) -> tuple[float, float, float, float, float] | None:
     ut = torch.as_tensor(u)
-    coarse, yc = ut[:: max(1, u.size // 128)], torch.as_tensor(y[:: max(1, u.size // 128)])  # the search needs few points
+    coarse, yc = (
+        ut[:: max(1, u.size // 128)],
+        torch.as_tensor(y[:: max(1, u.size // 128)]),
+    )  # the search needs few points
     if sym.inner:
         grid = torch.linspace(-10.0, 10.0, search, dtype=torch.float64)
         a, b = torch.meshgrid(grid, grid, indexing="ij")
@@ -191,9 +210,10 @@ def _polish(sym: Symbol, u: np.ndarray, y: np.ndarray, p0: np.ndarray) -> np.nda
         if not np.isfinite(residual(p0)).all():
             return p0
         try:
-            out = least_squares(residual, p0, jac=jacobian, method="lm", xtol=1e-15, ftol=1e-15, gtol=1e-15, max_nfev=400)
+            out = least_squares(
+                residual, p0, jac=jacobian, method="lm", xtol=1e-15, ftol=1e-15, gtol=1e-15, max_nfev=400
+            )
         except (ValueError, np.linalg.LinAlgError):
             return p0
     ok = np.isfinite(out.x).all() and np.isfinite(residual(out.x)).all()
     return out.x if ok and (residual(out.x) ** 2).sum() <= (residual(p0) ** 2).sum() else p0
-

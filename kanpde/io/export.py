@@ -42,13 +42,34 @@ from kanpde.pinn.loss import check_residual, residual_values
 if TYPE_CHECKING:
     import meshio
 
-__all__ = ["export", "check_export", "sample", "write", "Sampled", "reference_values", "evaluation_grid", "FORMATS", "check_format"]
+__all__ = [
+    "export",
+    "check_export",
+    "sample",
+    "write",
+    "Sampled",
+    "reference_values",
+    "evaluation_grid",
+    "FORMATS",
+    "check_format",
+]
 
 FORMATS = (".h5", ".vtu", ".vti", ".xdmf")
 CHUNK = 8192
 
 # topological dimension of meshio cell types, by name prefix
-_CELL_DIMS = {"vertex": 0, "line": 1, "triangle": 2, "quad": 2, "polygon": 2, "tetra": 3, "hexahedron": 3, "wedge": 3, "pyramid": 3, "polyhedron": 3}
+_CELL_DIMS = {
+    "vertex": 0,
+    "line": 1,
+    "triangle": 2,
+    "quad": 2,
+    "polygon": 2,
+    "tetra": 3,
+    "hexahedron": 3,
+    "wedge": 3,
+    "pyramid": 3,
+    "polyhedron": 3,
+}
 
 
 def export(
@@ -114,7 +135,9 @@ def check_format(path: str | os.PathLike[str]) -> str:
     """The format suffix of ``path`` (lower case), or a ConfigError naming the ones supported."""
     suffix = Path(path).suffix.lower()
     if suffix not in FORMATS:
-        raise ConfigError(f"export path {str(path)!r} has suffix {suffix or '(none)'!r}; use one of {', '.join(FORMATS)} (the suffix picks the format)")
+        raise ConfigError(
+            f"export path {str(path)!r} has suffix {suffix or '(none)'!r}; use one of {', '.join(FORMATS)} (the suffix picks the format)"
+        )
     return suffix
 
 
@@ -138,7 +161,9 @@ def sample(
         points = grid.points()
         space_shape = grid.shape[:-1] if timed else grid.shape
         times = grid.axes[-1] if timed else None
-        space_points = np.stack([m.ravel() for m in np.meshgrid(*grid.axes[:ds], indexing="ij")], axis=1) if timed else points
+        space_points = (
+            np.stack([m.ravel() for m in np.meshgrid(*grid.axes[:ds], indexing="ij")], axis=1) if timed else points
+        )
         cells = _blocks(grid_cells(grid.shape))
         space_cells = _blocks(grid_cells(space_shape))
         on = f"grid {'x'.join(map(str, grid.shape))}"
@@ -147,7 +172,9 @@ def sample(
         grid, on = None, f"mesh {name}"
         if timed:
             times = _times(sol, box, resolution)
-            points = np.concatenate([np.repeat(space_points, times.size, axis=0), np.tile(times, space_points.shape[0])[:, None]], axis=1)
+            points = np.concatenate(
+                [np.repeat(space_points, times.size, axis=0), np.tile(times, space_points.shape[0])[:, None]], axis=1
+            )
             cells = None
         else:
             times, points, cells = None, space_points, space_cells
@@ -156,7 +183,9 @@ def sample(
     return Sampled(points, fields, axes, grid, cells, space_points, space_cells, times, meta)
 
 
-def field_values(sol: Solution, points: np.ndarray, *, residual: bool = True) -> tuple[dict[str, np.ndarray], list[str]]:
+def field_values(
+    sol: Solution, points: np.ndarray, *, residual: bool = True
+) -> tuple[dict[str, np.ndarray], list[str]]:
     """``u``, ``reference``, ``error`` and ``residual`` at points (N, d), each (N, c) float64; and notes on what is missing."""
     p = next(sol.model.parameters())
     x = torch.as_tensor(points, dtype=p.dtype, device=p.device)
@@ -170,7 +199,9 @@ def field_values(sol: Solution, points: np.ndarray, *, residual: bool = True) ->
     elif sol.problem is not None:
         notes.append("no exact solution or reference: no reference or error fields")
     if sol.problem is None:
-        notes.append("no problem attached (kanpde.load(DIR, problem=...) adds it): solution only, no reference or residual")
+        notes.append(
+            "no problem attached (kanpde.load(DIR, problem=...) adds it): solution only, no reference or residual"
+        )
     elif residual:
         fields["residual"] = residual_field(sol.problem, sol.model, x)
     return {k: v.detach().cpu().to(torch.float64).numpy() for k, v in fields.items()}, notes
@@ -208,22 +239,32 @@ def metadata(sol: Solution, *, axes: Sequence[str], on: str, fields: list[str], 
     if problem is not None:
         name, params, desc = problem.name or type(problem).__name__, dict(problem.params), problem.describe()
     else:
-        name, params, desc = sol.info.get("problem"), sol.info.get("problem_params", {}), sol.info.get("problem_description")
-    return jsonable({
-        "kanpde_version": __version__,
-        "problem": name,
-        "problem_params": params,
-        "problem_description": desc,
-        "surrogate": sol.model.describe(),
-        "errors": dict(sol.errors),
-        "status": sol.status.message,
-        "reference": None if "reference" not in fields else "exact" if problem is not None and problem.exact is not None else "numerical",
-        "axes": list(axes),
-        "time_dependent": _time_dependent(axes),
-        "on": on,
-        "fields": fields,
-        "notes": notes,
-    })
+        name, params, desc = (
+            sol.info.get("problem"),
+            sol.info.get("problem_params", {}),
+            sol.info.get("problem_description"),
+        )
+    return jsonable(
+        {
+            "kanpde_version": __version__,
+            "problem": name,
+            "problem_params": params,
+            "problem_description": desc,
+            "surrogate": sol.model.describe(),
+            "errors": dict(sol.errors),
+            "status": sol.status.message,
+            "reference": None
+            if "reference" not in fields
+            else "exact"
+            if problem is not None and problem.exact is not None
+            else "numerical",
+            "axes": list(axes),
+            "time_dependent": _time_dependent(axes),
+            "on": on,
+            "fields": fields,
+            "notes": notes,
+        }
+    )
 
 
 # --- points --------------------------------------------------------------------------------------------
@@ -252,8 +293,12 @@ def _box(sol: Solution) -> Box:
 def _grid(sol: Solution, box: Box, resolution: int | Sequence[int] | None) -> Grid:
     if resolution is not None:
         counts = [resolution] * box.dim if isinstance(resolution, (int, np.integer)) else list(resolution)
-        if len(counts) != box.dim or any(isinstance(c, bool) or not isinstance(c, (int, np.integer)) or c < 2 for c in counts):
-            raise ConfigError(f"export resolution must be an int >= 2 or {box.dim} of them (points per axis, boundary included); got {resolution!r}")
+        if len(counts) != box.dim or any(
+            isinstance(c, bool) or not isinstance(c, (int, np.integer)) or c < 2 for c in counts
+        ):
+            raise ConfigError(
+                f"export resolution must be an int >= 2 or {box.dim} of them (points per axis, boundary included); got {resolution!r}"
+            )
         return box.grid(counts)
     if sol.problem is not None:
         return sol.problem.evaluation_grid()
@@ -301,11 +346,15 @@ def read_mesh(
     if not isinstance(mesh, meshio.Mesh):
         name = Path(mesh).name
         if not Path(mesh).is_file():
-            raise ConfigError(f"mesh file {str(mesh)!r} does not exist; pass a file meshio reads (.msh, .vtu, .xdmf, ...)")
+            raise ConfigError(
+                f"mesh file {str(mesh)!r} does not exist; pass a file meshio reads (.msh, .vtu, .xdmf, ...)"
+            )
         try:
             mesh = meshio.read(mesh)
         except Exception as err:  # meshio raises ReadError, KeyError, ValueError... on unreadable files
-            raise ConfigError(f"mesh file {name!r} could not be read by meshio ({type(err).__name__}: {err}); pass a .msh, .vtu, .xdmf or another format meshio reads") from None
+            raise ConfigError(
+                f"mesh file {name!r} could not be read by meshio ({type(err).__name__}: {err}); pass a .msh, .vtu, .xdmf or another format meshio reads"
+            ) from None
     pts = np.asarray(mesh.points, dtype=np.float64)
     blocks = [(c.type, np.asarray(c.data)) for c in mesh.cells if len(c.data)]
     dims = {c: _cell_dim(c) for c, _ in blocks}
@@ -313,16 +362,31 @@ def read_mesh(
         mesh_dim = max(dims.values())
     else:  # a point cloud: its dimension is the number of coordinates that vary
         mesh_dim = int(np.sum(np.ptp(pts, axis=0) > 0)) if len(pts) else 0
-    what = f"its cells are {', '.join(sorted({c for c, d in dims.items() if d == mesh_dim}))}" if dims else "a point cloud"
+    what = (
+        f"its cells are {', '.join(sorted({c for c, d in dims.items() if d == mesh_dim}))}" if dims else "a point cloud"
+    )
     if mesh_dim != dim or pts.ndim != 2 or pts.shape[1] < dim:
-        raise ShapeError(f"mesh {name!r} is {mesh_dim}-D ({what}) but the problem has {dim} space dimension(s) ({', '.join(axes)}); pass a {dim}-D mesh")
+        raise ShapeError(
+            f"mesh {name!r} is {mesh_dim}-D ({what}) but the problem has {dim} space dimension(s) ({', '.join(axes)}); pass a {dim}-D mesh"
+        )
     extra = pts[:, dim:]
     if extra.size and np.abs(extra).max() > 1e-12 * max(1.0, float(np.abs(pts).max())):
-        raise ShapeError(f"mesh {name!r} has non-zero coordinates past the first {dim} (max |value| {np.abs(extra).max():.3g}); a {dim}-D mesh must lie in the plane of {', '.join(axes)}")
+        raise ShapeError(
+            f"mesh {name!r} has non-zero coordinates past the first {dim} (max |value| {np.abs(extra).max():.3g}); a {dim}-D mesh must lie in the plane of {', '.join(axes)}"
+        )
     pts = np.ascontiguousarray(pts[:, :dim])
-    outside = int(np.sum(~box.contains(np.concatenate([pts, np.broadcast_to(box.lower[dim:], (len(pts), box.dim - dim))], axis=1), tol=1e-9)))
+    outside = int(
+        np.sum(
+            ~box.contains(
+                np.concatenate([pts, np.broadcast_to(box.lower[dim:], (len(pts), box.dim - dim))], axis=1), tol=1e-9
+            )
+        )
+    )
     if outside:
-        warnings.warn(f"{outside} of {len(pts)} nodes of mesh {name!r} lie outside the problem's domain {box!r}; the surrogate is extrapolated there", stacklevel=3)
+        warnings.warn(
+            f"{outside} of {len(pts)} nodes of mesh {name!r} lie outside the problem's domain {box!r}; the surrogate is extrapolated there",
+            stacklevel=3,
+        )
     merged: dict[str, list[np.ndarray]] = {}
     for c, data in blocks:
         if dims[c] == mesh_dim:
@@ -335,4 +399,6 @@ def _cell_dim(cell_type: str) -> int:
     for prefix, d in _CELL_DIMS.items():
         if cell_type.startswith(prefix):
             return d
-    raise ConfigError(f"mesh cell type {cell_type!r} is not supported for export; use a mesh of lines, triangles, quads, tetrahedra, hexahedra, wedges or pyramids")
+    raise ConfigError(
+        f"mesh cell type {cell_type!r} is not supported for export; use a mesh of lines, triangles, quads, tetrahedra, hexahedra, wedges or pyramids"
+    )

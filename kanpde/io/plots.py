@@ -39,7 +39,9 @@ EVENT_STYLES = {  # history event -> (colour, line style, label)
 }
 
 
-def plot_solution_report(sol: Solution, folder: str | os.PathLike[str], *, resolution: int | Sequence[int] | None = None) -> list[Path]:
+def plot_solution_report(
+    sol: Solution, folder: str | os.PathLike[str], *, resolution: int | Sequence[int] | None = None
+) -> list[Path]:
     """Write ``solution.png``, ``history.png`` (when there is a history) and ``kan.png`` (a KAN) into ``folder``.
 
     Returns the files written (each atomically: a temporary name, then a rename).
@@ -87,12 +89,23 @@ def plot_solution(sol: Solution, *, resolution: int | Sequence[int] | None = Non
         x, y = grid.axes[0], grid.axes[1]
         for c in range(channels):
             shared = [data.fields[n][:, c] for n in ("u", "reference") if n in data.fields]
-            limits = (min(v.min() for v in shared), max(v.max() for v in shared))  # one colour scale for u and reference
+            limits = (
+                min(v.min() for v in shared),
+                max(v.max() for v in shared),
+            )  # one colour scale for u and reference
             for j, name in enumerate(names):
                 values = data.fields[name][:, c].reshape(grid.shape)[index]
                 label = "|u - reference|" if name == "error" else name
-                _map(fig, axes[c][j], np.abs(values) if name == "error" else values, x, y, data.axes[:2],
-                     f"{label}{f' [{c}]' if channels > 1 else ''}", None if name == "error" else limits)
+                _map(
+                    fig,
+                    axes[c][j],
+                    np.abs(values) if name == "error" else values,
+                    x,
+                    y,
+                    data.axes[:2],
+                    f"{label}{f' [{c}]' if channels > 1 else ''}",
+                    None if name == "error" else limits,
+                )
         title += where
     fig.suptitle(title, fontsize=10)
     fig.tight_layout()
@@ -111,12 +124,28 @@ def _slice(data: Sampled) -> tuple[tuple[Any, ...], str]:
 
 
 def _map(
-    fig: Figure, ax: Axes, values: np.ndarray, x: np.ndarray, y: np.ndarray, names: Sequence[str], title: str, limits: tuple[float, float] | None
+    fig: Figure,
+    ax: Axes,
+    values: np.ndarray,
+    x: np.ndarray,
+    y: np.ndarray,
+    names: Sequence[str],
+    title: str,
+    limits: tuple[float, float] | None,
 ) -> None:
     """values: (nx, ny) on the grid x (nx,), y (ny,), drawn with x across and y up; limits: colour range."""
     vmin, vmax = limits if limits is not None else (None, None)
     cmap = "magma" if title.startswith("|") else "viridis"
-    image = ax.imshow(values.T, origin="lower", extent=(x[0], x[-1], y[0], y[-1]), aspect="auto", cmap=cmap, interpolation="nearest", vmin=vmin, vmax=vmax)
+    image = ax.imshow(
+        values.T,
+        origin="lower",
+        extent=(x[0], x[-1], y[0], y[-1]),
+        aspect="auto",
+        cmap=cmap,
+        interpolation="nearest",
+        vmin=vmin,
+        vmax=vmax,
+    )
     fig.colorbar(image, ax=ax, format="%.2e" if title.startswith("|") else None)
     ax.set_xlabel(names[0])
     ax.set_ylabel(names[1])
@@ -168,7 +197,16 @@ def plot_history(sol: Solution) -> Figure | None:
             ax.axvline(event["step"], color=colour, ls=style, lw=1, label=None if event["event"] in seen else label)
         seen.add(event["event"])
         if event["event"] == "refine" and event.get("grid") is not None:
-            axes[0].annotate(f"G={event['grid']}", (event["step"], 1.0), xycoords=("data", "axes fraction"), fontsize=7, color=colour, ha="left", va="top", rotation=90)
+            axes[0].annotate(
+                f"G={event['grid']}",
+                (event["step"], 1.0),
+                xycoords=("data", "axes fraction"),
+                fontsize=7,
+                color=colour,
+                ha="left",
+                va="top",
+                rotation=90,
+            )
     if seen:
         axes[0].legend(fontsize=8, loc="upper right")
     for ax in axes:
@@ -211,13 +249,20 @@ def plot_kan(sol: Solution, *, points: int = 200) -> Figure | None:
                 grid_in = t[:, None].expand(points, layer.in_dim)
                 phi = layer.edge_values(grid_in)[:, i, :]
                 ax.plot(t.cpu().numpy(), phi.cpu().numpy(), lw=0.9)
-                fixed = sorted({row[i] for row in layer.fixed.names if row[i] is not None}) if layer.fixed is not None else []
+                fixed = (
+                    sorted({row[i] for row in layer.fixed.names if row[i] is not None})
+                    if layer.fixed is not None
+                    else []
+                )
                 knots = layer.knots[i, layer.k : layer.k + layer.grid + 1].cpu().numpy()
                 for knot in knots[(knots >= lo) & (knots <= hi)]:
                     ax.axvline(knot, color="0.8", lw=0.6, zorder=0)
                 ax.set_title(f"layer {l}, input {i}" + (f" ({', '.join(fixed)})" if fixed else ""), fontsize=8)
                 ax.tick_params(labelsize=7)
-    fig.suptitle(f"KAN {net.width}, G = {net.grid}: edges (a curve per output node; grey: knots; fixed symbols in brackets)", fontsize=9)
+    fig.suptitle(
+        f"KAN {net.width}, G = {net.grid}: edges (a curve per output node; grey: knots; fixed symbols in brackets)",
+        fontsize=9,
+    )
     fig.tight_layout()
     return fig
 

@@ -38,7 +38,6 @@ FORMAT_VERSION = 1
 0: runs saved before, which have the same layout and load unchanged."""
 
 
-
 def evaluate_errors(model: Surrogate, problem: Problem) -> dict[str, float]:
     """``{"rel_l2", "max_abs"}`` of the model against the problem's reference (its exact solution, or a
     numerical reference) on its evaluation grid; an empty dict when it has neither.
@@ -151,7 +150,9 @@ class Solution:
         """Write ``model.pt``, ``model.json`` and ``report.json`` into the folder ``path`` (created if needed)."""
         folder = Path(path)
         if folder.exists() and not folder.is_dir():
-            raise ConfigError(f"Solution.save needs a folder; {str(folder)!r} is a file. Pass a folder name such as 'run/'")
+            raise ConfigError(
+                f"Solution.save needs a folder; {str(folder)!r} is a file. Pass a folder name such as 'run/'"
+            )
         folder.mkdir(parents=True, exist_ok=True)
         description = {
             "format": FORMAT_VERSION,
@@ -185,13 +186,17 @@ def _axis_names(d: int) -> tuple[str, ...]:
     return ("x", "y", "z")[:d] if d <= 3 else tuple(f"x{i}" for i in range(d))
 
 
-def load(path: str | os.PathLike[str], problem: Problem | None = None, *, device: str | torch.device = "cpu") -> Solution:
+def load(
+    path: str | os.PathLike[str], problem: Problem | None = None, *, device: str | torch.device = "cpu"
+) -> Solution:
     """Load a saved run. ``sol(x)`` works without the problem; pass ``problem`` (or save a built-in
     instance) to get what needs it, such as errors recomputed on the evaluation grid."""
     folder = Path(path)
     for name in ("model.pt", "model.json"):
         if not (folder / name).is_file():
-            raise ConfigError(f"kanpde.load({str(folder)!r}): {name} is missing; pass a folder written by Solution.save or `kanpde solve --out`")
+            raise ConfigError(
+                f"kanpde.load({str(folder)!r}): {name} is missing; pass a folder written by Solution.save or `kanpde solve --out`"
+            )
     description = json.loads((folder / "model.json").read_text())
     _check_format(description, folder)
     problem_desc = description.get("problem") or {}
@@ -207,11 +212,24 @@ def load(path: str | os.PathLike[str], problem: Problem | None = None, *, device
     if problem is not None:
         errors = evaluate_errors(model, problem) or errors
     skip = {
-        "format", "kanpde_version", "model", "rel_l2", "max_abs", "status", "status_kind", "phases", "history",
-        "problem", "problem_params",
+        "format",
+        "kanpde_version",
+        "model",
+        "rel_l2",
+        "max_abs",
+        "status",
+        "status_kind",
+        "phases",
+        "history",
+        "problem",
+        "problem_params",
     }
     info = {k: v for k, v in report.items() if k not in skip}
-    info.update(problem=report.get("problem"), problem_params=report.get("problem_params", {}), problem_description=problem_desc or None)
+    info.update(
+        problem=report.get("problem"),
+        problem_params=report.get("problem_params", {}),
+        problem_description=problem_desc or None,
+    )
     return Solution(
         model=model,
         problem=problem,

@@ -37,7 +37,9 @@ def basis(x: Tensor, knots: Tensor, k: int) -> Tensor:
     return b
 
 
-def local_basis(x: Tensor, knots: Tensor, k: int, *, uniform: bool, derivatives: int = 0) -> tuple[Tensor, list[Tensor]]:
+def local_basis(
+    x: Tensor, knots: Tensor, k: int, *, uniform: bool, derivatives: int = 0
+) -> tuple[Tensor, list[Tensor]]:
     """The ``k + 1`` bases that can be non-zero at each point, with their x-derivatives.
 
     Args:
@@ -90,7 +92,11 @@ def _cubic(u: Tensor, count: int) -> list[Tensor]:
     Returns ``count`` tensors (n, m, 4): the values, d/du, d2/du2 (as many as asked for).
     """
     u2, w = u * u, 1 - u
-    out = [torch.stack([w * w * w / 6, (3 * u2 * u - 6 * u2 + 4) / 6, (-3 * u2 * u + 3 * u2 + 3 * u + 1) / 6, u2 * u / 6], -1)]
+    out = [
+        torch.stack(
+            [w * w * w / 6, (3 * u2 * u - 6 * u2 + 4) / 6, (-3 * u2 * u + 3 * u2 + 3 * u + 1) / 6, u2 * u / 6], -1
+        )
+    ]
     if count > 1:
         out.append(torch.stack([-w * w / 2, (3 * u2 - 4 * u) / 2, (-3 * u2 + 2 * u + 1) / 2, u2 / 2], -1))
     if count > 2:
@@ -138,7 +144,9 @@ def _deboor(x: Tensor, knots: Tensor, span: Tensor, k: int, derivatives: int) ->
             cols.append(p * val)
         return torch.stack(cols, -1)
 
-    return [derivative(k, d) for d in range(min(derivatives, k) + 1)] + [torch.zeros_like(table[k])] * max(0, derivatives - k)
+    return [derivative(k, d) for d in range(min(derivatives, k) + 1)] + [torch.zeros_like(table[k])] * max(
+        0, derivatives - k
+    )
 
 
 def extend_grid(grid: Tensor, k: int) -> Tensor:

@@ -36,7 +36,14 @@ class FixedEdges(nn.Module):
     Buffer ``spline_mask``: (out, in), 1 on the spline edges and 0 on the fixed ones.
     """
 
-    def __init__(self, names: Sequence[Sequence[str | None]], library: SymbolLibrary, params: Tensor | None = None, *, dtype: torch.dtype = torch.float64) -> None:
+    def __init__(
+        self,
+        names: Sequence[Sequence[str | None]],
+        library: SymbolLibrary,
+        params: Tensor | None = None,
+        *,
+        dtype: torch.dtype = torch.float64,
+    ) -> None:
         super().__init__()
         self.names = [list(row) for row in names]
         self.out_dim, self.in_dim = len(self.names), len(self.names[0]) if self.names else 0
@@ -45,7 +52,9 @@ class FixedEdges(nn.Module):
         if params is None:
             params = torch.tensor([[1.0, 0.0, 1.0, 0.0]] * len(edges), dtype=dtype).reshape(len(edges), 4)
         if params.shape != (len(edges), 4):
-            raise ShapeError(f"FixedEdges needs (a, b, c, d) for each of its {len(edges)} symbol edges; got params of shape {tuple(params.shape)}")
+            raise ShapeError(
+                f"FixedEdges needs (a, b, c, d) for each of its {len(edges)} symbol edges; got params of shape {tuple(params.shape)}"
+            )
         self.params = nn.Parameter(params.detach().clone().to(dtype))
         mask = torch.tensor([[1.0 if n is None else 0.0 for n in row] for row in self.names], dtype=dtype)
         self.register_buffer("spline_mask", mask)
@@ -53,7 +62,9 @@ class FixedEdges(nn.Module):
         for name, sym in self.symbols.items():
             rows = [r for r, (_, _, n) in enumerate(edges) if n == name]
             self.register_buffer(f"rows_{len(self.groups)}", torch.tensor(rows), persistent=False)
-            self.register_buffer(f"outs_{len(self.groups)}", torch.tensor([edges[r][0] for r in rows]), persistent=False)
+            self.register_buffer(
+                f"outs_{len(self.groups)}", torch.tensor([edges[r][0] for r in rows]), persistent=False
+            )
             self.register_buffer(f"ins_{len(self.groups)}", torch.tensor([edges[r][1] for r in rows]), persistent=False)
             self.groups.append(sym)
         self.edges = edges
@@ -115,7 +126,9 @@ class FixedEdges(nn.Module):
         """Every edge is fixed."""
         return all(n is not None for row in self.names for n in row)
 
-    def with_edges(self, updates: dict[tuple[int, int], tuple[str, Sequence[float]]], library: SymbolLibrary | None = None) -> FixedEdges:
+    def with_edges(
+        self, updates: dict[tuple[int, int], tuple[str, Sequence[float]]], library: SymbolLibrary | None = None
+    ) -> FixedEdges:
         """A copy with edges (o, i) set to (name, (a, b, c, d)) (name ``"0"``: pruned, params ignored); the
         names are looked up in ``library`` (default: ``default_library()``) and in the symbols these edges
         already use."""
@@ -137,7 +150,13 @@ class FixedEdges(nn.Module):
     def _params_by_edge(self) -> dict[tuple[int, int], list[float]]:
         return {(o, i): p for (o, i, _), p in zip(self.edges, self.params.detach().tolist())}
 
-    def _rebuilt(self, names: list[list[str | None]], origin: list[list[tuple[int, int]]], params: dict[tuple[int, int], list[float]], library: SymbolLibrary) -> FixedEdges:
+    def _rebuilt(
+        self,
+        names: list[list[str | None]],
+        origin: list[list[tuple[int, int]]],
+        params: dict[tuple[int, int], list[float]],
+        library: SymbolLibrary,
+    ) -> FixedEdges:
         """New fixed edges ``names``; the parameters of new edge [o][i] are ``params[origin[o][i]]``."""
         rows = [params[origin[o][i]] for o, row in enumerate(names) for i, n in enumerate(row) if n not in (None, ZERO)]
         tensor = torch.tensor(rows, dtype=self.params.dtype).reshape(len(rows), 4)
@@ -146,12 +165,16 @@ class FixedEdges(nn.Module):
     def describe(self) -> dict[str, Any]:
         return {
             "names": self.names,
-            "symbols": {n: {"expr": str(s.expr), "complexity": s.complexity, "inner": s.inner} for n, s in self.symbols.items()},
+            "symbols": {
+                n: {"expr": str(s.expr), "complexity": s.complexity, "inner": s.inner} for n, s in self.symbols.items()
+            },
         }
 
     @classmethod
     def from_description(cls, desc: dict[str, Any], dtype: torch.dtype = torch.float64) -> FixedEdges:
-        lib = SymbolLibrary(tuple(Symbol(n, s["expr"], s["complexity"], inner=s["inner"]) for n, s in desc["symbols"].items()))
+        lib = SymbolLibrary(
+            tuple(Symbol(n, s["expr"], s["complexity"], inner=s["inner"]) for n, s in desc["symbols"].items())
+        )
         return cls(desc["names"], lib, dtype=dtype)
 
     @classmethod

@@ -82,7 +82,9 @@ class KANLayer(nn.Module):
         self.fixed = None
 
     @classmethod
-    def build(cls, knots: Tensor, base_weight: Tensor, coef: Tensor, k: int, fixed: FixedEdges | None = None) -> KANLayer:
+    def build(
+        cls, knots: Tensor, base_weight: Tensor, coef: Tensor, k: int, fixed: FixedEdges | None = None
+    ) -> KANLayer:
         """A layer from its tensors: knots (in, G + 2k + 1), base_weight (out, in), coef (out, in, G + k)."""
         layer = cls.__new__(cls)
         nn.Module.__init__(layer)
@@ -162,29 +164,44 @@ class KANLayer(nn.Module):
         out = self.edge_splines(x, coef) + F.silu(x).unsqueeze(-1) * base.T
         return out if self.fixed is None else out + self.fixed.edge_values(x)
 
-    def with_fixed(self, updates: dict[tuple[int, int], tuple[str, Any]], library: SymbolLibrary | None = None) -> KANLayer:
+    def with_fixed(
+        self, updates: dict[tuple[int, int], tuple[str, Any]], library: SymbolLibrary | None = None
+    ) -> KANLayer:
         """A copy with edges (o, i) fixed to ``(symbol name, (a, b, c, d))`` (name ``"0"``: pruned); the
         symbols come from ``library`` (default: the standard ones, ``kanpde.interpret.symbols.DEFAULT_LIBRARY``)."""
-        fixed = self.fixed if self.fixed is not None else FixedEdges.empty(self.out_dim, self.in_dim, self.coef.dtype).to(self.coef.device)
+        fixed = (
+            self.fixed
+            if self.fixed is not None
+            else FixedEdges.empty(self.out_dim, self.in_dim, self.coef.dtype).to(self.coef.device)
+        )
         new_fixed = fixed.with_edges(updates, library)
-        base, coef = self.base_weight.detach() * new_fixed.spline_mask, self.coef.detach() * new_fixed.spline_mask.unsqueeze(-1)
+        base, coef = (
+            self.base_weight.detach() * new_fixed.spline_mask,
+            self.coef.detach() * new_fixed.spline_mask.unsqueeze(-1),
+        )
         return KANLayer.build(self.knots, base, coef, self.k, new_fixed)
 
     def subset(self, outs: list[int], ins: list[int]) -> KANLayer:
         """The layer between the kept outputs ``outs`` and inputs ``ins`` (pruning)."""
         o, i = torch.tensor(outs, device=self.coef.device), torch.tensor(ins, device=self.coef.device)
         fixed = self.fixed.subset(outs, ins) if self.fixed is not None else None
-        return KANLayer.build(self.knots[i], self.base_weight.detach()[o][:, i], self.coef.detach()[o][:, i], self.k, fixed)
+        return KANLayer.build(
+            self.knots[i], self.base_weight.detach()[o][:, i], self.coef.detach()[o][:, i], self.k, fixed
+        )
 
     def refit(self, knots: Tensor, x: Tensor) -> KANLayer:
         """A copy of this layer on new knots (in, G' + 2k + 1), fitted to this layer's splines at x: (n, in)."""
         with torch.no_grad():
             x64, knots64 = x.to(torch.float64), knots.to(torch.float64)
             old = self.edge_splines(x).to(torch.float64).transpose(0, 1)  # (in, n, out)
-            a = bspline.dense_basis(x64, knots64, self.k, uniform=is_uniform(knots64)).transpose(0, 1)  # (in, n, G' + k)
+            a = bspline.dense_basis(x64, knots64, self.k, uniform=is_uniform(knots64)).transpose(
+                0, 1
+            )  # (in, n, G' + k)
             coef = bspline.lstsq(a, old).permute(2, 0, 1)  # (out, in, G' + k)
         fixed = copy.deepcopy(self.fixed)
-        return KANLayer.build(knots.to(self.knots.dtype), self.base_weight.detach(), coef.to(self.coef.dtype), self.k, fixed)
+        return KANLayer.build(
+            knots.to(self.knots.dtype), self.base_weight.detach(), coef.to(self.coef.dtype), self.k, fixed
+        )
 
     def grid_range(self) -> Tensor:
         """(in, 2): the first and last grid knot of each input (the interval the grid covers)."""

@@ -35,10 +35,24 @@ def variable() -> sympy.Symbol:
 
 
 TORCH_FUNCTIONS = {
-    "sin": torch.sin, "cos": torch.cos, "tan": torch.tan, "tanh": torch.tanh, "sinh": torch.sinh, "cosh": torch.cosh,
-    "exp": torch.exp, "log": torch.log, "sqrt": torch.sqrt, "Abs": torch.abs, "sgn": torch.sign,
-    "atan": torch.atan, "asin": torch.asin, "acos": torch.acos, "erf": torch.erf,
-    "DiracDelta": torch.zeros_like, "pi": math.pi, "E": math.e,
+    "sin": torch.sin,
+    "cos": torch.cos,
+    "tan": torch.tan,
+    "tanh": torch.tanh,
+    "sinh": torch.sinh,
+    "cosh": torch.cosh,
+    "exp": torch.exp,
+    "log": torch.log,
+    "sqrt": torch.sqrt,
+    "Abs": torch.abs,
+    "sgn": torch.sign,
+    "atan": torch.atan,
+    "asin": torch.asin,
+    "acos": torch.acos,
+    "erf": torch.erf,
+    "DiracDelta": torch.zeros_like,
+    "pi": math.pi,
+    "E": math.e,
 }
 
 
@@ -65,7 +79,9 @@ class Symbol:
         import sympy
 
         if not isinstance(self.name, str) or not self.name or self.name == "0":
-            raise ConfigError(f"Symbol.name must be a non-empty string other than '0' (reserved for a pruned edge); got {self.name!r}")
+            raise ConfigError(
+                f"Symbol.name must be a non-empty string other than '0' (reserved for a pruned edge); got {self.name!r}"
+            )
         expr = self.expr
         if isinstance(expr, str):
             try:
@@ -100,10 +116,17 @@ def _torch_functions(expr: sympy.Expr, order: int) -> Callable[[Tensor], tuple[T
     try:
         fn = sympy.lambdify(z, exprs, modules=[TORCH_FUNCTIONS])
     except Exception as err:  # sympy raises a zoo of printer errors
-        raise ConfigError(f"expression {expr} cannot be evaluated with torch ({err}); use elementary functions") from None
+        raise ConfigError(
+            f"expression {expr} cannot be evaluated with torch ({err}); use elementary functions"
+        ) from None
 
     def functions(z: Tensor) -> tuple[Tensor, ...]:
-        return tuple(v if isinstance(v, Tensor) and v.shape == z.shape else torch.as_tensor(v, dtype=z.dtype, device=z.device).expand_as(z) for v in fn(z))
+        return tuple(
+            v
+            if isinstance(v, Tensor) and v.shape == z.shape
+            else torch.as_tensor(v, dtype=z.dtype, device=z.device).expand_as(z)
+            for v in fn(z)
+        )
 
     return functions
 
@@ -152,16 +175,18 @@ def default_library() -> SymbolLibrary:
     import sympy
 
     Z = variable()
-    return SymbolLibrary((
-        Symbol("x", Z, 1, inner=False),
-        Symbol("x^2", Z**2, 2),
-        Symbol("x^3", Z**3, 3),
-        Symbol("sin", sympy.sin(Z), 2),
-        Symbol("cos", sympy.cos(Z), 2),
-        Symbol("tanh", sympy.tanh(Z), 3),
-        Symbol("exp", sympy.exp(Z), 2),
-        Symbol("log", sympy.log(Z), 2),
-        Symbol("sqrt", sympy.sqrt(Z), 2),
-        Symbol("abs", sympy.Abs(Z), 3),
-        Symbol("gaussian", sympy.exp(-Z**2), 3),
-    ))
+    return SymbolLibrary(
+        (
+            Symbol("x", Z, 1, inner=False),
+            Symbol("x^2", Z**2, 2),
+            Symbol("x^3", Z**3, 3),
+            Symbol("sin", sympy.sin(Z), 2),
+            Symbol("cos", sympy.cos(Z), 2),
+            Symbol("tanh", sympy.tanh(Z), 3),
+            Symbol("exp", sympy.exp(Z), 2),
+            Symbol("log", sympy.log(Z), 2),
+            Symbol("sqrt", sympy.sqrt(Z), 2),
+            Symbol("abs", sympy.Abs(Z), 3),
+            Symbol("gaussian", sympy.exp(-(Z**2)), 3),
+        )
+    )

@@ -7,7 +7,17 @@ from kanpde.pde.problem import FunctionProblem, Problem
 from kanpde.pde.registry import instance, instances, register_instance
 
 __all__ = [
-    "ops", "Field", "Problem", "FunctionProblem",
-    "Condition", "Dirichlet", "Neumann", "Robin", "Initial", "Periodic",
-    "register_instance", "instance", "instances",
+    "ops",
+    "Field",
+    "Problem",
+    "FunctionProblem",
+    "Condition",
+    "Dirichlet",
+    "Neumann",
+    "Robin",
+    "Initial",
+    "Periodic",
+    "register_instance",
+    "instance",
+    "instances",
 ]

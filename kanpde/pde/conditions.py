@@ -184,7 +184,9 @@ class Periodic(Condition):
     def __post_init__(self) -> None:
         super().__post_init__()
         if self.value != 0.0:
-            raise DefinitionError(f"Periodic({self.on!r}) takes no value (u matches itself across the faces); got value={self.value!r}")
+            raise DefinitionError(
+                f"Periodic({self.on!r}) takes no value (u matches itself across the faces); got value={self.value!r}"
+            )
 
     @property
     def label(self) -> str:
@@ -195,9 +197,13 @@ class Periodic(Condition):
 
     def check_domain(self, domain: Box, owner: str) -> None:
         if self.on not in domain.axes:
-            raise ConfigError(f"{owner}: Periodic({self.on!r}) names no axis of the domain; its axes are {', '.join(domain.axes)}")
+            raise ConfigError(
+                f"{owner}: Periodic({self.on!r}) names no axis of the domain; its axes are {', '.join(domain.axes)}"
+            )
         if self.on == "t" and domain.axes[-1] == "t":
-            raise ConfigError(f"{owner}: Periodic('t') is not supported on the time axis; periodicity applies to space axes")
+            raise ConfigError(
+                f"{owner}: Periodic('t') is not supported on the time axis; periodicity applies to space axes"
+            )
 
     def axis(self, domain_axes: tuple[str, ...]) -> int:
         return domain_axes.index(self.on)

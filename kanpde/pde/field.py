@@ -39,7 +39,9 @@ class Field:
 
     def __init__(self, values: Tensor, x: Tensor) -> None:
         if not isinstance(values, Tensor) or not isinstance(x, Tensor):
-            raise ShapeError(f"Field needs tensors for values and x; got {type(values).__name__} and {type(x).__name__}")
+            raise ShapeError(
+                f"Field needs tensors for values and x; got {type(values).__name__} and {type(x).__name__}"
+            )
         if values.ndim == 0 or values.shape[0] != x.shape[0]:
             raise ShapeError(
                 f"Field.values must have one row per point of x ({x.shape[0]}); got shape {tuple(values.shape)}"
@@ -243,7 +245,9 @@ class Field:
         fields = list(_fields((args, kwargs)))
         ref = max(fields, key=lambda f: f._priority)
         if any(f.x is not ref.x for f in fields):
-            raise ShapeError(f"torch.{getattr(func, '__name__', func)}: cannot combine fields evaluated at different points")
+            raise ShapeError(
+                f"torch.{getattr(func, '__name__', func)}: cannot combine fields evaluated at different points"
+            )
         out = func(*_unwrap(args), **_unwrap(kwargs))
         n = ref.values.shape[0]
         if isinstance(out, Tensor) and out.ndim > 0 and out.shape[0] == n:

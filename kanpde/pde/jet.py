@@ -112,7 +112,14 @@ def quadratic(channels: tuple[Tensor, ...], spec: JetSpec) -> list[Tensor]:
     return rows
 
 
-def chain(d0: Tensor, d1: Tensor | None, d2: Tensor | None, channels: tuple[Tensor, ...], spec: JetSpec, q: list[Tensor] | None = None) -> Tensor:
+def chain(
+    d0: Tensor,
+    d1: Tensor | None,
+    d2: Tensor | None,
+    channels: tuple[Tensor, ...],
+    spec: JetSpec,
+    q: list[Tensor] | None = None,
+) -> Tensor:
     """Jet of ``phi(h)`` from phi, phi', phi'' at the values of h, given h's channels (``t.unbind(0)``).
 
     d0, d1, d2 may have trailing dimensions beyond those of a channel (the k + 1 B-splines of a KAN

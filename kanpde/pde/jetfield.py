@@ -50,7 +50,14 @@ class JetField(Field):
     __slots__ = ("jet", "spec", "index", "recorder")
     _priority = 1
 
-    def __init__(self, t: Tensor | tuple[Tensor, ...], spec: JetSpec, x: Tensor, index: tuple = (), recorder: Recorder | None = None) -> None:
+    def __init__(
+        self,
+        t: Tensor | tuple[Tensor, ...],
+        spec: JetSpec,
+        x: Tensor,
+        index: tuple = (),
+        recorder: Recorder | None = None,
+    ) -> None:
         self.jet = t.unbind(0) if isinstance(t, Tensor) else t  # channels (n, c) each
         self.spec, self.index, self.recorder = spec, index, recorder
         if index == ():
@@ -182,7 +189,9 @@ class JetField(Field):
         return _Watched(values, self.x, self.recorder)
 
     def _describe(self) -> str:
-        return {(): "the surrogate", ("grad",): "its gradient"}.get(self.index, f"its derivative along axis {self.index[0] if self.index else '?'}")
+        return {(): "the surrogate", ("grad",): "its gradient"}.get(
+            self.index, f"its derivative along axis {self.index[0] if self.index else '?'}"
+        )
 
 
 class _ScaledGradient(Field):

@@ -157,11 +157,15 @@ def _as_columns(value: Any, n: int, channels: int, what: str) -> Tensor:
     if isinstance(value, Field):
         value = value.values
     if not isinstance(value, Tensor):
-        raise ShapeError(f"{what} must return a torch tensor of shape ({n},) or ({n}, {channels}); got {type(value).__name__}")
+        raise ShapeError(
+            f"{what} must return a torch tensor of shape ({n},) or ({n}, {channels}); got {type(value).__name__}"
+        )
     if value.ndim == 1 and value.shape[0] == n and channels == 1:
         return value.reshape(n, 1)
     if value.shape != (n, channels):
-        raise ShapeError(f"{what} must return shape ({n},) or ({n}, {channels}) for {n} points; got {tuple(value.shape)}")
+        raise ShapeError(
+            f"{what} must return shape ({n},) or ({n}, {channels}) for {n} points; got {tuple(value.shape)}"
+        )
     return value
 
 

@@ -14,7 +14,19 @@ from kanpde.pinn.loss import (
 from kanpde.pinn.surrogate import NETWORKS, Surrogate, count_parameters
 
 __all__ = [
-    "Surrogate", "NETWORKS", "count_parameters",
-    "HardDirichlet", "split_conditions", "CONSTRAINT_MODES", "Constraints",
-    "Collocation", "DerivativePlan", "plan_derivatives", "residual_values", "loss_terms", "total_loss", "DERIVATIVE_MODES", "Derivatives",
+    "Surrogate",
+    "NETWORKS",
+    "count_parameters",
+    "HardDirichlet",
+    "split_conditions",
+    "CONSTRAINT_MODES",
+    "Constraints",
+    "Collocation",
+    "DerivativePlan",
+    "plan_derivatives",
+    "residual_values",
+    "loss_terms",
+    "total_loss",
+    "DERIVATIVE_MODES",
+    "Derivatives",
 ]

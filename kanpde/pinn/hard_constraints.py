@@ -38,7 +38,12 @@ from kanpde.pde.conditions import Condition, Dirichlet, Periodic
 from kanpde.pde.problem import Problem
 
 __all__ = [
-    "HardDirichlet", "Constraints", "CONSTRAINT_MODES", "Hard", "split_conditions", "periodic_features",
+    "HardDirichlet",
+    "Constraints",
+    "CONSTRAINT_MODES",
+    "Hard",
+    "split_conditions",
+    "periodic_features",
     "periodic_features_jet",
 ]
 
@@ -118,7 +123,9 @@ class HardDirichlet:
     @classmethod
     def from_description(cls, desc: dict[str, Any], problem: Problem | None = None) -> HardDirichlet:
         if desc.get("kind") != "hard_dirichlet":
-            raise ConfigError(f"unknown output constraint {desc.get('kind')!r} in the saved description; expected 'hard_dirichlet'")
+            raise ConfigError(
+                f"unknown output constraint {desc.get('kind')!r} in the saved description; expected 'hard_dirichlet'"
+            )
         faces = tuple((int(a), int(s)) for a, s in desc["faces"])
         if desc["value"] != "problem":
             return cls(faces, float(desc["value"]))
@@ -138,7 +145,9 @@ def _lift_values(g: Callable[[Tensor], Tensor], x: Tensor, channels: int) -> Ten
     if y.ndim == 1:
         y = y.reshape(-1, 1)
     if y.ndim != 2 or y.shape[0] != x.shape[0] or y.shape[1] not in (1, channels):
-        raise ShapeError(f"a hard condition's value g(x) must return ({x.shape[0]},) or ({x.shape[0]}, {channels}); got {tuple(y.shape)}")
+        raise ShapeError(
+            f"a hard condition's value g(x) must return ({x.shape[0]},) or ({x.shape[0]}, {channels}); got {tuple(y.shape)}"
+        )
     return y.to(x.dtype).expand(-1, channels)
 
 
@@ -148,7 +157,9 @@ def function_jet(g: Callable[[Tensor], Tensor], x: Tensor, spec: jet.JetSpec, ch
     y = _lift_values(g, xg, channels)
     out = [y]
     if spec.axes:
-        grads = [torch.autograd.grad(y[:, j].sum(), xg, create_graph=True, allow_unused=True)[0] for j in range(channels)]
+        grads = [
+            torch.autograd.grad(y[:, j].sum(), xg, create_graph=True, allow_unused=True)[0] for j in range(channels)
+        ]
         grads = [torch.zeros_like(xg) if g_ is None else g_ for g_ in grads]
         out += [torch.stack([g_[:, a] for g_ in grads], dim=1) for a in spec.axes]
         for pairs in spec.second:
@@ -156,7 +167,11 @@ def function_jet(g: Callable[[Tensor], Tensor], x: Tensor, spec: jet.JetSpec, ch
             for g_ in grads:
                 total = torch.zeros_like(xg[:, 0])
                 for i, j in pairs:
-                    h = torch.autograd.grad(g_[:, i].sum(), xg, create_graph=True, allow_unused=True)[0] if g_.requires_grad else None
+                    h = (
+                        torch.autograd.grad(g_[:, i].sum(), xg, create_graph=True, allow_unused=True)[0]
+                        if g_.requires_grad
+                        else None
+                    )
                     total = total + (h[:, j] if h is not None else 0.0)
                 cols.append(total)
             out.append(torch.stack(cols, dim=1))
@@ -204,7 +219,7 @@ class Hard:
 
     def describe(self, axes: Sequence[str]) -> str:
         """``"soft"``, or what is hard, e.g. ``"hard (dirichlet on 4 faces, periodic x)"``."""
-        parts = ([f"dirichlet on {len(self.dirichlet.faces)} faces"] if self.dirichlet is not None else [])
+        parts = [f"dirichlet on {len(self.dirichlet.faces)} faces"] if self.dirichlet is not None else []
         parts += [f"periodic {axes[a]}" for a in self.periodic]
         return f"hard ({', '.join(parts)})" if parts else "soft"
 

@@ -27,8 +27,16 @@ from kanpde.pde.jetfield import JetField, discover_spec
 from kanpde.pde.problem import Problem
 
 __all__ = [
-    "Collocation", "BoundarySet", "Derivatives", "DERIVATIVE_MODES", "DerivativePlan", "plan_derivatives", "field_at",
-    "loss_terms", "total_loss", "residual_values",
+    "Collocation",
+    "BoundarySet",
+    "Derivatives",
+    "DERIVATIVE_MODES",
+    "DerivativePlan",
+    "plan_derivatives",
+    "field_at",
+    "loss_terms",
+    "total_loss",
+    "residual_values",
 ]
 
 
@@ -105,11 +113,16 @@ class Collocation:
         sets = []
         for cond in problem.conditions if conditions is None else conditions:
             b = cond.sample(problem.domain, n_bnd, problem.boundary_sampling, rng)
-            sets.append(BoundarySet(cond, _tensor(b.x, dtype, device, cond.needs_derivatives()), _tensor(b.normal, dtype, device)))
+            sets.append(
+                BoundarySet(
+                    cond, _tensor(b.x, dtype, device, cond.needs_derivatives()), _tensor(b.normal, dtype, device)
+                )
+            )
         return cls(_tensor(interior, dtype, device, True), tuple(sets))
 
     def subset(self, fraction: float, generator: torch.Generator) -> Collocation:
         """A random mini-batch holding ``fraction`` of every set (at least one point each)."""
+
         def pick(n: int, group: int = 1) -> Tensor:
             groups = n // group
             m = max(1, int(round(fraction * groups)))
@@ -179,16 +192,23 @@ def plan_derivatives(
     def found(spec: JetSpec | None, misses: list[str], term: str) -> JetSpec | None:
         if spec is None:
             if mode is Derivatives.JET:
-                raise ConfigError(f"derivatives='jet', but {term} needs {misses[0]}, which one pass does not carry; use derivatives='auto'")
+                raise ConfigError(
+                    f"derivatives='jet', but {term} needs {misses[0]}, which one pass does not carry; use derivatives='auto'"
+                )
             notes.append(f"{term} needs {misses[0]}")
         return spec
 
     x = colloc.interior[:7]
-    interior = found(*discover_spec(lambda u, x: check_residual(problem.residual(u, x), x.shape[0], owner), model, x), f"{owner}.residual")
+    interior = found(
+        *discover_spec(lambda u, x: check_residual(problem.residual(u, x), x.shape[0], owner), model, x),
+        f"{owner}.residual",
+    )
     boundary = []
     for s in colloc.boundary:
         xb, nb = s.head(7)
-        boundary.append(found(*discover_spec(lambda u, x, c=s.condition, nb=nb: c.residual(u, x, nb), model, xb), s.condition.label))
+        boundary.append(
+            found(*discover_spec(lambda u, x, c=s.condition, nb=nb: c.residual(u, x, nb), model, xb), s.condition.label)
+        )
     return DerivativePlan(interior, tuple(boundary), tuple(notes))
 
 
@@ -224,7 +244,11 @@ ResidualReduce = Callable[[Tensor, Tensor], Tensor]
 
 
 def loss_terms(
-    problem: Problem, model: nn.Module, colloc: Collocation, plan: DerivativePlan | None = None, reduce: ResidualReduce | None = None
+    problem: Problem,
+    model: nn.Module,
+    colloc: Collocation,
+    plan: DerivativePlan | None = None,
+    reduce: ResidualReduce | None = None,
 ) -> dict[str, Tensor]:
     """Weighted mean-squared residual of the PDE (``"residual"``) and of each condition (its label).
 

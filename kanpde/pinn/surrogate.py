@@ -38,7 +38,12 @@ class Surrogate(nn.Module):
     """
 
     def __init__(
-        self, net: nn.Module, lower: Tensor, upper: Tensor, constraint: HardDirichlet | None = None, periodic: Sequence[int] = ()
+        self,
+        net: nn.Module,
+        lower: Tensor,
+        upper: Tensor,
+        constraint: HardDirichlet | None = None,
+        periodic: Sequence[int] = (),
     ) -> None:
         super().__init__()
         self.constraint = constraint
@@ -54,7 +59,9 @@ class Surrogate(nn.Module):
             raise ShapeError(f"periodic axes {self.periodic} are out of range for a {d}-dimensional box")
         if d + len(self.periodic) != net.width[0]:
             embedded = f" ({len(self.periodic)} periodic axes add one input each)" if self.periodic else ""
-            raise ShapeError(f"the input box has {d} dimensions{embedded}, so the network must take {d + len(self.periodic)} inputs; it takes {net.width[0]}")
+            raise ShapeError(
+                f"the input box has {d} dimensions{embedded}, so the network must take {d + len(self.periodic)} inputs; it takes {net.width[0]}"
+            )
 
     @property
     def kind(self) -> str:
@@ -130,7 +137,9 @@ class Surrogate(nn.Module):
         net_desc = desc["net"]
         kind = net_desc.get("kind")
         if kind not in NETWORKS:
-            raise ConfigError(f"unknown network kind {kind!r} in the saved description; expected one of {', '.join(NETWORKS)}")
+            raise ConfigError(
+                f"unknown network kind {kind!r} in the saved description; expected one of {', '.join(NETWORKS)}"
+            )
         net = NETWORKS[kind].from_description(net_desc)
         box = desc["input_box"]
         constraint = HardDirichlet.from_description(desc["constraint"], problem) if desc.get("constraint") else None

@@ -20,7 +20,19 @@ def test_solve_writes_a_run_folder(tmp_path, capsys):
     out = tmp_path / "run"
     assert main(["solve", "poisson_sin", "--width", "2,4,1", "--steps", "5", "--out", str(out), "--quiet"]) == 0
     report = json.loads((out / "report.json").read_text())
-    for key in ("problem", "model", "rel_l2", "max_abs", "wall_s", "steps", "time_per_step_s", "device", "dtype", "seed", "history"):
+    for key in (
+        "problem",
+        "model",
+        "rel_l2",
+        "max_abs",
+        "wall_s",
+        "steps",
+        "time_per_step_s",
+        "device",
+        "dtype",
+        "seed",
+        "history",
+    ):
         assert key in report
     assert report["problem"] == "poisson_sin" and report["steps"] == 5 and report["dtype"] == "float64"
     assert report["model"] == {**report["model"], "kind": "kan", "width": [2, 4, 1], "grid": 5}
@@ -31,7 +43,28 @@ def test_solve_writes_a_run_folder(tmp_path, capsys):
 
 def test_solve_mlp_with_seed_and_dtype(tmp_path):
     out = tmp_path / "mlp"
-    assert main(["solve", "poisson_sin", "--model", "mlp", "--width", "2,8,1", "--steps", "3", "--seed", "4", "--dtype", "float32", "--out", str(out), "--quiet"]) == 0
+    assert (
+        main(
+            [
+                "solve",
+                "poisson_sin",
+                "--model",
+                "mlp",
+                "--width",
+                "2,8,1",
+                "--steps",
+                "3",
+                "--seed",
+                "4",
+                "--dtype",
+                "float32",
+                "--out",
+                str(out),
+                "--quiet",
+            ]
+        )
+        == 0
+    )
     report = json.loads((out / "report.json").read_text())
     assert report["model"]["kind"] == "mlp" and report["seed"] == 4 and report["dtype"] == "float32"
 
@@ -39,9 +72,18 @@ def test_solve_mlp_with_seed_and_dtype(tmp_path):
 @pytest.mark.parametrize(
     "args, match",
     [
-        (["solve", "poisson"], "unknown problem 'poisson'; the built-in problems are: allen_cahn, darcy_piecewise, darcy_smooth, poisson_kan, poisson_sin"),
-        (["solve", "poisson_sin", "--width", "3,10,1"], r"model width \[3, 10, 1\] does not fit poisson_sin.*use width \[2, 10, 1\]"),
-        (["solve", "poisson_sin", "--width", "2,x,1"], "--width must be comma-separated ints such as 2,10,1; got '2,x,1'"),
+        (
+            ["solve", "poisson"],
+            "unknown problem 'poisson'; the built-in problems are: allen_cahn, darcy_piecewise, darcy_smooth, poisson_kan, poisson_sin",
+        ),
+        (
+            ["solve", "poisson_sin", "--width", "3,10,1"],
+            r"model width \[3, 10, 1\] does not fit poisson_sin.*use width \[2, 10, 1\]",
+        ),
+        (
+            ["solve", "poisson_sin", "--width", "2,x,1"],
+            "--width must be comma-separated ints such as 2,10,1; got '2,x,1'",
+        ),
         (["solve", "poisson_sin", "--budget", "0"], "--budget must be a number of seconds > 0; got 0"),
         (["solve", "poisson_sin", "--steps", "0"], "steps must be an int >= 1; got 0"),
         (["solve", "poisson_sin", "--grid", "0"], "KAN.grid must be an int >= 1; got 0"),

@@ -10,13 +10,37 @@ import pytest
 import kanpde
 from kanpde.cli import main
 
-RUN_FILES = ["history.png", "kan.png", "model.json", "model.pt", "report.json", "solution.h5", "solution.png", "solution.vtu", "solution.xdmf"]
+RUN_FILES = [
+    "history.png",
+    "kan.png",
+    "model.json",
+    "model.pt",
+    "report.json",
+    "solution.h5",
+    "solution.png",
+    "solution.vtu",
+    "solution.xdmf",
+]
 
 
 @pytest.fixture(scope="module")
 def run(tmp_path_factory):
     out = tmp_path_factory.mktemp("cli") / "run"
-    args = ["solve", "poisson_sin", "--width", "2,3,1", "--steps", "3", "--export", "vtu,h5", "--export", "xdmf", "--out", str(out), "--quiet"]
+    args = [
+        "solve",
+        "poisson_sin",
+        "--width",
+        "2,3,1",
+        "--steps",
+        "3",
+        "--export",
+        "vtu,h5",
+        "--export",
+        "xdmf",
+        "--out",
+        str(out),
+        "--quiet",
+    ]
     assert main(args) == 0
     return out
 
@@ -47,9 +71,25 @@ def test_export_a_saved_run(run, tmp_path, capsys):
 def test_export_on_a_mesh_file(run, tmp_path):
     g = np.linspace(-1, 1, 4)
     pts = np.array([[x, y, 0.0] for x in g for y in g])
-    quads = np.array([[4 * i + j, 4 * (i + 1) + j, 4 * (i + 1) + j + 1, 4 * i + j + 1] for i in range(3) for j in range(3)])
+    quads = np.array(
+        [[4 * i + j, 4 * (i + 1) + j, 4 * (i + 1) + j + 1, 4 * i + j + 1] for i in range(3) for j in range(3)]
+    )
     meshio.write(tmp_path / "m.vtu", meshio.Mesh(pts, [("quad", quads)]))
-    assert main(["export", str(run), "--format", "xdmf", "--mesh", str(tmp_path / "m.vtu"), "--out", str(tmp_path / "on_mesh.xdmf")]) == 0
+    assert (
+        main(
+            [
+                "export",
+                str(run),
+                "--format",
+                "xdmf",
+                "--mesh",
+                str(tmp_path / "m.vtu"),
+                "--out",
+                str(tmp_path / "on_mesh.xdmf"),
+            ]
+        )
+        == 0
+    )
     back = meshio.read(tmp_path / "on_mesh.xdmf")
     np.testing.assert_allclose(back.point_data["u"], kanpde.load(run)(pts[:, :2])[:, 0], rtol=0, atol=1e-14)
 
@@ -59,11 +99,23 @@ def test_export_on_a_mesh_file(run, tmp_path):
     [
         (["--format", "vtk"], r"--format must be one of vtu, vti, xdmf, h5 \(several: comma-separated\); got 'vtk'"),
         (["--format", "vtu", "--resolution", "1"], r"--resolution must be an int >= 2 .* got 1"),
-        (["--format", "vtu", "--mesh", "missing.msh"], r"--mesh 'missing.msh' does not exist; pass a mesh file meshio reads"),
-        (["--format", "vtu", "--mesh", "{cube}"], r"--mesh .*cube.vtu: mesh 'cube.vtu' is 3-D \(its cells are tetra\) but the problem has 2 space dimension\(s\)"),
-        (["--format", "vti", "--mesh", "{cube}"], r"--format vti: a \.vti file is a uniform grid and cannot hold a mesh"),
+        (
+            ["--format", "vtu", "--mesh", "missing.msh"],
+            r"--mesh 'missing.msh' does not exist; pass a mesh file meshio reads",
+        ),
+        (
+            ["--format", "vtu", "--mesh", "{cube}"],
+            r"--mesh .*cube.vtu: mesh 'cube.vtu' is 3-D \(its cells are tetra\) but the problem has 2 space dimension\(s\)",
+        ),
+        (
+            ["--format", "vti", "--mesh", "{cube}"],
+            r"--format vti: a \.vti file is a uniform grid and cannot hold a mesh",
+        ),
         (["--format", "h5", "--out", "{tmp}/x.vtu"], r"--out '.*x.vtu' is a \.vtu file but --format asks for h5"),
-        (["--format", "vtu", "--mesh", "{cube}", "--resolution", "5"], r"--mesh replaces the grid that --resolution sets"),
+        (
+            ["--format", "vtu", "--mesh", "{cube}", "--resolution", "5"],
+            r"--mesh replaces the grid that --resolution sets",
+        ),
     ],
 )
 def test_export_bad_input_exits_2_and_writes_nothing(run, tmp_path, capsys, args, match):
@@ -74,7 +126,9 @@ def test_export_bad_input_exits_2_and_writes_nothing(run, tmp_path, capsys, args
     assert main(["export", str(run), *args]) == 2
     err = capsys.readouterr().err
     assert err.startswith("kanpde export: error: ") and re.search(match, err), err
-    assert sorted(p.name for p in run.iterdir()) == before and sorted(p.name for p in tmp_path.iterdir()) == ["cube.vtu"]
+    assert sorted(p.name for p in run.iterdir()) == before and sorted(p.name for p in tmp_path.iterdir()) == [
+        "cube.vtu"
+    ]
 
 
 def test_export_of_a_missing_run(tmp_path, capsys):
@@ -85,11 +139,17 @@ def test_export_of_a_missing_run(tmp_path, capsys):
 def test_solve_with_a_bad_export_format_trains_nothing_and_writes_nothing(tmp_path, capsys):
     out = tmp_path / "run"
     assert main(["solve", "poisson_sin", "--steps", "1", "--export", "vtu,paraview", "--out", str(out), "--quiet"]) == 2
-    assert "--export must be one of vtu, vti, xdmf, h5 (several: comma-separated); got 'paraview'" in capsys.readouterr().err
+    assert (
+        "--export must be one of vtu, vti, xdmf, h5 (several: comma-separated); got 'paraview'"
+        in capsys.readouterr().err
+    )
     assert not out.exists()
 
 
 def test_solve_no_plots(tmp_path):
     out = tmp_path / "run"
-    assert main(["solve", "poisson_sin", "--width", "2,2,1", "--steps", "1", "--no-plots", "--out", str(out), "--quiet"]) == 0
+    assert (
+        main(["solve", "poisson_sin", "--width", "2,2,1", "--steps", "1", "--no-plots", "--out", str(out), "--quiet"])
+        == 0
+    )
     assert sorted(p.name for p in out.iterdir()) == ["model.json", "model.pt", "report.json"]

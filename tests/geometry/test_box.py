@@ -102,7 +102,9 @@ def test_grid_nodes_and_cells():
         box.grid(1)
 
 
-@pytest.mark.parametrize("seed, match", [(-1, "non-negative int"), (1.5, "non-negative int"), ("0", "non-negative int")])
+@pytest.mark.parametrize(
+    "seed, match", [(-1, "non-negative int"), (1.5, "non-negative int"), ("0", "non-negative int")]
+)
 def test_bad_seed_and_method(seed, match):
     box = kanpde.Box([0], [1])
     with pytest.raises(ConfigError, match=match):

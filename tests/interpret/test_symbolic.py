@@ -109,10 +109,14 @@ def test_library_rejects_duplicates_and_unknown_names() -> None:
 def symbolic_kan() -> KAN:
     """KAN [2, 2, 1] with known edges: h0 = x + y, h1 = sin(2x - 0.5) - y^2; out = 0.5 cos(h0) + h1^2 / 3."""
     kan = KAN([2, 2, 1], grid=5)
-    kan.layers[0] = kan.layers[0].with_fixed({
-        (0, 0): ("x", (1, 0, 1, 0)), (0, 1): ("x", (1, 0, 1, 0)),
-        (1, 0): ("sin", (2, -0.5, 1, 0)), (1, 1): ("x^2", (1, 0, -1, 0)),
-    })
+    kan.layers[0] = kan.layers[0].with_fixed(
+        {
+            (0, 0): ("x", (1, 0, 1, 0)),
+            (0, 1): ("x", (1, 0, 1, 0)),
+            (1, 0): ("sin", (2, -0.5, 1, 0)),
+            (1, 1): ("x^2", (1, 0, -1, 0)),
+        }
+    )
     kan.layers[1] = kan.layers[1].with_fixed({(0, 0): ("cos", (1, 0, 0.5, 0)), (0, 1): ("x^2", (1, 0, 1 / 3, 0))})
     return kan
 
@@ -267,7 +271,9 @@ def test_a_symbolic_kan_saves_and_loads(tmp_path) -> None:
 def test_surrogate_formula_includes_input_map_periodic_embedding_and_hard_constraint() -> None:
     net = KAN([3, 2, 1], grid=4, seed=0)
     net, _ = symbolized(net, points(2000, 3, seed=1))
-    surrogate = Surrogate(net, torch.tensor([0.0, 0.0]), torch.tensor([2.0, 1.0]), HardDirichlet(((1, 0),), 0.5), periodic=(0,))
+    surrogate = Surrogate(
+        net, torch.tensor([0.0, 0.0]), torch.tensor([2.0, 1.0]), HardDirichlet(((1, 0),), 0.5), periodic=(0,)
+    )
     exprs, variables = surrogate_formula(surrogate, ("x", "t"))
     x = torch.rand(40, 2, dtype=F64) * torch.tensor([2.0, 1.0], dtype=F64)
     values = sympy.lambdify(variables, exprs[0], "numpy")(*x.T.numpy())
@@ -276,7 +282,9 @@ def test_surrogate_formula_includes_input_map_periodic_embedding_and_hard_constr
 
 def test_a_function_valued_hard_condition_has_no_formula() -> None:
     net = symbolic_kan()
-    surrogate = Surrogate(net, torch.tensor([-1.0, -1.0]), torch.tensor([1.0, 1.0]), HardDirichlet(((0, 0),), lambda x: x[:, 1]))
+    surrogate = Surrogate(
+        net, torch.tensor([-1.0, -1.0]), torch.tensor([1.0, 1.0]), HardDirichlet(((0, 0),), lambda x: x[:, 1])
+    )
     with pytest.raises(ConfigError, match="constraints='soft'"):
         surrogate_formula(surrogate, ("x", "y"))
 
@@ -288,7 +296,12 @@ def test_kan_formula_needs_every_edge_fixed() -> None:
 
 def test_simplified_identifies_fractions_and_pi() -> None:
     x, y = sympy.symbols("x y", real=True)
-    raw = sympy.Float(0.50000000001) * sympy.sin(sympy.Float(math.pi) * x + sympy.Float(1e-13)) * sympy.Float(2.0) * sympy.sin(sympy.Float(math.pi) * y)
+    raw = (
+        sympy.Float(0.50000000001)
+        * sympy.sin(sympy.Float(math.pi) * x + sympy.Float(1e-13))
+        * sympy.Float(2.0)
+        * sympy.sin(sympy.Float(math.pi) * y)
+    )
     short = Formula.build([raw], (x, y)).simplified()
     assert short.expr == sympy.sin(sympy.pi * x) * sympy.sin(sympy.pi * y)
 
@@ -306,7 +319,9 @@ def test_symbolic_recipe_recovers_sin_sin_on_poisson_sin() -> None:
     problem = Poisson.sin()
     net = KAN([2, 5, 1], grid=5)
     recipe = symbolic_recipe(problem, net)
-    sol = kanpde.solve(problem, net, schedule=recipe.schedule, constraints=recipe.constraints, steps=1600, progress=False)
+    sol = kanpde.solve(
+        problem, net, schedule=recipe.schedule, constraints=recipe.constraints, steps=1600, progress=False
+    )
     assert sol.model.net.width == [2, 2, 1] and sol.model.net.symbolic
     formula = sol.formula()
     assert formula.rel_l2 < 1e-6
@@ -341,12 +356,16 @@ def test_symbolic_phases_need_a_kan() -> None:
     with pytest.raises(ConfigError, match="Prune needs a KAN"):
         kanpde.solve(Poisson.sin(), kanpde.MLP([2, 4, 1]), schedule=[Prune()], steps=1, progress=False)
     with pytest.raises(ConfigError, match="LBFGS\\(sparsity=...\\) needs a KAN"):
-        kanpde.solve(Poisson.sin(), kanpde.MLP([2, 4, 1]), schedule=[LBFGS(sparsity=Sparsity())], steps=1, progress=False)
+        kanpde.solve(
+            Poisson.sin(), kanpde.MLP([2, 4, 1]), schedule=[LBFGS(sparsity=Sparsity())], steps=1, progress=False
+        )
 
 
 def test_cli_symbolic_writes_the_formula(tmp_path) -> None:
     out = tmp_path / "run"
-    assert main(["solve", "poisson_sin", "--symbolic", "--steps", "200", "--out", str(out), "--quiet", "--no-plots"]) == 0
+    assert (
+        main(["solve", "poisson_sin", "--symbolic", "--steps", "200", "--out", str(out), "--quiet", "--no-plots"]) == 0
+    )
     report = json.loads((out / "report.json").read_text())
     expr = sympy.sympify(report["formula"])
     assert {str(s) for s in expr.free_symbols} <= {"x", "y"}
@@ -355,6 +374,22 @@ def test_cli_symbolic_writes_the_formula(tmp_path) -> None:
 
 
 def test_cli_symbolic_needs_a_kan(tmp_path, capsys) -> None:
-    assert main(["solve", "poisson_sin", "--symbolic", "--model", "mlp", "--steps", "1", "--out", str(tmp_path / "r"), "--quiet"]) == 2
+    assert (
+        main(
+            [
+                "solve",
+                "poisson_sin",
+                "--symbolic",
+                "--model",
+                "mlp",
+                "--steps",
+                "1",
+                "--out",
+                str(tmp_path / "r"),
+                "--quiet",
+            ]
+        )
+        == 2
+    )
     assert "--symbolic reads a formula from a KAN" in capsys.readouterr().err
     assert not (tmp_path / "r").exists()

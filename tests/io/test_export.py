@@ -28,7 +28,11 @@ UNTRAINED = Status(StatusKind.UNKNOWN, "untrained")  # a solution built by hand,
 
 def untrained(problem, width, seed=1):
     """A Solution around a random KAN: exports are checked against sol(x), not against accuracy."""
-    model = Surrogate(kanpde.KAN(width, grid=3, seed=seed), torch.as_tensor(problem.domain.lower), torch.as_tensor(problem.domain.upper))
+    model = Surrogate(
+        kanpde.KAN(width, grid=3, seed=seed),
+        torch.as_tensor(problem.domain.lower),
+        torch.as_tensor(problem.domain.upper),
+    )
     return kanpde.Solution(model=model, problem=problem, status=UNTRAINED, errors={})
 
 
@@ -42,14 +46,27 @@ def heat():
 
 
 def poisson_3d():
-    return Poisson(source=lambda x: -3 * PI**2 * torch.sin(PI * x).prod(dim=1), exact=lambda x: torch.sin(PI * x).prod(dim=1), box=kanpde.Box([0, 0, 0], [1, 1, 1]))
+    return Poisson(
+        source=lambda x: -3 * PI**2 * torch.sin(PI * x).prod(dim=1),
+        exact=lambda x: torch.sin(PI * x).prod(dim=1),
+        box=kanpde.Box([0, 0, 0], [1, 1, 1]),
+    )
 
 
 @pytest.fixture(scope="module")
 def sol():
     """A few L-BFGS steps on poisson_sin with a 33 x 33 evaluation grid (the built-in one has 256 x 256)."""
     base = Poisson.sin()
-    problem = Poisson(source=base.source, exact=base.exact, boundary=0.0, residual_weight=0.01, n_interior=400, n_boundary=80, eval_points=33, name="small_sin")
+    problem = Poisson(
+        source=base.source,
+        exact=base.exact,
+        boundary=0.0,
+        residual_weight=0.01,
+        n_interior=400,
+        n_boundary=80,
+        eval_points=33,
+        name="small_sin",
+    )
     return kanpde.solve(problem, model=kanpde.KAN([2, 4, 1], grid=5), schedule=[kanpde.LBFGS(steps=5)], progress=False)
 
 
@@ -88,7 +105,9 @@ def test_h5_round_trip(sol, tmp_path):
         np.testing.assert_array_equal(f["fields/u"][()].reshape(17, 17)[3], u.reshape(17, 17)[3])
         assert f["mesh/cells/quad"].shape == (256, 4) and f["mesh/points"].shape == (289, 2)
         assert f.attrs["problem"] == "small_sin" and f.attrs["kanpde_version"] == kanpde.__version__
-        assert json.loads(f.attrs["errors"]) == pytest.approx(dict(sol.errors)) and f.attrs["rel_l2"] == pytest.approx(sol.errors["rel_l2"])
+        assert json.loads(f.attrs["errors"]) == pytest.approx(dict(sol.errors)) and f.attrs["rel_l2"] == pytest.approx(
+            sol.errors["rel_l2"]
+        )
         assert json.loads(f.attrs["surrogate"])["net"]["width"] == [2, 4, 1]
         assert list(f.attrs["axes"]) == ["x", "y"] and not f.attrs["time_dependent"]
         meta = json.loads(f.attrs["metadata"])
@@ -108,7 +127,9 @@ def test_vtu_round_trip(sol, tmp_path):
     assert quads.shape == (256, 4)
     # counter-clockwise cells that tile the square: signed areas positive, summing to 4
     p = mesh.points[quads][:, :, :2]
-    area = 0.5 * np.sum(p[:, :, 0] * np.roll(p[:, :, 1], -1, axis=1) - np.roll(p[:, :, 0], -1, axis=1) * p[:, :, 1], axis=1)
+    area = 0.5 * np.sum(
+        p[:, :, 0] * np.roll(p[:, :, 1], -1, axis=1) - np.roll(p[:, :, 0], -1, axis=1) * p[:, :, 1], axis=1
+    )
     assert np.all(area > 0) and area.sum() == pytest.approx(4.0)
 
 
@@ -181,7 +202,13 @@ def test_residual_with_a_function_valued_hard_initial_condition(tmp_path):
     """The hard transform differentiates its value g(x) by autograd inside the one-pass evaluation."""
     problem = heat()
     problem.conditions = [kanpde.Initial(lambda x: torch.sin(PI * x[:, 0]))]
-    hard = kanpde.solve(problem, model=kanpde.KAN([2, 3, 1], grid=3), schedule=[kanpde.LBFGS(steps=1)], constraints="hard", progress=False)
+    hard = kanpde.solve(
+        problem,
+        model=kanpde.KAN([2, 3, 1], grid=3),
+        schedule=[kanpde.LBFGS(steps=1)],
+        constraints="hard",
+        progress=False,
+    )
     kanpde.export(hard, tmp_path / "hard.h5", resolution=(5, 4))
     x = kanpde.Box([0, 0], [1, 1]).grid((5, 4)).points()
     with h5py.File(tmp_path / "hard.h5", "r") as f:
@@ -243,7 +270,9 @@ def test_fields_at_the_nodes_of_a_3d_mesh(tmp_path):
 
 def test_time_series_on_a_1d_mesh(heat_sol, tmp_path):
     xs = np.array([0.0, 0.1, 0.35, 0.7, 1.0])
-    mesh = meshio.Mesh(np.column_stack([xs, np.zeros(5), np.zeros(5)]), [("line", np.stack([np.arange(4), np.arange(1, 5)], 1))])
+    mesh = meshio.Mesh(
+        np.column_stack([xs, np.zeros(5), np.zeros(5)]), [("line", np.stack([np.arange(4), np.arange(1, 5)], 1))]
+    )
     kanpde.export(heat_sol, tmp_path / "rod.xdmf", mesh=mesh, resolution=4)
     with meshio.xdmf.TimeSeriesReader(tmp_path / "rod.xdmf") as reader:
         points, _ = reader.read_points_cells()
@@ -252,7 +281,9 @@ def test_time_series_on_a_1d_mesh(heat_sol, tmp_path):
         for k, t in enumerate(np.linspace(0, 1, 4)):
             tk, data, _ = reader.read_data(k)
             assert tk == t
-            np.testing.assert_allclose(data["u"], heat_sol(np.column_stack([xs, np.full(5, t)]))[:, 0], rtol=0, atol=1e-14)
+            np.testing.assert_allclose(
+                data["u"], heat_sol(np.column_stack([xs, np.full(5, t)]))[:, 0], rtol=0, atol=1e-14
+            )
 
 
 def test_solution_without_a_problem_exports_u_only(sol, tmp_path):
@@ -270,9 +301,19 @@ BAD = [
     ("p", {}, ConfigError, r"suffix '\(none\)'"),
     ("p.vtu", {"resolution": 1}, ConfigError, r"resolution must be an int >= 2 or 2 of them .* got 1"),
     ("p.vtu", {"resolution": (5, 5, 5)}, ConfigError, r"resolution must be an int >= 2 or 2 of them"),
-    ("p.vtu", {"mesh": "cube"}, ShapeError, r"mesh 'mesh' is 3-D \(its cells are tetra\) but the problem has 2 space dimension\(s\) \(x, y\); pass a 2-D mesh"),
+    (
+        "p.vtu",
+        {"mesh": "cube"},
+        ShapeError,
+        r"mesh 'mesh' is 3-D \(its cells are tetra\) but the problem has 2 space dimension\(s\) \(x, y\); pass a 2-D mesh",
+    ),
     ("p.vtu", {"mesh": "bumpy"}, ShapeError, r"non-zero coordinates past the first 2"),
-    ("p.vti", {"mesh": "square"}, ConfigError, r"a \.vti file is a uniform grid and cannot hold a mesh; use \.vtu, \.xdmf or \.h5"),
+    (
+        "p.vti",
+        {"mesh": "square"},
+        ConfigError,
+        r"a \.vti file is a uniform grid and cannot hold a mesh; use \.vtu, \.xdmf or \.h5",
+    ),
     ("p.vtu", {"mesh": "square", "resolution": 5}, ConfigError, r"pass one of them"),
     ("p.vtu", {"mesh": "missing.msh"}, ConfigError, r"mesh file .*missing\.msh' does not exist"),
 ]
@@ -280,7 +321,12 @@ BAD = [
 
 @pytest.mark.parametrize("name, kwargs, error, match", BAD)
 def test_bad_input_is_an_error_and_writes_nothing(sol, tmp_path, name, kwargs, error, match):
-    meshes = {"cube": cube_mesh(), "square": square_mesh(), "bumpy": square_mesh(z=lambda x, y: 0.1 * x * y), "missing.msh": tmp_path / "missing.msh"}
+    meshes = {
+        "cube": cube_mesh(),
+        "square": square_mesh(),
+        "bumpy": square_mesh(z=lambda x, y: 0.1 * x * y),
+        "missing.msh": tmp_path / "missing.msh",
+    }
     if "mesh" in kwargs:
         kwargs = {**kwargs, "mesh": meshes[kwargs["mesh"]]}
     with pytest.raises(error, match=match):
@@ -289,13 +335,17 @@ def test_bad_input_is_an_error_and_writes_nothing(sol, tmp_path, name, kwargs, e
 
 
 def test_mesh_of_the_wrong_dimension_for_a_3d_problem(tmp_path):
-    with pytest.raises(ShapeError, match=r"is 2-D \(its cells are triangle\) but the problem has 3 space dimension\(s\) \(x, y, z\)"):
+    with pytest.raises(
+        ShapeError, match=r"is 2-D \(its cells are triangle\) but the problem has 3 space dimension\(s\) \(x, y, z\)"
+    ):
         kanpde.export(untrained(poisson_3d(), [3, 2, 1]), tmp_path / "p.vtu", mesh=square_mesh())
 
 
 def test_time_dependent_mesh_export_needs_xdmf_or_h5(heat_sol, tmp_path):
     line = meshio.Mesh(np.array([[0.0], [1.0]]), [("line", np.array([[0, 1]]))])
-    with pytest.raises(ConfigError, match=r"time-dependent export on a mesh has no space-time cells for \.vtu; use \.xdmf"):
+    with pytest.raises(
+        ConfigError, match=r"time-dependent export on a mesh has no space-time cells for \.vtu; use \.xdmf"
+    ):
         kanpde.export(heat_sol, tmp_path / "rod.vtu", mesh=line)
     assert list(tmp_path.iterdir()) == []
 
@@ -324,7 +374,10 @@ def _interrupt_vti(monkeypatch):
     monkeypatch.setattr(writers, "encode_array", fail)
 
 
-@pytest.mark.parametrize("suffix, interrupt", [(".vtu", _interrupt_vtu), (".h5", _interrupt_h5), (".vti", _interrupt_vti), (".xdmf", _interrupt_h5)])
+@pytest.mark.parametrize(
+    "suffix, interrupt",
+    [(".vtu", _interrupt_vtu), (".h5", _interrupt_h5), (".vti", _interrupt_vti), (".xdmf", _interrupt_h5)],
+)
 def test_interrupted_export_leaves_no_file_and_keeps_the_previous_one(sol, tmp_path, monkeypatch, suffix, interrupt):
     interrupt(monkeypatch)
     fresh, kept = tmp_path / "fresh", tmp_path / "kept"

@@ -23,7 +23,9 @@ UNTRAINED = Status(StatusKind.UNKNOWN, "untrained")  # a solution built by hand,
 
 
 def _model(problem, width):
-    return Surrogate(kanpde.KAN(width, grid=3, seed=2), torch.as_tensor(problem.domain.lower), torch.as_tensor(problem.domain.upper))
+    return Surrogate(
+        kanpde.KAN(width, grid=3, seed=2), torch.as_tensor(problem.domain.lower), torch.as_tensor(problem.domain.upper)
+    )
 
 
 @pytest.fixture(scope="module")

@@ -21,13 +21,24 @@ UNTRAINED = Status(StatusKind.UNKNOWN, "untrained")  # a solution built by hand,
 def small_poisson():
     """poisson_sin on a 33 x 33 evaluation grid (the built-in one has 256 x 256: slow for a test)."""
     base = Poisson.sin()
-    return Poisson(source=base.source, exact=base.exact, boundary=0.0, residual_weight=0.01, n_interior=400, n_boundary=80, eval_points=33, name="small_sin")
+    return Poisson(
+        source=base.source,
+        exact=base.exact,
+        boundary=0.0,
+        residual_weight=0.01,
+        n_interior=400,
+        n_boundary=80,
+        eval_points=33,
+        name="small_sin",
+    )
 
 
 @pytest.fixture(scope="module")
 def sol():
     schedule = [kanpde.LBFGS(steps=4), kanpde.Refine(grid=10), kanpde.LBFGS(steps=3)]
-    return kanpde.solve(small_poisson(), model=kanpde.KAN([2, 3, 1], grid=5), schedule=schedule, progress=False, eval_every=0.0)
+    return kanpde.solve(
+        small_poisson(), model=kanpde.KAN([2, 3, 1], grid=5), schedule=schedule, progress=False, eval_every=0.0
+    )
 
 
 def test_report_writes_three_pngs_and_leaves_matplotlib_alone(sol, tmp_path):

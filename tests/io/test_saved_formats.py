@@ -34,12 +34,18 @@ def test_saving_writes_the_format_and_loading_refuses_a_newer_one(tmp_path):
     again = tmp_path / "again"
     sol.save(again)
     description = json.loads((again / "model.json").read_text())
-    assert description["format"] == FORMAT_VERSION and json.loads((again / "report.json").read_text())["format"] == FORMAT_VERSION
+    assert (
+        description["format"] == FORMAT_VERSION
+        and json.loads((again / "report.json").read_text())["format"] == FORMAT_VERSION
+    )
     x = torch.zeros(3, 2, dtype=torch.float64)
     assert torch.equal(kanpde.load(again)(x), sol(x))
     description["format"] = FORMAT_VERSION + 1
     (again / "model.json").write_text(json.dumps(description))
-    with pytest.raises(ConfigError, match=rf"saved in format {FORMAT_VERSION + 1} by kanpde .*reads formats up to {FORMAT_VERSION}\. Upgrade kanpde"):
+    with pytest.raises(
+        ConfigError,
+        match=rf"saved in format {FORMAT_VERSION + 1} by kanpde .*reads formats up to {FORMAT_VERSION}\. Upgrade kanpde",
+    ):
         kanpde.load(again)
     description["format"] = "one"
     (again / "model.json").write_text(json.dumps(description))

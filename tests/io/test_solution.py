@@ -11,8 +11,20 @@ from kanpde.errors import ConfigError, ShapeError
 from kanpde.problems import Poisson
 
 REPORT_FIELDS = {
-    "problem", "model", "rel_l2", "max_abs", "wall_s", "steps", "time_per_step_s", "device", "dtype", "seed", "history",
-    "status", "status_kind", "phases",
+    "problem",
+    "model",
+    "rel_l2",
+    "max_abs",
+    "wall_s",
+    "steps",
+    "time_per_step_s",
+    "device",
+    "dtype",
+    "seed",
+    "history",
+    "status",
+    "status_kind",
+    "phases",
 }
 
 

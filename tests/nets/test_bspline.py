@@ -52,8 +52,12 @@ def test_local_basis_equals_full_basis_with_derivatives(k, uniform_knots):
     full = bspline.basis(x, knots, k)  # (n, 2, G + k)
 
     def dx(y):  # d y[..., j] / dx for every basis j (zero where y does not depend on x)
-        cols = [torch.autograd.grad(y[:, :, j].sum(), x, create_graph=True, allow_unused=True, materialize_grads=True)[0]
-                if y.requires_grad else torch.zeros_like(x) for j in range(grid + k)]
+        cols = [
+            torch.autograd.grad(y[:, :, j].sum(), x, create_graph=True, allow_unused=True, materialize_grads=True)[0]
+            if y.requires_grad
+            else torch.zeros_like(x)
+            for j in range(grid + k)
+        ]
         return torch.stack(cols, -1)
 
     d1 = dx(full)

@@ -25,7 +25,9 @@ def test_forward_matches_the_reference_basis():
     x = rand(500, 2)
     h = x
     for layer in net.layers:
-        ref = torch.nn.functional.silu(h) @ layer.base_weight.T + torch.einsum("nij,oij->no", bspline.basis(h, layer.knots, layer.k), layer.coef)
+        ref = torch.nn.functional.silu(h) @ layer.base_weight.T + torch.einsum(
+            "nij,oij->no", bspline.basis(h, layer.knots, layer.k), layer.coef
+        )
         inside = ((h >= layer.knots[:, layer.k]) & (h <= layer.knots[:, -layer.k - 1])).all(1)
         torch.testing.assert_close(layer(h)[inside], ref[inside])
         h = layer(h)

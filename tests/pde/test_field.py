@@ -285,7 +285,10 @@ def test_other_binary_torch_functions_follow_the_per_point_rule():
     x = points(n=5)
     u = Field(x[:, :1] * 1.0, x)
     f = torch.linspace(-1, 1, 5)
-    with pytest.raises(ShapeError, match=r"torch.maximum of shapes \(5, 1\), \(5,\) gives \(5, 5\): every point paired with every other"):
+    with pytest.raises(
+        ShapeError,
+        match=r"torch.maximum of shapes \(5, 1\), \(5,\) gives \(5, 5\): every point paired with every other",
+    ):
         torch.maximum(u, f)
     out = torch.maximum(u, f.reshape(-1, 1))
     torch.testing.assert_close(out.values, torch.maximum(u.values, f[:, None]))
@@ -295,5 +298,7 @@ def test_reshape_keeps_one_row_per_point():
     x = points(n=5)
     u = Field(torch.cat([x[:, :1], x[:, 1:] ** 2], dim=1), x)
     torch.testing.assert_close(u.reshape(5, 2, 1).values, u.values.reshape(5, 2, 1))
-    with pytest.raises(ShapeError, match=r"reshaping a field must keep one row per point \(5\); u.reshape\(-1\) gives \(10,\)"):
+    with pytest.raises(
+        ShapeError, match=r"reshaping a field must keep one row per point \(5\); u.reshape\(-1\) gives \(10,\)"
+    ):
         u.reshape(-1)

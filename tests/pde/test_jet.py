@@ -45,7 +45,13 @@ def nested(u, x):
     """Value, gradient (n, c, d) and Hessian (n, c, d, d) by nested autograd."""
     n, c = u.shape
     g = torch.stack([torch.autograd.grad(u[:, j].sum(), x, create_graph=True)[0] for j in range(c)], 1)
-    h = torch.stack([torch.stack([torch.autograd.grad(g[:, j, i].sum(), x, create_graph=True)[0] for i in range(x.shape[1])], 1) for j in range(c)], 1)
+    h = torch.stack(
+        [
+            torch.stack([torch.autograd.grad(g[:, j, i].sum(), x, create_graph=True)[0] for i in range(x.shape[1])], 1)
+            for j in range(c)
+        ],
+        1,
+    )
     return g, h
 
 
@@ -54,7 +60,18 @@ def close(a, b):
     assert float((a - b).detach().abs().max() / scale) <= 1e-10
 
 
-NAMES = ["kan-uniform", "kan-updated", "kan-updated-refined", "kan-refined-7", "kan-k2", "kan-wide-dense", "kan-fine-gather", "mlp-tanh", "mlp-sin", "mlp-silu"]
+NAMES = [
+    "kan-uniform",
+    "kan-updated",
+    "kan-updated-refined",
+    "kan-refined-7",
+    "kan-k2",
+    "kan-wide-dense",
+    "kan-fine-gather",
+    "mlp-tanh",
+    "mlp-sin",
+    "mlp-silu",
+]
 
 
 def test_names_cover_every_surrogate():
@@ -161,7 +178,9 @@ def test_plan_modes():
     assert auto.interior is None and auto.boundary[0] == jet.JetSpec((0, 1), ()) and auto.boundary[1].channels == 1
     assert "FunctionProblem.residual needs a derivative of an expression" in auto.notes[0]
     assert plan_derivatives(problem, model, colloc, "autograd").boundary == (None, None)
-    with pytest.raises(ConfigError, match="derivatives='jet', but FunctionProblem.residual needs a derivative of an expression"):
+    with pytest.raises(
+        ConfigError, match="derivatives='jet', but FunctionProblem.residual needs a derivative of an expression"
+    ):
         plan_derivatives(problem, model, colloc, "jet")
     with pytest.raises(ConfigError, match="derivatives must be one of auto, jet, autograd; got 'fast'"):
         plan_derivatives(problem, model, colloc, "fast")

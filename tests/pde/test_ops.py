@@ -39,7 +39,9 @@ def test_grad_partial_laplacian_hessian_match_analytic():
     torch.testing.assert_close(ops.laplacian(u, x).values[:, 0], uxx + uyy, rtol=1e-12, atol=1e-12)
     torch.testing.assert_close(ops.laplacian(u, x, axes=[0]).values[:, 0], uxx, rtol=1e-12, atol=1e-12)
     hess = ops.hessian(u, x).values
-    torch.testing.assert_close(hess, torch.stack([torch.stack([uxx, uxy], 1), torch.stack([uxy, uyy], 1)], 1), rtol=1e-12, atol=1e-12)
+    torch.testing.assert_close(
+        hess, torch.stack([torch.stack([uxx, uxy], 1), torch.stack([uxy, uyy], 1)], 1), rtol=1e-12, atol=1e-12
+    )
     assert ops.partial(u, x).values is u.values
 
 

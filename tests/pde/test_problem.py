@@ -35,7 +35,11 @@ def make(**attrs):
     [
         ({"domain": None}, DefinitionError, r"Custom.domain must be a kanpde.Box or Interval; got None"),
         ({"domain": [0, 1]}, DefinitionError, "domain must be a kanpde.Box"),
-        ({"conditions": [kanpde.Dirichlet("north")]}, ConfigError, r"unknown condition target 'north' in Dirichlet; the domain has parts .*boundary"),
+        (
+            {"conditions": [kanpde.Dirichlet("north")]},
+            ConfigError,
+            r"unknown condition target 'north' in Dirichlet; the domain has parts .*boundary",
+        ),
         ({"conditions": kanpde.Dirichlet("boundary")}, DefinitionError, "conditions must be a list"),
         ({"conditions": ["boundary"]}, DefinitionError, "must hold Dirichlet/Neumann/Robin objects; got 'boundary'"),
         ({"residual_weight": 0}, ConfigError, r"Custom.residual_weight must be a finite number > 0; got 0"),
@@ -76,13 +80,25 @@ def test_validation_runs_after_a_subclass_init():
 @pytest.mark.parametrize(
     "build, err, match",
     [
-        (lambda: kanpde.Dirichlet("boundary", "zero"), DefinitionError, r"Dirichlet\('boundary'\).value must be a number or a function"),
+        (
+            lambda: kanpde.Dirichlet("boundary", "zero"),
+            DefinitionError,
+            r"Dirichlet\('boundary'\).value must be a number or a function",
+        ),
         (lambda: kanpde.Dirichlet("", 0.0), DefinitionError, "Dirichlet.on must name a boundary part"),
-        (lambda: kanpde.Neumann("left", 1.0, weight=-1), ConfigError, r"Neumann\('left'\).weight must be a finite number > 0; got -1"),
+        (
+            lambda: kanpde.Neumann("left", 1.0, weight=-1),
+            ConfigError,
+            r"Neumann\('left'\).weight must be a finite number > 0; got -1",
+        ),
         (lambda: kanpde.Robin("top", 0.0, alpha=0, beta=0), ConfigError, "needs alpha or beta non-zero"),
         (lambda: kanpde.Robin("top", 0.0, alpha=float("nan")), DefinitionError, "alpha must be a finite number"),
         (lambda: Poisson(source=1.0), DefinitionError, "Poisson.source must be a function f"),
-        (lambda: kanpde.FunctionProblem(domain=kanpde.Interval(0, 1), residual=None), DefinitionError, "FunctionProblem.residual must be a function"),
+        (
+            lambda: kanpde.FunctionProblem(domain=kanpde.Interval(0, 1), residual=None),
+            DefinitionError,
+            "FunctionProblem.residual must be a function",
+        ),
     ],
 )
 def test_bad_conditions_and_constructors(build, err, match):
@@ -130,7 +146,9 @@ def test_function_problem_and_instances_registry():
 
 def test_exact_values_shape_is_checked():
     p = make(exact=lambda self, x: torch.zeros(x.shape[0], 2))()
-    with pytest.raises(ShapeError, match=r"Custom.exact\(x\) must return shape \(5,\) or \(5, 1\) for 5 points; got \(5, 2\)"):
+    with pytest.raises(
+        ShapeError, match=r"Custom.exact\(x\) must return shape \(5,\) or \(5, 1\) for 5 points; got \(5, 2\)"
+    ):
         p.exact_values(torch.zeros(5, 2))
 
 

@@ -22,7 +22,7 @@ def heat(**kwargs):
         domain=kanpde.Box([0.0, 0.0], [2.0, 0.5], axes=("x", "t")),
         residual=lambda u, x: ops.dt(u, x) - ops.partial(u, x, 0, 0),
         conditions=[kanpde.Periodic("x"), kanpde.Initial(lambda x: torch.sin(math.pi * x[:, 0]))],
-        exact=lambda x: torch.exp(-math.pi**2 * x[:, 1]) * torch.sin(math.pi * x[:, 0]),
+        exact=lambda x: torch.exp(-(math.pi**2) * x[:, 1]) * torch.sin(math.pi * x[:, 0]),
         n_interior=400,
         n_boundary=64,
         **kwargs,
@@ -34,7 +34,9 @@ def hard_surrogate(problem, net):
     return Surrogate(net, problem.domain.lower, problem.domain.upper, hard.dirichlet, hard.periodic)
 
 
-@pytest.mark.parametrize("net", [kanpde.KAN([3, 5, 1], grid=5, init_noise=1.0, seed=2), kanpde.MLP([3, 16, 16, 1], seed=3)])
+@pytest.mark.parametrize(
+    "net", [kanpde.KAN([3, 5, 1], grid=5, init_noise=1.0, seed=2), kanpde.MLP([3, 16, 16, 1], seed=3)]
+)
 def test_embedding_and_hard_initial_hold_for_any_weights(net):
     problem = heat()
     model = hard_surrogate(problem, net)
@@ -91,7 +93,10 @@ def test_heat_solves_with_hard_conditions():
 
 
 def test_width_must_count_the_embedding():
-    with pytest.raises(ShapeError, match=r"the first entry must be 3 \(the 2 coordinates, with x embedded as cos and sin .*use width \[3, 6, 1\]"):
+    with pytest.raises(
+        ShapeError,
+        match=r"the first entry must be 3 \(the 2 coordinates, with x embedded as cos and sin .*use width \[3, 6, 1\]",
+    ):
         kanpde.solve(heat(), model=kanpde.KAN([2, 6, 1]), steps=1, constraints="hard", progress=False)
     assert kanpde.solvers.network_inputs(heat(), "kan", "hard") == 3
     assert kanpde.solvers.network_inputs(heat(), "kan", "soft") == 2
@@ -105,7 +110,12 @@ def test_causal_weights_are_deterministic_and_ordered():
     expected = (1 * 1 + math.exp(-1) * 4 + math.exp(-5) * 0 + math.exp(-5) * 9) / 4
     assert float(reduce(r, x)) == pytest.approx(expected)
     assert reduce.last_min_weight == pytest.approx(math.exp(-5))
-    runs = [kanpde.solve(heat(), model=kanpde.MLP([3, 8, 1]), steps=5, constraints="hard", causal=Causal(chunks=4), progress=False) for _ in range(2)]
+    runs = [
+        kanpde.solve(
+            heat(), model=kanpde.MLP([3, 8, 1]), steps=5, constraints="hard", causal=Causal(chunks=4), progress=False
+        )
+        for _ in range(2)
+    ]
     assert runs[0].errors == runs[1].errors and runs[0].info["causal"] == {"chunks": 4, "tol": 1.0, "drift": 0.01}
     assert all("causal_min_weight" in h for h in runs[0].history if "loss" in h)
 
@@ -170,7 +180,14 @@ def test_lbfgs_iterations_hold_the_causal_weights(monkeypatch, drift):
     monkeypatch.setattr(Causal, "reducer", lambda spec, problem: Spy(make(spec, problem)))
     schedule = [kanpde.solvers.Adam(steps=3, lr=1e-2), kanpde.solvers.LBFGS(steps=6)]
     causal = Causal(chunks=4, tol=0.02, drift=drift)  # chunk losses ~50 at first: weights well inside (0, 1)
-    kanpde.solve(heat(), model=kanpde.MLP([3, 8, 1], seed=1), schedule=schedule, constraints="hard", causal=causal, progress=False)
+    kanpde.solve(
+        heat(),
+        model=kanpde.MLP([3, 8, 1], seed=1),
+        schedule=schedule,
+        constraints="hard",
+        causal=causal,
+        progress=False,
+    )
     first = log.index("renew")
     adam, lbfgs = log[:first], log[first:]
     assert len(adam) == 3 and not torch.equal(adam[0][0], adam[1][0])
@@ -191,9 +208,15 @@ def test_lbfgs_iterations_hold_the_causal_weights(monkeypatch, drift):
 
 def test_bad_space_time_definitions():
     with pytest.raises(ConfigError, match=r"Initial needs a space-time domain whose last axis is named 't'"):
-        kanpde.FunctionProblem(domain=kanpde.Box([0, 0], [1, 1]), residual=lambda u, x: u, conditions=[kanpde.Initial(0.0)])
+        kanpde.FunctionProblem(
+            domain=kanpde.Box([0, 0], [1, 1]), residual=lambda u, x: u, conditions=[kanpde.Initial(0.0)]
+        )
     with pytest.raises(ConfigError, match=r"Periodic\('y'\) names no axis of the domain; its axes are x, t"):
-        kanpde.FunctionProblem(domain=kanpde.Box([0, 0], [1, 1], axes=("x", "t")), residual=lambda u, x: u, conditions=[kanpde.Periodic("y")])
+        kanpde.FunctionProblem(
+            domain=kanpde.Box([0, 0], [1, 1], axes=("x", "t")),
+            residual=lambda u, x: u,
+            conditions=[kanpde.Periodic("y")],
+        )
     with pytest.raises(DefinitionError, match=r"Periodic\('x'\) takes no value"):
         kanpde.Periodic("x", 1.0)
     with pytest.raises(ConfigError, match=r"Causal weighting needs a space-time problem .*axes \('x', 'y'\)"):

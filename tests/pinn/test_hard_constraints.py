@@ -70,7 +70,9 @@ def test_jet_product_is_the_leibniz_rule():
     x = torch.rand(9, 2, dtype=torch.float64).requires_grad_(True)
     t = jet.seed(x, spec)
     a = jet.elementwise(t[..., :1], spec, jet.sin3)  # sin(x0)
-    b = jet.elementwise(jet.linear(t, torch.tensor([[1.0, 2.0]], dtype=torch.float64), None), spec, jet.tanh3)  # tanh(x0 + 2 x1)
+    b = jet.elementwise(
+        jet.linear(t, torch.tensor([[1.0, 2.0]], dtype=torch.float64), None), spec, jet.tanh3
+    )  # tanh(x0 + 2 x1)
     ab = jet.product(a, b, spec)
     u = torch.sin(x[:, :1]) * torch.tanh(x[:, :1] + 2 * x[:, 1:])
     g = torch.autograd.grad(u.sum(), x, create_graph=True)[0]
@@ -96,7 +98,9 @@ def test_hard_solve_drops_the_boundary_term_and_round_trips(tmp_path):
 
 def test_refinement_keeps_the_constraint():
     schedule = [kanpde.LBFGS(steps=3), kanpde.Refine(grid=10), kanpde.LBFGS(steps=3)]
-    sol = kanpde.solve(Poisson.sin(), model=kanpde.KAN([2, 3, 1], grid=5), schedule=schedule, constraints="hard", progress=False)
+    sol = kanpde.solve(
+        Poisson.sin(), model=kanpde.KAN([2, 3, 1], grid=5), schedule=schedule, constraints="hard", progress=False
+    )
     assert sol.model.grid == 10 and sol.model.constraint is not None
     assert sol.phases[1]["fit_error"] < 1e-10
 
@@ -104,13 +108,26 @@ def test_refinement_keeps_the_constraint():
 @pytest.mark.parametrize(
     "problem, match",
     [
-        (kanpde.FunctionProblem(domain=kanpde.Interval(0, 1), residual=lambda u, x: u, conditions=[kanpde.Neumann("boundary", 1.0)]), "it has no Dirichlet or initial condition; use constraints='soft'"),
         (
-            kanpde.FunctionProblem(domain=kanpde.Interval(0, 1), residual=lambda u, x: u, conditions=[kanpde.Dirichlet("left", 0.0), kanpde.Dirichlet("right", 1.0)]),
+            kanpde.FunctionProblem(
+                domain=kanpde.Interval(0, 1), residual=lambda u, x: u, conditions=[kanpde.Neumann("boundary", 1.0)]
+            ),
+            "it has no Dirichlet or initial condition; use constraints='soft'",
+        ),
+        (
+            kanpde.FunctionProblem(
+                domain=kanpde.Interval(0, 1),
+                residual=lambda u, x: u,
+                conditions=[kanpde.Dirichlet("left", 0.0), kanpde.Dirichlet("right", 1.0)],
+            ),
             r"its Dirichlet/initial values differ \(0, 1\)",
         ),
         (
-            kanpde.FunctionProblem(domain=kanpde.Interval(0, 1), residual=lambda u, x: u, conditions=[kanpde.Dirichlet("left", 0.0), kanpde.Dirichlet("right", lambda x: x[:, 0])]),
+            kanpde.FunctionProblem(
+                domain=kanpde.Interval(0, 1),
+                residual=lambda u, x: u,
+                conditions=[kanpde.Dirichlet("left", 0.0), kanpde.Dirichlet("right", lambda x: x[:, 0])],
+            ),
             r"its Dirichlet/initial values differ \(0, a function\)",
         ),
     ],
@@ -135,7 +152,11 @@ def test_distance_vanishes_only_on_its_faces():
 
 
 def test_a_function_value_is_built_in_and_needs_the_problem_to_load(tmp_path):
-    problem = Poisson(source=lambda x: 0 * x[:, 0], exact=lambda x: x[:, 0] * x[:, 1], boundary=lambda x: x[:, 0] * x[:, 1] + 0 * x[:, 0] ** 2)
+    problem = Poisson(
+        source=lambda x: 0 * x[:, 0],
+        exact=lambda x: x[:, 0] * x[:, 1],
+        boundary=lambda x: x[:, 0] * x[:, 1] + 0 * x[:, 0] ** 2,
+    )
     sol = kanpde.solve(problem, model=kanpde.KAN([2, 3, 1], grid=5), steps=3, progress=False)
     assert sol.info["constraints"] == "hard (dirichlet on 4 faces)"
     edge = torch.tensor([[1.0, 0.3], [-0.2, -1.0]])

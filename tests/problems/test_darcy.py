@@ -38,7 +38,9 @@ def test_divergence_form_on_one_pass_equals_autograd(coefficient):
     assert plan.interior is not None, plan.notes  # the natural form stays on the one-pass path
     params = list(model.parameters())
     fast = torch.autograd.grad(total_loss(loss_terms(problem, model, colloc, plan)), params)
-    slow = torch.autograd.grad(total_loss(loss_terms(problem, model, colloc, plan_derivatives(problem, model, colloc, "autograd"))), params)
+    slow = torch.autograd.grad(
+        total_loss(loss_terms(problem, model, colloc, plan_derivatives(problem, model, colloc, "autograd"))), params
+    )
     for a, b in zip(fast, slow):
         assert float((a - b).abs().max() / b.abs().max()) <= 1e-10
 

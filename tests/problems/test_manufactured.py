@@ -31,8 +31,16 @@ class Exact(torch.nn.Module):
     [
         (lambda u: u.diff(x, 2) + u.diff(y, 2), sympy.sin(sympy.pi * x) * sympy.sin(sympy.pi * y), None),
         (lambda u: u.diff(x, 2) + u.diff(y, 2) - u**3 + x * u.diff(x, y), sympy.exp(x) * sympy.sin(sympy.pi * y), None),
-        (lambda u: -(1 + x**2) * u.diff(x, 2) - 2 * x * u.diff(x) + sympy.cos(y) * u.diff(y), "tanh(3*x) * y**2", Box([0, 0], [1, 2])),
-        (lambda u: u.diff(t) - 0.01 * u.diff(x, 2) + 5 * (u**3 - u), sympy.exp(-t) * sympy.cos(sympy.pi * x), Box([-1, 0], [1, 1], axes=("x", "t"))),
+        (
+            lambda u: -(1 + x**2) * u.diff(x, 2) - 2 * x * u.diff(x) + sympy.cos(y) * u.diff(y),
+            "tanh(3*x) * y**2",
+            Box([0, 0], [1, 2]),
+        ),
+        (
+            lambda u: u.diff(t) - 0.01 * u.diff(x, 2) + 5 * (u**3 - u),
+            sympy.exp(-t) * sympy.cos(sympy.pi * x),
+            Box([-1, 0], [1, 1], axes=("x", "t")),
+        ),
     ],
 )
 def test_the_exact_solution_zeroes_the_residual(operator, exact, box) -> None:
@@ -62,7 +70,11 @@ def test_conditions_follow_the_exact_solution_and_time() -> None:
     steady = Manufactured(lambda u: u.diff(x, 2) + u.diff(y, 2), "x*y")
     assert [(type(c).__name__, c.on) for c in steady.conditions] == [("Dirichlet", "boundary")]
     heat = Manufactured(lambda u: u.diff(t) - u.diff(x, 2), "exp(-t)*sin(x)", box=Box([0, 0], [1, 1], axes=("x", "t")))
-    assert [(type(c).__name__, c.on) for c in heat.conditions] == [("Initial", "t_min"), ("Dirichlet", "x_min"), ("Dirichlet", "x_max")]
+    assert [(type(c).__name__, c.on) for c in heat.conditions] == [
+        ("Initial", "t_min"),
+        ("Dirichlet", "x_min"),
+        ("Dirichlet", "x_max"),
+    ]
 
 
 def test_a_manufactured_problem_solves_on_the_one_pass_path() -> None:

@@ -23,7 +23,12 @@ def test_poisson_sin_reaches_one_percent_on_a_step_budget():
 
 
 def test_adam_lbfgs_handoff_and_refinement_inside_solve():
-    schedule = [kanpde.Adam(steps=15, lr=1e-2, batch=500), kanpde.LBFGS(steps=15), kanpde.Refine(grid=10), kanpde.LBFGS(steps=10)]
+    schedule = [
+        kanpde.Adam(steps=15, lr=1e-2, batch=500),
+        kanpde.LBFGS(steps=15),
+        kanpde.Refine(grid=10),
+        kanpde.LBFGS(steps=10),
+    ]
     sol = kanpde.solve(Poisson.sin(), model=kanpde.KAN([2, 4, 1], grid=5), schedule=schedule, progress=False)
     assert [p["phase"] for p in sol.phases] == ["adam", "lbfgs", "refine", "lbfgs"]
     assert [p["end_step"] for p in sol.phases] == [15, 30, 30, 40]
@@ -42,13 +47,23 @@ def test_adam_lbfgs_handoff_and_refinement_inside_solve():
 
 
 def test_refinement_to_a_non_nested_grid_reports_its_fit_error():
-    sol = kanpde.solve(Poisson.sin(), model=kanpde.KAN([2, 4, 1], grid=5), schedule=[kanpde.LBFGS(steps=5), kanpde.Refine(grid=7), kanpde.LBFGS(steps=2)], progress=False)
+    sol = kanpde.solve(
+        Poisson.sin(),
+        model=kanpde.KAN([2, 4, 1], grid=5),
+        schedule=[kanpde.LBFGS(steps=5), kanpde.Refine(grid=7), kanpde.LBFGS(steps=2)],
+        progress=False,
+    )
     assert 0 < sol.phases[1]["fit_error"] < 0.5
     assert "relative fit error" in sol.phases[1]["status"]
 
 
 def test_update_grid_phase():
-    sol = kanpde.solve(Poisson.sin(), model=kanpde.KAN([2, 4, 1], grid=5), schedule=[kanpde.LBFGS(steps=5), kanpde.UpdateGrid(), kanpde.LBFGS(steps=5)], progress=False)
+    sol = kanpde.solve(
+        Poisson.sin(),
+        model=kanpde.KAN([2, 4, 1], grid=5),
+        schedule=[kanpde.LBFGS(steps=5), kanpde.UpdateGrid(), kanpde.LBFGS(steps=5)],
+        progress=False,
+    )
     assert not sol.model.net.layers[1].uniform and sol.phases[1]["fit_error"] < 0.1
 
 
@@ -60,8 +75,19 @@ def test_non_finite_loss_rolls_back_to_the_last_finite_state():
         r = ops.laplacian(u, x) + 1.0
         return r * float("nan") if calls["n"] > 5 else r
 
-    problem = kanpde.FunctionProblem(domain=kanpde.Box([0, 0], [1, 1]), residual=residual, conditions=[kanpde.Dirichlet("boundary")], n_interior=64, n_boundary=32)
-    sol = kanpde.solve(problem, model=kanpde.MLP([2, 8, 1]), schedule=[kanpde.Adam(steps=20, lr=1e-2), kanpde.LBFGS(steps=5)], progress=False)
+    problem = kanpde.FunctionProblem(
+        domain=kanpde.Box([0, 0], [1, 1]),
+        residual=residual,
+        conditions=[kanpde.Dirichlet("boundary")],
+        n_interior=64,
+        n_boundary=32,
+    )
+    sol = kanpde.solve(
+        problem,
+        model=kanpde.MLP([2, 8, 1]),
+        schedule=[kanpde.Adam(steps=20, lr=1e-2), kanpde.LBFGS(steps=5)],
+        progress=False,
+    )
     # step 6 is the first NaN; the last parameters whose loss was seen finite are those after step 4
     # (evaluated at step 5), since the update of step 5 was never evaluated.
     assert sol.phases[0]["status"] == "non-finite loss (nan) at step 6; rolled back to the state of step 4"
@@ -135,7 +161,11 @@ def test_vector_valued_problem():
 @pytest.mark.parametrize(
     "kwargs, err, match",
     [
-        ({"model": kanpde.KAN([3, 10, 1])}, ShapeError, r"model width \[3, 10, 1\] does not fit poisson_sin: .*use width \[2, 10, 1\]"),
+        (
+            {"model": kanpde.KAN([3, 10, 1])},
+            ShapeError,
+            r"model width \[3, 10, 1\] does not fit poisson_sin: .*use width \[2, 10, 1\]",
+        ),
         ({"model": kanpde.MLP([2, 10, 2])}, ShapeError, r"last the number of components 1; use width \[2, 10, 1\]"),
         ({"model": torch.nn.Linear(2, 1)}, DefinitionError, "must be a kanpde.KAN or kanpde.MLP; got Linear"),
         ({"budget": 0}, ConfigError, "budget must be a number of seconds > 0; got 0"),
@@ -145,10 +175,18 @@ def test_vector_valued_problem():
         ({"dtype": "float16"}, ConfigError, "dtype must be 'float32' or 'float64'; got 'float16'"),
         ({"device": "tpu"}, ConfigError, "device must be 'cpu' or 'cuda'"),
         ({"seed": -1}, ConfigError, r"solve\(seed=...\) must be an int >= 0; got -1"),
-        ({"model": kanpde.MLP([2, 8, 1]), "schedule": [kanpde.Refine(grid=10)]}, ConfigError, "Refine needs a KAN .*the model is an MLP"),
+        (
+            {"model": kanpde.MLP([2, 8, 1]), "schedule": [kanpde.Refine(grid=10)]},
+            ConfigError,
+            "Refine needs a KAN .*the model is an MLP",
+        ),
         ({"schedule": []}, ConfigError, "schedule must be a non-empty list of phases"),
         ({"schedule": kanpde.LBFGS()}, ConfigError, "schedule must be a non-empty list"),
-        ({"schedule": ["lbfgs"]}, ConfigError, "schedule entries must be Adam, LBFGS, Refine, UpdateGrid, Resample, Prune or Symbolize; got 'lbfgs'"),
+        (
+            {"schedule": ["lbfgs"]},
+            ConfigError,
+            "schedule entries must be Adam, LBFGS, Refine, UpdateGrid, Resample, Prune or Symbolize; got 'lbfgs'",
+        ),
     ],
 )
 def test_solve_rejects_bad_arguments(kwargs, err, match):
@@ -170,7 +208,10 @@ def test_not_a_problem():
 @pytest.mark.parametrize(
     "residual, match",
     [
-        (lambda u, x: ops.laplacian(u, x).values.reshape(1, -1), r"must return shape \(7,\) or \(7, m\) for 7 points; got \(1, 7\)"),
+        (
+            lambda u, x: ops.laplacian(u, x).values.reshape(1, -1),
+            r"must return shape \(7,\) or \(7, m\) for 7 points; got \(1, 7\)",
+        ),
         (lambda u, x: ops.laplacian(u, x).values + x[:, :1].T, r"got \(7, 7\)"),  # an outer product by broadcasting
         (lambda u, x: "r", "must return a tensor or field; got str"),
     ],
@@ -207,8 +248,17 @@ def test_a_typo_in_a_phase_is_an_error():
 
 def test_lbfgs_stall_ends_the_phase():
     problem = kanpde.FunctionProblem(domain=kanpde.Interval(0, 1), residual=lambda u, x: u - 1.0, n_interior=16)
-    sol = kanpde.solve(problem, model=kanpde.MLP([1, 4, 1]), schedule=[kanpde.LBFGS(steps=500, stall_window=5, stall_tol=1e-3)], progress=False)
-    assert sol.phases[0]["status"].startswith("stalled") or sol.phases[0]["status"].startswith("gradient below") or "no decrease" in sol.phases[0]["status"]
+    sol = kanpde.solve(
+        problem,
+        model=kanpde.MLP([1, 4, 1]),
+        schedule=[kanpde.LBFGS(steps=500, stall_window=5, stall_tol=1e-3)],
+        progress=False,
+    )
+    assert (
+        sol.phases[0]["status"].startswith("stalled")
+        or sol.phases[0]["status"].startswith("gradient below")
+        or "no decrease" in sol.phases[0]["status"]
+    )
     assert sol.info["steps"] < 500
 
 
@@ -220,12 +270,24 @@ def test_float32_on_cpu():
 
 def test_resample_draws_fresh_points_deterministically():
     schedule = [kanpde.LBFGS(steps=3), kanpde.Resample(n_interior=300), kanpde.LBFGS(steps=3)]
-    runs = [kanpde.solve(Poisson.sin(), model=kanpde.KAN([2, 3, 1], grid=5), schedule=schedule, constraints="soft", progress=False) for _ in range(2)]
+    runs = [
+        kanpde.solve(
+            Poisson.sin(), model=kanpde.KAN([2, 3, 1], grid=5), schedule=schedule, constraints="soft", progress=False
+        )
+        for _ in range(2)
+    ]
     assert runs[0].phases[1]["collocation"]["interior"] == 300
     assert runs[0].errors["rel_l2"] == runs[1].errors["rel_l2"]  # same seed, same draws
     events = [h for h in runs[0].history if h.get("event") == "resample"]
     assert events and events[0]["collocation"]["dirichlet:boundary"] == 400
-    other = kanpde.solve(Poisson.sin(), model=kanpde.KAN([2, 3, 1], grid=5), schedule=schedule, seed=1, constraints="soft", progress=False)
+    other = kanpde.solve(
+        Poisson.sin(),
+        model=kanpde.KAN([2, 3, 1], grid=5),
+        schedule=schedule,
+        seed=1,
+        constraints="soft",
+        progress=False,
+    )
     assert other.errors["rel_l2"] != runs[0].errors["rel_l2"]
     with pytest.raises(ConfigError, match=r"Resample.n_interior must be an int >= 1 or None"):
         kanpde.Resample(n_interior=0)
@@ -233,7 +295,9 @@ def test_resample_draws_fresh_points_deterministically():
 
 def test_poisson_recipe_builds_the_boundary_in_where_it_can():
     kan = kanpde.solve(Poisson.sin(), model=kanpde.KAN([2, 3, 1], grid=5), steps=2, progress=False)
-    assert kan.info["constraints"] == "hard (dirichlet on 4 faces)" and "dirichlet:boundary" not in kan.info["collocation"]
+    assert (
+        kan.info["constraints"] == "hard (dirichlet on 4 faces)" and "dirichlet:boundary" not in kan.info["collocation"]
+    )
     assert [p["phase"] for p in kan.phases] == ["lbfgs"]  # the step budget ends inside the first phase
 
     class TwoValues(Poisson):  # different values on two faces: no shared lift, so the recipe stays soft
@@ -262,13 +326,20 @@ def test_refinement_shares_per_grid():
     assert plan(5) == [0.05, 10, 0.1, 20, 0.2, 40, None]
     assert plan(10) == [0.1, 20, 0.2, 40, None]
     assert plan(40) == [None]
-    with pytest.raises(ConfigError, match=r"kan_refinement share must be a number or one per grid before the last \(2\); got \(0.1,\)"):
+    with pytest.raises(
+        ConfigError, match=r"kan_refinement share must be a number or one per grid before the last \(2\); got \(0.1,\)"
+    ):
         kan_refinement((10, 20), share=(0.1,))
 
 
 def test_adaptive_resampling_follows_the_residual_and_is_seeded():
     schedule = [kanpde.LBFGS(steps=5), kanpde.Resample(adaptive=True, k=2.0, c=0.0), kanpde.LBFGS(steps=2)]
-    runs = [kanpde.solve(Poisson.kan_paper(), model=kanpde.KAN([2, 3, 1], grid=5), schedule=schedule, n_interior=500, progress=False) for _ in range(2)]
+    runs = [
+        kanpde.solve(
+            Poisson.kan_paper(), model=kanpde.KAN([2, 3, 1], grid=5), schedule=schedule, n_interior=500, progress=False
+        )
+        for _ in range(2)
+    ]
     assert runs[0].errors == runs[1].errors
     assert runs[0].phases[1]["status"] == "drew 500 residual-weighted (RAD) interior points (draw 1)"
     events = [h for h in runs[0].history if h.get("event") == "resample"]
@@ -302,10 +373,25 @@ def test_rad_points_gather_where_the_residual_is_large():
 def test_gradient_norm_balancing_raises_a_starved_term():
     """With interior weight 100 the boundary term's gradients are tiny: balancing lifts its weight."""
     exact = Poisson.sin().exact
-    problem = Poisson(source=Poisson.sin().source, exact=exact, boundary=0.0, residual_weight=100.0, n_interior=300, n_boundary=80, eval_points=32)
+    problem = Poisson(
+        source=Poisson.sin().source,
+        exact=exact,
+        boundary=0.0,
+        residual_weight=100.0,
+        n_interior=300,
+        n_boundary=80,
+        eval_points=32,
+    )
     schedule = [kanpde.Adam(steps=6, lr=1e-3), kanpde.LBFGS(steps=2)]
     runs = [
-        kanpde.solve(problem, model=kanpde.MLP([2, 8, 1]), schedule=schedule, constraints="soft", balance=kanpde.solvers.Balance(every=3, alpha=0.5), progress=False)
+        kanpde.solve(
+            problem,
+            model=kanpde.MLP([2, 8, 1]),
+            schedule=schedule,
+            constraints="soft",
+            balance=kanpde.solvers.Balance(every=3, alpha=0.5),
+            progress=False,
+        )
         for _ in range(2)
     ]
     weights = runs[0].info["balance"]["weights"]

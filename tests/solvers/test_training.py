@@ -25,8 +25,11 @@ def small_problem(residual=None):
     """-u'' = 1 on the unit square with u = 0 on its boundary, on few points (fast)."""
     residual = residual or (lambda u, x: ops.laplacian(u, x) + 1.0)
     return kanpde.FunctionProblem(
-        domain=kanpde.Box([0, 0], [1, 1]), residual=residual, conditions=[kanpde.Dirichlet("boundary")],
-        n_interior=64, n_boundary=32,
+        domain=kanpde.Box([0, 0], [1, 1]),
+        residual=residual,
+        conditions=[kanpde.Dirichlet("boundary")],
+        n_interior=64,
+        n_boundary=32,
     )
 
 
@@ -159,7 +162,6 @@ def test_a_non_finite_loss_that_training_recovers_from_is_not_the_status():
     assert sol.phases[0]["status"] == "non-finite loss (nan) at step 6; rolled back to the state of step 4"
     assert sol.phases[1]["status"] == "completed 3 steps"
     assert sol.status == Status(StatusKind.COMPLETE, "schedule complete (2 phases)")
-
 
 
 # --- the typed modes ---------------------------------------------------------------------------------------

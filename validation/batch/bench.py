@@ -66,7 +66,15 @@ def pykan_available() -> bool:
     return True
 
 
-def _kanpde_step(impl: str, width: list[int], grid: int, dtype: torch.dtype, device: torch.device, colloc: Collocation, problem: Problem) -> Callable[[], None]:
+def _kanpde_step(
+    impl: str,
+    width: list[int],
+    grid: int,
+    dtype: torch.dtype,
+    device: torch.device,
+    colloc: Collocation,
+    problem: Problem,
+) -> Callable[[], None]:
     net = MLP(width) if impl.startswith("mlp") else KAN(width, grid=grid)
     model = Surrogate(net, problem.domain.lower, problem.domain.upper).to(device=device, dtype=dtype)
     mode = "autograd" if impl.endswith("autograd") else "jet"
@@ -88,7 +96,9 @@ def _kanpde_step(impl: str, width: list[int], grid: int, dtype: torch.dtype, dev
     return step
 
 
-def _pykan_step(width: list[int], grid: int, dtype: torch.dtype, device: torch.device, colloc: Collocation, problem: Problem) -> Callable[[], None]:
+def _pykan_step(
+    width: list[int], grid: int, dtype: torch.dtype, device: torch.device, colloc: Collocation, problem: Problem
+) -> Callable[[], None]:
     """pykan's KAN on the same loss: interior Laplacian residual and Dirichlet term, nested autograd."""
     import kan as pykan
 
@@ -140,13 +150,17 @@ def step_matrix(
     if unknown:
         raise ConfigError(f"unknown implementation {unknown[0]!r}; choose from {', '.join(IMPLS)}")
     if "pykan" in impls and not pykan_available():
-        raise ConfigError("pykan is not installed; install the bench extra (pip install -e .[bench]) or leave out 'pykan'")
+        raise ConfigError(
+            "pykan is not installed; install the bench extra (pip install -e .[bench]) or leave out 'pykan'"
+        )
     dev = torch.device(device)
     rows: list[StepRow] = []
     for dtype_name in dtypes:
         dtype = getattr(torch, dtype_name)
         problem = instance("poisson_sin")
-        colloc = Collocation.sample(problem, seed=seed, dtype=dtype, device=dev, n_interior=points, n_boundary=max(4, points // 8))
+        colloc = Collocation.sample(
+            problem, seed=seed, dtype=dtype, device=dev, n_interior=points, n_boundary=max(4, points // 8)
+        )
         cases: list[tuple[str, list[int], Callable[[], None]]] = []
         for width in widths:
             for impl in impls:
@@ -159,7 +173,9 @@ def step_matrix(
                 cases.append((impl, MLP_WIDTH, _kanpde_step(impl, MLP_WIDTH, grid, dtype, dev, colloc, problem)))
         times = _round_robin([c[2] for c in cases], rounds, steps_per_round, dev)
         for (impl, width, _), t in zip(cases, times):
-            rows.append(StepRow(impl, width, None if impl.startswith("mlp") else grid, dtype_name, points, round(1000 * t, 3)))
+            rows.append(
+                StepRow(impl, width, None if impl.startswith("mlp") else grid, dtype_name, points, round(1000 * t, 3))
+            )
     return rows
 
 
@@ -214,7 +230,9 @@ def step_memory(
 
     unknown = [i for i in impls if i not in IMPLS or i in ("pykan", "kan-compiled")]
     if unknown:
-        raise ConfigError(f"unknown implementation {unknown[0]!r} for the memory benchmark; choose from kan, kan-autograd, mlp, mlp-autograd")
+        raise ConfigError(
+            f"unknown implementation {unknown[0]!r} for the memory benchmark; choose from kan, kan-autograd, mlp, mlp-autograd"
+        )
     ctx = multiprocessing.get_context("spawn")
     rows = []
     # Large blocks straight from mmap in the children, so freed memory leaves the resident set and the
@@ -227,7 +245,11 @@ def step_memory(
                 for impl in impls:
                     w = MLP_WIDTH if impl.startswith("mlp") else list(width)
                     peak = pool.apply(_measure_step_memory, (impl, w, grid, dtype, device, n))
-                    rows.append(MemoryRow(impl, w, None if impl.startswith("mlp") else grid, dtype, n, device, round(peak / 2**20, 1)))
+                    rows.append(
+                        MemoryRow(
+                            impl, w, None if impl.startswith("mlp") else grid, dtype, n, device, round(peak / 2**20, 1)
+                        )
+                    )
     finally:
         if saved is None:
             os.environ.pop("MALLOC_MMAP_THRESHOLD_", None)
@@ -241,7 +263,9 @@ def _measure_step_memory(impl: str, width: list[int], grid: int, dtype_name: str
     torch.set_num_threads(1)
     dev, dtype = torch.device(device), getattr(torch, dtype_name)
     problem = instance("poisson_sin")
-    colloc = Collocation.sample(problem, seed=0, dtype=dtype, device=dev, n_interior=points, n_boundary=max(4, points // 8))
+    colloc = Collocation.sample(
+        problem, seed=0, dtype=dtype, device=dev, n_interior=points, n_boundary=max(4, points // 8)
+    )
     step = _kanpde_step(impl, width, grid, dtype, dev, colloc, problem)
     step()  # optimizer state and allocator caches exist from here on
     if dev.type == "cuda":
@@ -273,13 +297,17 @@ def format_memory(rows: list[MemoryRow]) -> str:
     for r in rows:
         mlp = by.get(("mlp", r.points))
         ratio = f"{r.peak_mb / mlp.peak_mb:.2f}x" if mlp and mlp.peak_mb > 0 else "-"
-        lines.append(f"{r.impl:<14}{str(r.width):<20}{r.points:>8}{r.peak_mb:>10.1f}{ratio:>9}{1000 * r.peak_mb / r.points:>11.2f}")
+        lines.append(
+            f"{r.impl:<14}{str(r.width):<20}{r.points:>8}{r.peak_mb:>10.1f}{ratio:>9}{1000 * r.peak_mb / r.points:>11.2f}"
+        )
     return "\n".join(lines)
 
 
 def format_steps(rows: list[StepRow]) -> str:
     """A table with ratios to the MLP (same path and dtype) and pykan's ratio to kanpde's KAN."""
-    lines = [f"{'impl':<14}{'width':<16}{'grid':>5}{'dtype':>9}{'points':>8}{'ms/step':>10}{'vs mlp':>9}{'pykan/this':>12}"]
+    lines = [
+        f"{'impl':<14}{'width':<16}{'grid':>5}{'dtype':>9}{'points':>8}{'ms/step':>10}{'vs mlp':>9}{'pykan/this':>12}"
+    ]
     by = {(r.impl, tuple(r.width), r.dtype): r for r in rows}
     for r in rows:
         mlp = by.get(("mlp", tuple(MLP_WIDTH), r.dtype))
@@ -287,7 +315,9 @@ def format_steps(rows: list[StepRow]) -> str:
         vs_mlp = f"{r.ms_per_step / mlp.ms_per_step:.2f}x" if mlp else "-"
         vs_pykan = f"{pyk.ms_per_step / r.ms_per_step:.1f}x" if pyk and r.impl.startswith("kan") else "-"
         grid = "-" if r.grid is None else str(r.grid)
-        lines.append(f"{r.impl:<14}{str(r.width):<16}{grid:>5}{r.dtype:>9}{r.points:>8}{r.ms_per_step:>10.1f}{vs_mlp:>9}{vs_pykan:>12}")
+        lines.append(
+            f"{r.impl:<14}{str(r.width):<16}{grid:>5}{r.dtype:>9}{r.points:>8}{r.ms_per_step:>10.1f}{vs_mlp:>9}{vs_pykan:>12}"
+        )
     return "\n".join(lines)
 
 
@@ -306,10 +336,20 @@ def time_to_accuracy(
     out = []
     for kind in models:
         net = KAN([2, 10, 1], grid=5, seed=seed) if kind == "kan" else MLP(MLP_WIDTH, seed=seed)
-        sol = solve(instance("poisson_kan"), net, budget=budget, seed=seed, device=device, eval_every=eval_every, progress=False)
+        sol = solve(
+            instance("poisson_kan"), net, budget=budget, seed=seed, device=device, eval_every=eval_every, progress=False
+        )
         logged = [(h["t"], h["rel_l2"]) for h in sol.history if "rel_l2" in h]
         reached = {f"{t:g}": next((round(s, 1) for s, e in logged if e <= t), None) for t in targets}
-        out.append({"model": kind, "budget_s": budget, "final_rel_l2": sol.errors["rel_l2"], "seconds_to": reached, "steps": sol.info["steps"]})
+        out.append(
+            {
+                "model": kind,
+                "budget_s": budget,
+                "final_rel_l2": sol.errors["rel_l2"],
+                "seconds_to": reached,
+                "steps": sol.info["steps"],
+            }
+        )
     return out
 
 
@@ -345,14 +385,31 @@ def symbolic_cases(budget: float = 60.0, seed: int = 0, device: str = "cpu") -> 
     for name, library, options in cases:
         problem, net = instance(name), KAN([2, 5, 1], grid=5, seed=seed)
         recipe = symbolic_recipe(problem, net, **options)
-        sol = solve(problem, net, schedule=recipe.schedule, constraints=recipe.constraints, budget=budget, seed=seed, device=device, progress=False)
+        sol = solve(
+            problem,
+            net,
+            schedule=recipe.schedule,
+            constraints=recipe.constraints,
+            budget=budget,
+            seed=seed,
+            device=device,
+            progress=False,
+        )
         formula, short, seconds = read_formula(sol)
-        out.append({
-            "problem": name, "library": library, "budget_s": budget, "rel_l2": sol.errors["rel_l2"], "width": sol.model.net.width,
-            "formula_rel_l2": formula.rel_l2, "simplified": str(short.rounded(5)), "simplified_rel_l2": short.rel_l2,
-            "phase_s": [(p["phase"], round(p["end_t"] - p["start_t"], 2)) for p in sol.phases],
-            **seconds,
-        })
+        out.append(
+            {
+                "problem": name,
+                "library": library,
+                "budget_s": budget,
+                "rel_l2": sol.errors["rel_l2"],
+                "width": sol.model.net.width,
+                "formula_rel_l2": formula.rel_l2,
+                "simplified": str(short.rounded(5)),
+                "simplified_rel_l2": short.rel_l2,
+                "phase_s": [(p["phase"], round(p["end_t"] - p["start_t"], 2)) for p in sol.phases],
+                **seconds,
+            }
+        )
     return out
 
 

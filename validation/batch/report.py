@@ -21,8 +21,26 @@ from kanpde.validation.batch.suite import Suite
 
 __all__ = ["write_reports", "report_rows", "CSV_COLUMNS"]
 
-CSV_COLUMNS = ("id", "problem", "model", "hidden", "grid", "seed", "budget_s", "max_steps", "dtype", "tol", "rel_l2", "max_abs",
-               "passed", "outcome", "steps", "train_s", "wall_s", "reason")
+CSV_COLUMNS = (
+    "id",
+    "problem",
+    "model",
+    "hidden",
+    "grid",
+    "seed",
+    "budget_s",
+    "max_steps",
+    "dtype",
+    "tol",
+    "rel_l2",
+    "max_abs",
+    "passed",
+    "outcome",
+    "steps",
+    "train_s",
+    "wall_s",
+    "reason",
+)
 
 
 def report_rows(suite: Suite, results: Mapping[str, Mapping[str, Any]]) -> list[dict[str, Any]]:
@@ -30,22 +48,44 @@ def report_rows(suite: Suite, results: Mapping[str, Mapping[str, Any]]) -> list[
     rows = []
     for case in suite.cases:
         r = results.get(case.id, {})
-        rows.append({
-            "id": case.id, "problem": case.problem, "model": case.model, "hidden": list(case.hidden), "grid": case.grid,
-            "seed": case.seed, "budget_s": case.budget, "max_steps": case.steps, "dtype": case.dtype, "tol": case.tol,
-            "rel_l2": r.get("rel_l2"), "max_abs": r.get("max_abs"), "passed": bool(r.get("passed", False)),
-            "outcome": r.get("outcome", "pending"), "steps": r.get("steps"), "train_s": r.get("train_s"),
-            "wall_s": r.get("wall_s"), "reason": r.get("reason", "not run yet"),
-        })
+        rows.append(
+            {
+                "id": case.id,
+                "problem": case.problem,
+                "model": case.model,
+                "hidden": list(case.hidden),
+                "grid": case.grid,
+                "seed": case.seed,
+                "budget_s": case.budget,
+                "max_steps": case.steps,
+                "dtype": case.dtype,
+                "tol": case.tol,
+                "rel_l2": r.get("rel_l2"),
+                "max_abs": r.get("max_abs"),
+                "passed": bool(r.get("passed", False)),
+                "outcome": r.get("outcome", "pending"),
+                "steps": r.get("steps"),
+                "train_s": r.get("train_s"),
+                "wall_s": r.get("wall_s"),
+                "reason": r.get("reason", "not run yet"),
+            }
+        )
     return rows
 
 
-def write_reports(suite: Suite, results: Mapping[str, Mapping[str, Any]], folder: Path, *, chart: bool = True) -> list[Path]:
+def write_reports(
+    suite: Suite, results: Mapping[str, Mapping[str, Any]], folder: Path, *, chart: bool = True
+) -> list[Path]:
     """(Re)write the four report files in ``folder`` from the results so far."""
     rows = report_rows(suite, results)
     counts = {k: sum(r["outcome"] == k for r in rows) for k in ("pass", "fail", "diverged", "error", "pending")}
-    summary = {"suite": suite.name, "source": suite.source, "cases": len(rows), **counts,
-               "all_passed": counts["pass"] == len(rows)}
+    summary = {
+        "suite": suite.name,
+        "source": suite.source,
+        "cases": len(rows),
+        **counts,
+        "all_passed": counts["pass"] == len(rows),
+    }
     document = {"summary": summary, "cases": [{**row, "result": results.get(row["id"])} for row in rows]}
     paths = [folder / "report.json", folder / "report.csv", folder / "report.md"]
     atomic_write(paths[0], lambda f: json.dump(jsonable(document), f, indent=1))
@@ -90,16 +130,26 @@ def _markdown(summary: Mapping[str, Any], rows: list[dict[str, Any]], chart: boo
     ]
     if chart:
         lines += ["![relative L2 per case against its tolerance](summary.png)", ""]
-    lines += ["| case | problem | model | width | seed | budget | rel L2 | tol | outcome | steps | wall s | reason |",
-              "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+    lines += [
+        "| case | problem | model | width | seed | budget | rel L2 | tol | outcome | steps | wall s | reason |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
     for r in rows:
-        budget = " / ".join(b for b in (f"{r['budget_s']:g} s" if r["budget_s"] is not None else "",
-                                        f"{r['max_steps']} steps" if r["max_steps"] is not None else "") if b)
+        budget = " / ".join(
+            b
+            for b in (
+                f"{r['budget_s']:g} s" if r["budget_s"] is not None else "",
+                f"{r['max_steps']} steps" if r["max_steps"] is not None else "",
+            )
+            if b
+        )
         width = "x".join(map(str, r["hidden"])) + (f", G={r['grid']}" if r["grid"] is not None else "")
         outcome = "**PASS**" if r["passed"] else r["outcome"].upper()
         reason = str(r["reason"]).replace("|", "\\|").replace("\n", " ")
-        lines.append(f"| [{r['id']}](cases/{r['id']}/) | {r['problem']} | {r['model']} | {width} | {r['seed']} | {budget} | "
-                     f"{num(r['rel_l2'])} | {r['tol']:g} | {outcome} | {num(r['steps'], 'd')} | {num(r['wall_s'], '.1f')} | {reason} |")
+        lines.append(
+            f"| [{r['id']}](cases/{r['id']}/) | {r['problem']} | {r['model']} | {width} | {r['seed']} | {budget} | "
+            f"{num(r['rel_l2'])} | {r['tol']:g} | {outcome} | {num(r['steps'], 'd')} | {num(r['wall_s'], '.1f')} | {reason} |"
+        )
     return "\n".join(lines) + "\n"
 
 
@@ -115,10 +165,19 @@ def summary_chart(rows: list[dict[str, Any]], title: str) -> Any:
     known = [v for v in values if v is not None] + [r["tol"] for r in rows]
     top, bottom = max(known) * 10, min(known) / 10
     colours = {"pass": "tab:green", "pending": "0.7"}
-    ax.bar([i for i in x if values[i] is not None], [v - bottom for v in values if v is not None], bottom=bottom,
-           color=[colours.get(rows[i]["outcome"], "tab:red") for i in x if values[i] is not None])
-    ax.scatter([i for i in x if values[i] is None], [top / 2] * sum(v is None for v in values), marker="x",
-               color=[colours.get(rows[i]["outcome"], "tab:red") for i in x if values[i] is None], zorder=3)
+    ax.bar(
+        [i for i in x if values[i] is not None],
+        [v - bottom for v in values if v is not None],
+        bottom=bottom,
+        color=[colours.get(rows[i]["outcome"], "tab:red") for i in x if values[i] is not None],
+    )
+    ax.scatter(
+        [i for i in x if values[i] is None],
+        [top / 2] * sum(v is None for v in values),
+        marker="x",
+        color=[colours.get(rows[i]["outcome"], "tab:red") for i in x if values[i] is None],
+        zorder=3,
+    )
     ax.scatter(list(x), [r["tol"] for r in rows], marker="_", s=400, color="black", zorder=3, label="tolerance")
     ax.set_yscale("log")
     ax.set_ylim(bottom, top)

@@ -92,12 +92,27 @@ def _run(suite: Suite, folder: Path, workers: int | None, client: Any, plots: bo
         else:
             todo.append(case)
     if results:
-        logger.info("validate %s: %d of %d cases already finished in %s; running the other %d", suite.name, len(results), len(suite.cases), folder, len(todo))
+        logger.info(
+            "validate %s: %d of %d cases already finished in %s; running the other %d",
+            suite.name,
+            len(results),
+            len(suite.cases),
+            folder,
+            len(todo),
+        )
 
     def record(case: Case, result: dict[str, Any]) -> None:
         results[case.id] = result
-        logger.info("case %d/%d %s: %s%s", len(results), len(suite.cases), case.id, result["outcome"],
-                    f" rel_l2={result['rel_l2']:.3e} (tol {case.tol:g})" if result.get("rel_l2") is not None else f" ({result['reason']})")
+        logger.info(
+            "case %d/%d %s: %s%s",
+            len(results),
+            len(suite.cases),
+            case.id,
+            result["outcome"],
+            f" rel_l2={result['rel_l2']:.3e} (tol {case.tol:g})"
+            if result.get("rel_l2") is not None
+            else f" ({result['reason']})",
+        )
         write_reports(suite, results, folder, chart=plots)
 
     write_reports(suite, results, folder, chart=plots)
@@ -110,7 +125,9 @@ def _run(suite: Suite, folder: Path, workers: int | None, client: Any, plots: bo
     return [results[c.id] for c in suite.cases]
 
 
-def run_case(case: Mapping[str, Any], folder: str, *, threads: int | None = None, device: str | None = None, plots: bool = True) -> dict[str, Any]:
+def run_case(
+    case: Mapping[str, Any], folder: str, *, threads: int | None = None, device: str | None = None, plots: bool = True
+) -> dict[str, Any]:
     """Run one case (given as ``Case.as_dict()``) into ``folder`` and return its result, which is also
     written to ``folder/result.json`` last. Never raises for a failure of the case itself: an exception
     becomes ``outcome="error"`` with its reason. Runs in a worker process (local or Dask)."""
@@ -127,10 +144,16 @@ def run_case(case: Mapping[str, Any], folder: str, *, threads: int | None = None
     base = {"id": spec.id, "case": spec.as_dict(), "tol": spec.tol, "rel_l2": None, "max_abs": None}
     try:
         sol = _solve(spec, device)
-        result = {**base, **_judge(spec, sol), "max_abs": sol.errors.get("max_abs"),
-                  "solver_status": sol.status.message,
-                  "steps": sol.info.get("steps"), "train_s": sol.info.get("train_s"), "params": sol.info.get("params"),
-                  "device": sol.info.get("device")}
+        result = {
+            **base,
+            **_judge(spec, sol),
+            "max_abs": sol.errors.get("max_abs"),
+            "solver_status": sol.status.message,
+            "steps": sol.info.get("steps"),
+            "train_s": sol.info.get("train_s"),
+            "params": sol.info.get("params"),
+            "device": sol.info.get("device"),
+        }
         sol.save(out)
         if plots:
             from kanpde.io.plots import plot_solution_report
@@ -138,8 +161,13 @@ def run_case(case: Mapping[str, Any], folder: str, *, threads: int | None = None
             plot_solution_report(sol, out)
     except Exception as err:  # the case failed, not the batch
         logger.debug("case %s failed", spec.id, exc_info=True)
-        result = {**base, "passed": False, "outcome": "error", "reason": f"{type(err).__name__}: {err}",
-                  "traceback": traceback.format_exc(limit=8)}
+        result = {
+            **base,
+            "passed": False,
+            "outcome": "error",
+            "reason": f"{type(err).__name__}: {err}",
+            "traceback": traceback.format_exc(limit=8),
+        }
     result["wall_s"] = round(time.perf_counter() - t0, 3)
     result = jsonable(result)
     atomic_write(out / RESULT_FILE, lambda f: json.dump(result, f, indent=1))
@@ -162,7 +190,16 @@ def _solve(spec: Case, device: str | None) -> Any:
 
     problem = instance(spec.problem)
     net = default_model(problem, spec.model, hidden=spec.hidden, grid=spec.grid, k=spec.k, seed=spec.seed)
-    return solve(problem, net, budget=spec.budget, steps=spec.steps, seed=spec.seed, device=device, dtype=spec.dtype, progress=False)
+    return solve(
+        problem,
+        net,
+        budget=spec.budget,
+        steps=spec.steps,
+        seed=spec.seed,
+        device=device,
+        dtype=spec.dtype,
+        progress=False,
+    )
 
 
 def _judge(spec: Case, sol: Any) -> dict[str, Any]:
@@ -170,19 +207,36 @@ def _judge(spec: Case, sol: Any) -> dict[str, Any]:
     or a non-finite error)."""
     rel = sol.errors.get("rel_l2")
     if rel is None:
-        return {"passed": False, "outcome": "error", "rel_l2": None, "reason": f"{spec.problem} has no exact solution or reference to measure against"}
+        return {
+            "passed": False,
+            "outcome": "error",
+            "rel_l2": None,
+            "reason": f"{spec.problem} has no exact solution or reference to measure against",
+        }
     if sol.status.kind is StatusKind.NON_FINITE or not math.isfinite(rel):
         return {"passed": False, "outcome": "diverged", "rel_l2": rel, "reason": str(sol.status)}
     passed = rel <= spec.tol
-    return {"passed": passed, "outcome": "pass" if passed else "fail", "rel_l2": rel,
-            "reason": f"rel_l2 {rel:.3e} {'<=' if passed else '>'} tol {spec.tol:g}"}
+    return {
+        "passed": passed,
+        "outcome": "pass" if passed else "fail",
+        "rel_l2": rel,
+        "reason": f"rel_l2 {rel:.3e} {'<=' if passed else '>'} tol {spec.tol:g}",
+    }
 
 
 def _lost(case: Case, err: BaseException) -> dict[str, Any]:
     """The result of a case whose worker process died (killed, out of memory). It is reported but not
     written to the case folder, so a rerun tries the case again."""
-    return {"id": case.id, "case": case.as_dict(), "tol": case.tol, "rel_l2": None, "max_abs": None, "passed": False,
-            "outcome": "error", "reason": f"worker process lost ({type(err).__name__}: {err}); rerun to try the case again"}
+    return {
+        "id": case.id,
+        "case": case.as_dict(),
+        "tol": case.tol,
+        "rel_l2": None,
+        "max_abs": None,
+        "passed": False,
+        "outcome": "error",
+        "reason": f"worker process lost ({type(err).__name__}: {err}); rerun to try the case again",
+    }
 
 
 def _plan(workers: int | None, cases: int) -> tuple[int, int, list[str | None]]:
@@ -205,7 +259,9 @@ def _init_worker(threads: int, devices: Any) -> None:
     logging.basicConfig(level=logging.WARNING)
 
 
-def _run_local(todo: list[Case], folder: Path, workers: int | None, plots: bool, record: Callable[[Case, dict[str, Any]], None]) -> None:
+def _run_local(
+    todo: list[Case], folder: Path, workers: int | None, plots: bool, record: Callable[[Case, dict[str, Any]], None]
+) -> None:
     n, threads, devices = _plan(workers, len(todo))
     if n == 1:  # in this process: no pool, easy to debug
         for case in todo:
@@ -215,7 +271,9 @@ def _run_local(todo: list[Case], folder: Path, workers: int | None, plots: bool,
     queue = ctx.Queue()  # each worker takes its device from it once
     for d in devices:
         queue.put(d)
-    with cf.ProcessPoolExecutor(max_workers=n, mp_context=ctx, initializer=_init_worker, initargs=(threads, queue)) as pool:
+    with cf.ProcessPoolExecutor(
+        max_workers=n, mp_context=ctx, initializer=_init_worker, initargs=(threads, queue)
+    ) as pool:
         futures = {pool.submit(run_case, c.as_dict(), str(folder / "cases" / c.id), plots=plots): c for c in todo}
         try:
             for future in cf.as_completed(futures):
@@ -233,21 +291,39 @@ def _connect(scheduler: str, workers: int | None, cases: int) -> tuple[Any, Any]
     """A Dask client (and the LocalCluster it owns for ``scheduler="local"``); a scheduler that cannot be
     reached is a ConfigError, raised before anything is written."""
     distributed = _dask()
-    logging.getLogger("distributed").setLevel(logging.WARNING)  # no cluster chatter among the case lines (restored after)
+    logging.getLogger("distributed").setLevel(
+        logging.WARNING
+    )  # no cluster chatter among the case lines (restored after)
     if scheduler == "local":
-        cluster = distributed.LocalCluster(n_workers=_plan(workers, cases)[0], threads_per_worker=1, processes=True, dashboard_address=None)
+        cluster = distributed.LocalCluster(
+            n_workers=_plan(workers, cases)[0], threads_per_worker=1, processes=True, dashboard_address=None
+        )
         return distributed.Client(cluster), cluster
     try:
         return distributed.Client(scheduler, timeout=30), None
     except (OSError, TimeoutError, ValueError) as err:
-        raise ConfigError(f"--scheduler {scheduler!r}: cannot reach a Dask scheduler there ({err}); start one with `dask scheduler` and pass its tcp://host:port") from None
+        raise ConfigError(
+            f"--scheduler {scheduler!r}: cannot reach a Dask scheduler there ({err}); start one with `dask scheduler` and pass its tcp://host:port"
+        ) from None
 
 
-def _run_dask(todo: list[Case], folder: Path, client: Any, plots: bool, record: Callable[[Case, dict[str, Any]], None]) -> None:
+def _run_dask(
+    todo: list[Case], folder: Path, client: Any, plots: bool, record: Callable[[Case, dict[str, Any]], None]
+) -> None:
     distributed = _dask()
     threads = _dask_threads(client)
-    futures = {client.submit(run_case, c.as_dict(), str((folder / "cases" / c.id).resolve()), threads=threads, plots=plots,
-                             pure=False, key=f"kanpde-{c.id}-{time.time_ns()}"): c for c in todo}
+    futures = {
+        client.submit(
+            run_case,
+            c.as_dict(),
+            str((folder / "cases" / c.id).resolve()),
+            threads=threads,
+            plots=plots,
+            pure=False,
+            key=f"kanpde-{c.id}-{time.time_ns()}",
+        ): c
+        for c in todo
+    }
     try:
         for future in distributed.as_completed(list(futures)):
             case = futures[future]
@@ -275,5 +351,5 @@ def _dask() -> Any:
     try:
         import dask.distributed as distributed
     except ImportError:
-        raise ConfigError("--scheduler/--dask needs Dask: pip install \"kanpde[cluster]\" (dask[distributed])") from None
+        raise ConfigError('--scheduler/--dask needs Dask: pip install "kanpde[cluster]" (dask[distributed])') from None
     return distributed

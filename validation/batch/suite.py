@@ -47,7 +47,21 @@ from kanpde.solvers.recipes import DEFAULT_HIDDEN
 
 __all__ = ["Case", "Suite", "load_suite", "parse_suite", "default_suite_path", "DEFAULT_HIDDEN"]
 
-CASE_FIELDS = {"problem", "name", "model", "hidden", "grid", "k", "seed", "seeds", "budget", "steps", "tol", "dtype", "device"}
+CASE_FIELDS = {
+    "problem",
+    "name",
+    "model",
+    "hidden",
+    "grid",
+    "k",
+    "seed",
+    "seeds",
+    "budget",
+    "steps",
+    "tol",
+    "dtype",
+    "device",
+}
 KAN_ONLY = ("grid", "k")
 _ID = re.compile(r"^[A-Za-z0-9_.\-]+$")
 
@@ -98,7 +112,9 @@ def load_suite(path: str | os.PathLike[str] | None = None) -> Suite:
     """Read and check a suite file (default: :func:`default_suite_path`)."""
     file = Path(path) if path is not None else default_suite_path()
     if not file.is_file():
-        raise ConfigError(f"suite file {str(file)!r} does not exist; pass a TOML suite file (see kanpde.validation.batch.suite for the schema)")
+        raise ConfigError(
+            f"suite file {str(file)!r} does not exist; pass a TOML suite file (see kanpde.validation.batch.suite for the schema)"
+        )
     toml = _toml()
     try:
         data = toml.loads(file.read_text())
@@ -113,7 +129,9 @@ def parse_suite(data: Mapping[str, Any], *, source: str = "suite", default_name:
 
     unknown = set(data) - {"suite", "defaults", "case"}
     if unknown:
-        raise ConfigError(f"{source}: unknown table(s) {', '.join(sorted(unknown))}; a suite has [suite], [defaults] and [[case]] tables")
+        raise ConfigError(
+            f"{source}: unknown table(s) {', '.join(sorted(unknown))}; a suite has [suite], [defaults] and [[case]] tables"
+        )
     meta = _table(data.get("suite", {}), "[suite]", source)
     if set(meta) - {"name"}:
         raise ConfigError(f"{source}: [suite] takes only name; got {', '.join(sorted(set(meta) - {'name'}))}")
@@ -127,7 +145,9 @@ def parse_suite(data: Mapping[str, Any], *, source: str = "suite", default_name:
     _check_keys(defaults, "[defaults]", source)
     raw_cases = data.get("case")
     if not isinstance(raw_cases, list) or not raw_cases:
-        raise ConfigError(f"{source}: no cases; add at least one [[case]] table with problem = \"poisson_sin\" (a `kanpde list` name)")
+        raise ConfigError(
+            f'{source}: no cases; add at least one [[case]] table with problem = "poisson_sin" (a `kanpde list` name)'
+        )
     known = instances()
     cases: list[Case] = []
     for i, raw in enumerate(raw_cases, start=1):
@@ -143,7 +163,9 @@ def parse_suite(data: Mapping[str, Any], *, source: str = "suite", default_name:
     ids: dict[str, int] = {}
     for c in cases:
         if c.id in ids:
-            raise ConfigError(f"{source}: case id {c.id!r} appears twice; give the cases distinct names (name = \"...\") or seeds")
+            raise ConfigError(
+                f'{source}: case id {c.id!r} appears twice; give the cases distinct names (name = "...") or seeds'
+            )
         ids[c.id] = 1
     return Suite(name=name, cases=tuple(cases), source=source)
 
@@ -151,20 +173,24 @@ def parse_suite(data: Mapping[str, Any], *, source: str = "suite", default_name:
 def _expand(m: dict[str, Any], raw: Mapping[str, Any], where: str, known: Mapping[str, str]) -> list[Case]:
     problem = m.get("problem")
     if not isinstance(problem, str):
-        raise ConfigError(f"{where}: problem is required, a built-in name such as \"poisson_sin\"; got {problem!r}")
+        raise ConfigError(f'{where}: problem is required, a built-in name such as "poisson_sin"; got {problem!r}')
     if problem not in known:
-        raise ConfigError(f"{where}: problem {problem!r} is unknown; the built-in problems are: {', '.join(known)} (see `kanpde list`)")
+        raise ConfigError(
+            f"{where}: problem {problem!r} is unknown; the built-in problems are: {', '.join(known)} (see `kanpde list`)"
+        )
     model = m.get("model", "kan")
     if model not in DEFAULT_HIDDEN:
-        raise ConfigError(f"{where}: model must be \"kan\" or \"mlp\"; got {model!r}")
+        raise ConfigError(f'{where}: model must be "kan" or "mlp"; got {model!r}')
     hidden = m.get("hidden", list(DEFAULT_HIDDEN[model]))
     if not isinstance(hidden, list) or not hidden or not all(is_int(h) and h >= 1 for h in hidden):
-        raise ConfigError(f"{where}: hidden must be a non-empty list of ints >= 1 (hidden layer widths, e.g. [10]); got {hidden!r}")
+        raise ConfigError(
+            f"{where}: hidden must be a non-empty list of ints >= 1 (hidden layer widths, e.g. [10]); got {hidden!r}"
+        )
     grid, k = m.get("grid"), m.get("k")
     if model == "mlp":
         for key in KAN_ONLY:
             if key in raw:
-                raise ConfigError(f"{where}: {key} applies to model = \"kan\" only; drop it or use model = \"kan\"")
+                raise ConfigError(f'{where}: {key} applies to model = "kan" only; drop it or use model = "kan"')
         grid = k = None
     else:
         grid, k = (5 if grid is None else grid), (3 if k is None else k)
@@ -174,31 +200,58 @@ def _expand(m: dict[str, Any], raw: Mapping[str, Any], where: str, known: Mappin
     if "seed" in m and "seeds" in m:
         raise ConfigError(f"{where}: give seed or seeds, not both")
     seeds = m.get("seeds", [m.get("seed", 0)])
-    if not isinstance(seeds, list) or not seeds or not all(is_int(s) and s >= 0 for s in seeds) or len(set(seeds)) != len(seeds):
-        raise ConfigError(f"{where}: seeds must be a non-empty list of distinct ints >= 0 (seed: one int >= 0); got {seeds!r}")
+    if (
+        not isinstance(seeds, list)
+        or not seeds
+        or not all(is_int(s) and s >= 0 for s in seeds)
+        or len(set(seeds)) != len(seeds)
+    ):
+        raise ConfigError(
+            f"{where}: seeds must be a non-empty list of distinct ints >= 0 (seed: one int >= 0); got {seeds!r}"
+        )
     budget, steps = m.get("budget"), m.get("steps")
     if budget is None and steps is None:
-        raise ConfigError(f"{where}: no budget; set budget (training seconds, e.g. 60) or steps (optimizer iterations), here or in [defaults]")
+        raise ConfigError(
+            f"{where}: no budget; set budget (training seconds, e.g. 60) or steps (optimizer iterations), here or in [defaults]"
+        )
     if budget is not None and (not _is_number(budget) or not math.isfinite(budget) or budget <= 0):
         raise ConfigError(f"{where}: budget must be a number of seconds > 0; got {budget!r}")
     if steps is not None and (not is_int(steps) or steps < 1):
         raise ConfigError(f"{where}: steps must be an int >= 1; got {steps!r}")
     tol = m.get("tol")
     if not _is_number(tol) or not math.isfinite(tol) or tol <= 0:
-        raise ConfigError(f"{where}: tol must be a relative L2 error > 0 such as 1e-2, here or in [defaults]; got {tol!r}")
+        raise ConfigError(
+            f"{where}: tol must be a relative L2 error > 0 such as 1e-2, here or in [defaults]; got {tol!r}"
+        )
     dtype = m.get("dtype", "float64")
     if dtype not in ("float32", "float64"):
-        raise ConfigError(f"{where}: dtype must be \"float32\" or \"float64\"; got {dtype!r}")
+        raise ConfigError(f'{where}: dtype must be "float32" or "float64"; got {dtype!r}')
     device = m.get("device")
     if device is not None and (not isinstance(device, str) or device.split(":")[0] not in ("cpu", "cuda")):
-        raise ConfigError(f"{where}: device must be \"cpu\" or \"cuda\" (or \"cuda:N\"), or left out for the worker's device; got {device!r}")
+        raise ConfigError(
+            f'{where}: device must be "cpu" or "cuda" (or "cuda:N"), or left out for the worker\'s device; got {device!r}'
+        )
     name = raw.get("name")
     if name is not None and (not isinstance(name, str) or not _ID.match(name)):
-        raise ConfigError(f"{where}: name must be letters, digits, '_', '-' or '.' (it names the case folder); got {name!r}")
+        raise ConfigError(
+            f"{where}: name must be letters, digits, '_', '-' or '.' (it names the case folder); got {name!r}"
+        )
     stem = name or f"{problem}-{model}-{'x'.join(map(str, hidden))}" + (f"-g{grid}" if grid is not None else "")
     return [
-        Case(id=f"{stem}-s{s}", problem=problem, model=model, hidden=tuple(hidden), grid=grid, k=k, seed=s,
-             budget=None if budget is None else float(budget), steps=steps, tol=float(tol), dtype=dtype, device=device)
+        Case(
+            id=f"{stem}-s{s}",
+            problem=problem,
+            model=model,
+            hidden=tuple(hidden),
+            grid=grid,
+            k=k,
+            seed=s,
+            budget=None if budget is None else float(budget),
+            steps=steps,
+            tol=float(tol),
+            dtype=dtype,
+            device=device,
+        )
         for s in seeds
     ]
 
@@ -207,8 +260,14 @@ def _check_keys(table: Mapping[str, Any], where: str, source: str) -> None:
     unknown = set(table) - CASE_FIELDS
     if unknown:
         prefix = f"{source}: " if source else ""
-        hint = " (give hidden layers only: hidden = [10]; inputs and outputs come from the problem)" if "width" in unknown else ""
-        raise ConfigError(f"{prefix}{where}: unknown field(s) {', '.join(sorted(unknown))}{hint}; the fields are {', '.join(sorted(CASE_FIELDS))}")
+        hint = (
+            " (give hidden layers only: hidden = [10]; inputs and outputs come from the problem)"
+            if "width" in unknown
+            else ""
+        )
+        raise ConfigError(
+            f"{prefix}{where}: unknown field(s) {', '.join(sorted(unknown))}{hint}; the fields are {', '.join(sorted(CASE_FIELDS))}"
+        )
 
 
 def _table(value: Any, where: str, source: str) -> dict[str, Any]:

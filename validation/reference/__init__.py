@@ -14,7 +14,20 @@ from kanpde.validation.reference.fd import FDSolution, darcy_fv, poisson_fd
 from kanpde.validation.reference.spectral import SpectralSolution, allen_cahn_spectral
 
 __all__ = [
-    "Reference", "ReferenceSpec", "reference", "load_reference", "register_reference", "registered_references", "cache_path",
-    "FDSolution", "poisson_fd", "darcy_fv", "SpectralSolution", "allen_cahn_spectral",
-    "convergence_order", "observed_orders", "rel_h1", "grid_errors",
+    "Reference",
+    "ReferenceSpec",
+    "reference",
+    "load_reference",
+    "register_reference",
+    "registered_references",
+    "cache_path",
+    "FDSolution",
+    "poisson_fd",
+    "darcy_fv",
+    "SpectralSolution",
+    "allen_cahn_spectral",
+    "convergence_order",
+    "observed_orders",
+    "rel_h1",
+    "grid_errors",
 ]

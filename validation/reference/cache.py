@@ -176,13 +176,25 @@ def register_reference(
         raise ConfigError(f"register_reference: name must be an identifier such as 'darcy_piecewise'; got {name!r}")
     if not callable(build):
         raise ConfigError(f"register_reference({name!r}): build must be a function (resolution, **params) -> Reference")
-    if not (is_int(resolution) and resolution >= 1) or not (is_int(min_resolution) and min_resolution >= 1) or resolution < min_resolution:
+    if (
+        not (is_int(resolution) and resolution >= 1)
+        or not (is_int(min_resolution) and min_resolution >= 1)
+        or resolution < min_resolution
+    ):
         raise ConfigError(
             f"register_reference({name!r}): resolution must be an int >= min_resolution >= 1; "
             f"got resolution={resolution!r}, min_resolution={min_resolution!r}"
         )
-    spec = ReferenceSpec(name, build, int(resolution), int(min_resolution), MappingProxyType(dict(params or {})),
-                         initial, summary, int(version))
+    spec = ReferenceSpec(
+        name,
+        build,
+        int(resolution),
+        int(min_resolution),
+        MappingProxyType(dict(params or {})),
+        initial,
+        summary,
+        int(version),
+    )
     _REGISTRY[name] = spec
     return spec
 
@@ -235,7 +247,9 @@ def load_reference(
     if ref is None:
         start = time.perf_counter()
         ref = spec.build(int(res), device=device, **full)
-        logger.info("built reference %s (resolution %d) in %.1f s: %s", name, res, time.perf_counter() - start, ref.method)
+        logger.info(
+            "built reference %s (resolution %d) in %.1f s: %s", name, res, time.perf_counter() - start, ref.method
+        )
         ref = replace(ref, name=name, params=full, resolution=int(res))
         if path is not None:
             _write(path, name, key, ref)
@@ -307,7 +321,9 @@ def _spec(name: str) -> ReferenceSpec:
 
 def _key(spec: ReferenceSpec, params: Mapping[str, Any], resolution: int) -> tuple[str, str]:
     """(hash, description) of what a cached entry depends on."""
-    text = json.dumps({"params": dict(params), "resolution": resolution, "version": spec.version}, sort_keys=True, default=repr)
+    text = json.dumps(
+        {"params": dict(params), "resolution": resolution, "version": spec.version}, sort_keys=True, default=repr
+    )
     return hashlib.sha1(text.encode()).hexdigest()[:16], text
 
 
@@ -330,8 +346,13 @@ def _read(path: Path, name: str, key: tuple[str, str]) -> Reference | None:
                 return None
             axes = tuple(np.asarray(group[f"axis{i}"]) for i in range(int(group.attrs["ndim"])))
             return Reference(
-                str(group.attrs["kind"]), axes, np.asarray(group["values"]), method=str(group.attrs["method"]),
-                wall_s=float(group.attrs["wall_s"]), name=name, params=json.loads(group.attrs["params"]),
+                str(group.attrs["kind"]),
+                axes,
+                np.asarray(group["values"]),
+                method=str(group.attrs["method"]),
+                wall_s=float(group.attrs["wall_s"]),
+                name=name,
+                params=json.loads(group.attrs["params"]),
                 resolution=int(group.attrs["resolution"]),
             )
     except (OSError, KeyError, ValueError) as exc:
@@ -353,11 +374,18 @@ def _write(path: Path, name: str, key: tuple[str, str], ref: Reference) -> None:
             for i, axis in enumerate(ref.axes):
                 group.create_dataset(f"axis{i}", data=axis)
             group.create_dataset("values", data=ref.values)
-            group.attrs.update({
-                "key": key[1], "kind": ref.kind, "ndim": len(ref.axes), "method": ref.method, "wall_s": ref.wall_s,
-                "params": json.dumps(dict(ref.params), default=repr), "resolution": int(ref.resolution or 0),
-                "created": time.strftime("%Y-%m-%dT%H:%M:%S"),
-            })
+            group.attrs.update(
+                {
+                    "key": key[1],
+                    "kind": ref.kind,
+                    "ndim": len(ref.axes),
+                    "method": ref.method,
+                    "wall_s": ref.wall_s,
+                    "params": json.dumps(dict(ref.params), default=repr),
+                    "resolution": int(ref.resolution or 0),
+                    "created": time.strftime("%Y-%m-%dT%H:%M:%S"),
+                }
+            )
         os.chmod(tmp, 0o644)  # mkstemp makes it private; a cache may be shared through KANPDE_CACHE
         os.replace(tmp, path)
     except BaseException:

@@ -57,12 +57,16 @@ def rel_h1(
     """
     pred, ref = pred.reshape(-1), ref.reshape(-1)
     if pred.shape != ref.shape:
-        raise ConfigError(f"rel_h1: pred and ref must have the same number of points; got {pred.numel()} and {ref.numel()}")
+        raise ConfigError(
+            f"rel_h1: pred and ref must have the same number of points; got {pred.numel()} and {ref.numel()}"
+        )
     if (grad_pred is None) != (grad_ref is None):
         raise ConfigError("rel_h1: give both grad_pred and grad_ref, or neither (then pass grid=)")
     if grad_pred is None:
         if grid is None:
-            raise ConfigError("rel_h1 needs derivatives: pass grad_pred and grad_ref, or the tensor grid= of the points")
+            raise ConfigError(
+                "rel_h1 needs derivatives: pass grad_pred and grad_ref, or the tensor grid= of the points"
+            )
         if grid.size != pred.numel() or min(grid.shape) < 3:
             raise ConfigError(
                 f"rel_h1: grid of shape {grid.shape} (>= 3 points per axis) must hold the {pred.numel()} points"
@@ -78,8 +82,14 @@ def rel_h1(
     return float(torch.sqrt(num / den))
 
 
-def grid_errors(pred: Tensor, ref: Tensor, *, grid: Grid | None = None, grad_pred: Tensor | None = None,
-                grad_ref: Tensor | None = None) -> dict[str, float]:
+def grid_errors(
+    pred: Tensor,
+    ref: Tensor,
+    *,
+    grid: Grid | None = None,
+    grad_pred: Tensor | None = None,
+    grad_ref: Tensor | None = None,
+) -> dict[str, float]:
     """``{"rel_l2", "max_abs"}``, plus ``"rel_h1"`` when a grid or both gradients are given (see :func:`rel_h1`)."""
     pred, ref = pred.reshape(ref.shape[0], -1), ref.reshape(ref.shape[0], -1)
     out = {"rel_l2": rel_l2(pred, ref), "max_abs": max_abs(pred, ref)}

@@ -244,7 +244,9 @@ def _slab(axis: int, start: int, length: int, ndim: int) -> tuple[slice, ...]:
     return tuple(slice(start, start + length) if i == axis else slice(None) for i in range(ndim))
 
 
-def _pcg(apply: Callable[[Any], Any], precondition: DirichletLaplacian, b: Any, rtol: float, max_iter: int) -> tuple[Any, int]:
+def _pcg(
+    apply: Callable[[Any], Any], precondition: DirichletLaplacian, b: Any, rtol: float, max_iter: int
+) -> tuple[Any, int]:
     """Preconditioned conjugate gradients from x = 0 on torch tensors or numpy arrays; returns (x, iterations)."""
     x = b * 0.0
     r = b + 0.0

@@ -55,7 +55,9 @@ class DirichletLaplacian:
         if backend == "auto":
             backend = "scipy" if device.type == "cpu" else "torch"
         if backend == "scipy" and device.type != "cpu":
-            raise ConfigError(f"backend='scipy' runs on the CPU only; got device={device} (use backend='torch' or 'auto')")
+            raise ConfigError(
+                f"backend='scipy' runs on the CPU only; got device={device} (use backend='torch' or 'auto')"
+            )
         self.backend, self.staggered = backend, staggered
         self.name = f"dst-{'II' if staggered else 'I'}/{backend} ({device.type})"
         self.shape = tuple(int(s) for s in shape)
@@ -99,4 +101,3 @@ def _apply(x: Tensor, bases: list[Tensor], *, transpose: bool) -> Tensor:
     for axis, q in enumerate(bases):
         x = torch.movedim(torch.tensordot(x, q if transpose else q.T, dims=([axis], [0])), -1, axis)
     return x
-

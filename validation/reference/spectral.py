@@ -82,8 +82,18 @@ def allen_cahn_spectral(
         contour_points: points on the circle of radius 1 for the phi-function contour integrals.
         device: where to compute (default CUDA when available, else the CPU; both use torch.fft).
     """
-    _check(eps=eps, reaction=reaction, t_end=t_end, n=n, outputs=outputs, substeps=substeps,
-           oversample=oversample, contour_points=contour_points, x_range=x_range, u0=u0)
+    _check(
+        eps=eps,
+        reaction=reaction,
+        t_end=t_end,
+        n=n,
+        outputs=outputs,
+        substeps=substeps,
+        oversample=oversample,
+        contour_points=contour_points,
+        x_range=x_range,
+        u0=u0,
+    )
     dev = resolve_device(device)
     start = time.perf_counter()
     x0, x1 = float(x_range[0]), float(x_range[1])
@@ -170,7 +180,9 @@ def _check(**kw: object) -> None:
         value = kw[name]
         ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
         if not ok or (value <= 0 if strict else value < 0):
-            raise ConfigError(f"allen_cahn_spectral.{name} must be a finite number {'>' if strict else '>='} 0; got {value!r}")
+            raise ConfigError(
+                f"allen_cahn_spectral.{name} must be a finite number {'>' if strict else '>='} 0; got {value!r}"
+            )
 
     positive("eps")
     positive("reaction", strict=False)

@@ -10,15 +10,48 @@ from kanpde.validation.batch import bench
 
 
 def test_step_matrix_rows_and_ratios():
-    rows = bench.step_matrix(widths=[(2, 4, 1)], grid=5, points=64, dtypes=["float64"], impls=["kan", "kan-autograd", "mlp"], rounds=1, steps_per_round=1)
-    assert [(r.impl, r.width) for r in rows] == [("kan", [2, 4, 1]), ("kan-autograd", [2, 4, 1]), ("mlp", bench.MLP_WIDTH)]
+    rows = bench.step_matrix(
+        widths=[(2, 4, 1)],
+        grid=5,
+        points=64,
+        dtypes=["float64"],
+        impls=["kan", "kan-autograd", "mlp"],
+        rounds=1,
+        steps_per_round=1,
+    )
+    assert [(r.impl, r.width) for r in rows] == [
+        ("kan", [2, 4, 1]),
+        ("kan-autograd", [2, 4, 1]),
+        ("mlp", bench.MLP_WIDTH),
+    ]
     assert all(r.ms_per_step > 0 and r.points == 64 and r.dtype == "float64" for r in rows)
     table = bench.format_steps(rows)
     assert "vs mlp" in table and "1.00x" in table
 
 
 def test_bench_step_cli_json(capsys):
-    assert main(["bench", "step", "--width", "2,3,1", "--grid", "4", "--points", "32", "--dtype", "float32", "--impl", "kan,mlp-autograd", "--rounds", "1", "--json"]) == 0
+    assert (
+        main(
+            [
+                "bench",
+                "step",
+                "--width",
+                "2,3,1",
+                "--grid",
+                "4",
+                "--points",
+                "32",
+                "--dtype",
+                "float32",
+                "--impl",
+                "kan,mlp-autograd",
+                "--rounds",
+                "1",
+                "--json",
+            ]
+        )
+        == 0
+    )
     rows = json.loads(capsys.readouterr().out)
     assert {r["impl"] for r in rows} == {"kan", "mlp-autograd"}
     assert set(rows[0]) == {"impl", "width", "grid", "dtype", "points", "ms_per_step"}
@@ -40,13 +73,17 @@ def test_pykan_missing_is_a_clear_error():
 
 @pytest.mark.skipif(not bench.pykan_available(), reason="pykan (the bench extra) is not installed")
 def test_pykan_row():
-    rows = bench.step_matrix(widths=[(2, 3, 1)], grid=5, points=32, dtypes=["float64"], impls=["pykan"], rounds=1, steps_per_round=1)
+    rows = bench.step_matrix(
+        widths=[(2, 3, 1)], grid=5, points=32, dtypes=["float64"], impls=["pykan"], rounds=1, steps_per_round=1
+    )
     assert rows[0].impl == "pykan" and rows[0].ms_per_step > 0
 
 
 def test_time_to_accuracy_reads_the_history(monkeypatch):
     rows = bench.time_to_accuracy(budget=2.0, targets=(10.0, 1e-12), models=["kan"], eval_every=0.5)
-    assert rows[0]["model"] == "kan" and rows[0]["seconds_to"]["10"] is not None and rows[0]["seconds_to"]["1e-12"] is None
+    assert (
+        rows[0]["model"] == "kan" and rows[0]["seconds_to"]["10"] is not None and rows[0]["seconds_to"]["1e-12"] is None
+    )
     assert "t(1e-12)" in bench.format_accuracy(rows)
 
 

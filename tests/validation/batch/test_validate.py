@@ -65,7 +65,17 @@ def test_suite_expands_seeds_and_fills_defaults(tmp_path):
     assert suite.name == "tiny"
     assert [c.id for c in suite.cases] == ["poisson_sin-kan-4-g5-s0", "poisson_sin-kan-4-g5-s1", "strict-s0"]
     case = suite.cases[1]
-    assert (case.problem, case.model, case.hidden, case.grid, case.k, case.seed, case.steps, case.budget, case.tol) == ("poisson_sin", "kan", (4,), 5, 3, 1, 5, None, 10.0)
+    assert (case.problem, case.model, case.hidden, case.grid, case.k, case.seed, case.steps, case.budget, case.tol) == (
+        "poisson_sin",
+        "kan",
+        (4,),
+        5,
+        3,
+        1,
+        5,
+        None,
+        10.0,
+    )
     mlp = parse_suite({"case": [{"problem": "allen_cahn", "model": "mlp", "budget": 5, "tol": 1}]}).cases[0]
     assert (mlp.hidden, mlp.grid, mlp.k, mlp.id) == ((100, 100, 100), None, None, "allen_cahn-mlp-100x100x100-s0")
 
@@ -75,7 +85,9 @@ def test_default_suite_covers_every_problem_with_kan_and_mlp():
     pairs = {(c.problem, c.model) for c in suite.cases}
     assert pairs == {(p, m) for p in instances() for m in ("kan", "mlp")}
     assert all(c.budget is not None and c.tol > 0 for c in suite.cases)
-    assert max(c.budget for c in suite.cases if c.problem == "allen_cahn") > max(c.budget for c in suite.cases if c.problem != "allen_cahn")
+    assert max(c.budget for c in suite.cases if c.problem == "allen_cahn") > max(
+        c.budget for c in suite.cases if c.problem != "allen_cahn"
+    )
 
 
 def test_allen_cahn_width_takes_the_periodic_embedding(monkeypatch, tmp_path):
@@ -92,17 +104,41 @@ def test_allen_cahn_width_takes_the_periodic_embedding(monkeypatch, tmp_path):
 
 
 BAD = [
-    ("[[case]]\nproblem = 'poisson'\nsteps = 1\ntol = 1", r"bad.toml: \[\[case\]\] 1 \(poisson\): problem 'poisson' is unknown; the built-in problems are: allen_cahn, .* \(see `kanpde list`\)"),
-    ("[[case]]\nproblem = 'poisson_sin'\nsteps = 1", r"\[\[case\]\] 1 \(poisson_sin\): tol must be a relative L2 error > 0 such as 1e-2, here or in \[defaults\]; got None"),
+    (
+        "[[case]]\nproblem = 'poisson'\nsteps = 1\ntol = 1",
+        r"bad.toml: \[\[case\]\] 1 \(poisson\): problem 'poisson' is unknown; the built-in problems are: allen_cahn, .* \(see `kanpde list`\)",
+    ),
+    (
+        "[[case]]\nproblem = 'poisson_sin'\nsteps = 1",
+        r"\[\[case\]\] 1 \(poisson_sin\): tol must be a relative L2 error > 0 such as 1e-2, here or in \[defaults\]; got None",
+    ),
     ("[[case]]\nproblem = 'poisson_sin'\ntol = 1", r"no budget; set budget \(training seconds, e.g. 60\) or steps"),
-    ("[[case]]\nproblem = 'poisson_sin'\nwidth = [2, 4, 1]\nsteps = 1\ntol = 1", r"unknown field\(s\) width \(give hidden layers only: hidden = \[10\]"),
-    ("[defaults]\nseeds = [0, 0]\n[[case]]\nproblem = 'poisson_sin'\nsteps = 1\ntol = 1", r"seeds must be a non-empty list of distinct ints >= 0.*got \[0, 0\]"),
-    ("[[case]]\nproblem = 'poisson_sin'\nmodel = 'mlp'\ngrid = 5\nsteps = 1\ntol = 1", r"grid applies to model = \"kan\" only; drop it or use model = \"kan\""),
-    ("[[case]]\nproblem = 'poisson_sin'\nmodel = 'cnn'\nsteps = 1\ntol = 1", r"model must be \"kan\" or \"mlp\"; got 'cnn'"),
+    (
+        "[[case]]\nproblem = 'poisson_sin'\nwidth = [2, 4, 1]\nsteps = 1\ntol = 1",
+        r"unknown field\(s\) width \(give hidden layers only: hidden = \[10\]",
+    ),
+    (
+        "[defaults]\nseeds = [0, 0]\n[[case]]\nproblem = 'poisson_sin'\nsteps = 1\ntol = 1",
+        r"seeds must be a non-empty list of distinct ints >= 0.*got \[0, 0\]",
+    ),
+    (
+        "[[case]]\nproblem = 'poisson_sin'\nmodel = 'mlp'\ngrid = 5\nsteps = 1\ntol = 1",
+        r"grid applies to model = \"kan\" only; drop it or use model = \"kan\"",
+    ),
+    (
+        "[[case]]\nproblem = 'poisson_sin'\nmodel = 'cnn'\nsteps = 1\ntol = 1",
+        r"model must be \"kan\" or \"mlp\"; got 'cnn'",
+    ),
     ("[[case]]\nproblem = 'poisson_sin'\nbudget = -1\ntol = 1", r"budget must be a number of seconds > 0; got -1"),
-    ("[[case]]\nproblem = 'poisson_sin'\nsteps = 1\ntol = 1\n[[case]]\nproblem = 'poisson_sin'\nsteps = 2\ntol = 1", r"case id 'poisson_sin-kan-10-g5-s0' appears twice; give the cases distinct names"),
+    (
+        "[[case]]\nproblem = 'poisson_sin'\nsteps = 1\ntol = 1\n[[case]]\nproblem = 'poisson_sin'\nsteps = 2\ntol = 1",
+        r"case id 'poisson_sin-kan-10-g5-s0' appears twice; give the cases distinct names",
+    ),
     ("[defaults]\ntol = 1", r"no cases; add at least one \[\[case\]\] table"),
-    ("[cases]\nproblem = 'poisson_sin'", r"unknown table\(s\) cases; a suite has \[suite\], \[defaults\] and \[\[case\]\] tables"),
+    (
+        "[cases]\nproblem = 'poisson_sin'",
+        r"unknown table\(s\) cases; a suite has \[suite\], \[defaults\] and \[\[case\]\] tables",
+    ),
     ("[[case]\nproblem = 1", r"not valid TOML .*; fix the syntax"),
 ]
 
@@ -123,14 +159,30 @@ def test_reports_agree_and_judge_against_tolerance(tmp_path):
     results = run_suite(tiny(tmp_path), out, workers=1)
     assert [r["outcome"] for r in results] == ["pass", "pass", "fail"]
     report, rows, md = read_reports(out)
-    assert report["summary"] == {**report["summary"], "cases": 3, "pass": 2, "fail": 1, "pending": 0, "all_passed": False}
+    assert report["summary"] == {
+        **report["summary"],
+        "cases": 3,
+        "pass": 2,
+        "fail": 1,
+        "pending": 0,
+        "all_passed": False,
+    }
     for r, row, js in zip(results, rows, report["cases"]):
         case_report = json.loads((out / "cases" / r["id"] / "report.json").read_text())
-        assert r["rel_l2"] == pytest.approx(case_report["rel_l2"]) == pytest.approx(float(row["rel_l2"])) == pytest.approx(js["rel_l2"])
+        assert (
+            r["rel_l2"]
+            == pytest.approx(case_report["rel_l2"])
+            == pytest.approx(float(row["rel_l2"]))
+            == pytest.approx(js["rel_l2"])
+        )
         assert row["passed"] == str(r["rel_l2"] <= r["tol"]) == str(js["passed"])
         verdict = r"\*\*PASS\*\*" if r["passed"] else "FAIL"
-        assert re.search(rf"\| \[{r['id']}\]\(cases/{r['id']}/\) \|.* {r['rel_l2']:.3e} \| {r['tol']:g} \| {verdict} \|", md)
-        assert {"model.pt", "model.json", "report.json", "solution.png", "history.png", "kan.png", "result.json"} <= {p.name for p in (out / "cases" / r["id"]).iterdir()}
+        assert re.search(
+            rf"\| \[{r['id']}\]\(cases/{r['id']}/\) \|.* {r['rel_l2']:.3e} \| {r['tol']:g} \| {verdict} \|", md
+        )
+        assert {"model.pt", "model.json", "report.json", "solution.png", "history.png", "kan.png", "result.json"} <= {
+            p.name for p in (out / "cases" / r["id"]).iterdir()
+        }
     assert "2 of 3 cases passed (1 above tolerance" in md and (out / "summary.png").stat().st_size > 0
 
 
@@ -184,7 +236,10 @@ def test_rerun_resumes_and_an_interrupted_run_leaves_whole_reports(tmp_path, mon
     stamp = (out / "cases" / "poisson_sin-kan-4-g5-s0" / "result.json").stat().st_mtime_ns
 
     results = run_suite(suite, out, workers=1, plots=False)
-    assert calls == ["poisson_sin-kan-4-g5-s0", "strict-s0", "strict-s0"] and [r["outcome"] for r in results] == ["pass", "fail"]
+    assert calls == ["poisson_sin-kan-4-g5-s0", "strict-s0", "strict-s0"] and [r["outcome"] for r in results] == [
+        "pass",
+        "fail",
+    ]
     assert [r.get("resumed", False) for r in results] == [True, False]
     assert stamp == (out / "cases" / "poisson_sin-kan-4-g5-s0" / "result.json").stat().st_mtime_ns
 
@@ -195,14 +250,19 @@ def test_rerun_resumes_and_an_interrupted_run_leaves_whole_reports(tmp_path, mon
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="the failing case asks for CUDA, which this machine has")
 def test_spawned_workers_isolate_a_failing_case(tmp_path):
-    text = PAIR.split("[[case]]")[0] + '[[case]]\nproblem = "poisson_sin"\n[[case]]\nproblem = "poisson_sin"\nname = "gpu"\ndevice = "cuda"\n'
+    text = (
+        PAIR.split("[[case]]")[0]
+        + '[[case]]\nproblem = "poisson_sin"\n[[case]]\nproblem = "poisson_sin"\nname = "gpu"\ndevice = "cuda"\n'
+    )
     results = run_suite(tiny(tmp_path, text), tmp_path / "v", workers=2, plots=False)
     assert [r["outcome"] for r in results] == ["pass", "error"]
     assert "no CUDA GPU is available" in results[1]["reason"]
 
 
 def test_dask_local_cluster(tmp_path):
-    distributed = pytest.importorskip("dask.distributed", reason="dask[distributed] is not installed: pip install -e '.[cluster]'")
+    distributed = pytest.importorskip(
+        "dask.distributed", reason="dask[distributed] is not installed: pip install -e '.[cluster]'"
+    )
     suite = tiny(tmp_path, PAIR)
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
         results = run_suite(suite, tmp_path / "v", scheduler=cluster.scheduler_address, plots=False)
@@ -219,7 +279,9 @@ def test_cli_exit_codes(tmp_path, capsys):
     assert "tiny: 1 of 2 cases passed" in capsys.readouterr().out
     only_passing = tmp_path / "pass.toml"
     only_passing.write_text(PAIR.split('[[case]]\nproblem = "poisson_sin"\nname = "strict"')[0])
-    assert main(["validate", str(only_passing), "--out", str(out), "--workers", "1", "--no-plots"]) == 0  # resumed: nothing to run
+    assert (
+        main(["validate", str(only_passing), "--out", str(out), "--workers", "1", "--no-plots"]) == 0
+    )  # resumed: nothing to run
 
 
 @pytest.mark.parametrize(
@@ -249,7 +311,12 @@ def test_readme_suite_example_is_a_valid_suite():
     text = (Path(__file__).resolve().parents[3] / "README.md").read_text()
     (block,) = re.findall(r"```toml\n(.*?)```", text, flags=re.S)
     suite = parse_suite(_toml().loads(block), source="README")
-    assert [c.id for c in suite.cases] == ["poisson_kan-kan-10-g5-s0", "poisson_kan-kan-10-g5-s1", "pk-mlp-s0", "pk-mlp-s1"]
+    assert [c.id for c in suite.cases] == [
+        "poisson_kan-kan-10-g5-s0",
+        "poisson_kan-kan-10-g5-s1",
+        "pk-mlp-s0",
+        "pk-mlp-s1",
+    ]
 
 
 def test_cli_default_suite_refuses_a_file_as_out(tmp_path, capsys):

@@ -145,11 +145,17 @@ def test_errors_say_how_to_fix_them():
     with pytest.raises(ConfigError, match=r"unknown problem 'poisson_sine'; known problems: .*poisson_sin"):
         reference("poisson_sine", x)
     plain = kanpde.FunctionProblem(domain=kanpde.Box([0, 0], [1, 1]), residual=lambda u, x: u)
-    with pytest.raises(ConfigError, match=r"no reference for problem 'FunctionProblem'.*register_reference\('FunctionProblem'"):
+    with pytest.raises(
+        ConfigError, match=r"no reference for problem 'FunctionProblem'.*register_reference\('FunctionProblem'"
+    ):
         reference(plain, x)
-    with pytest.raises(ConfigError, match=r"reference 'darcy_piecewise': resolution must be an int >= 8; got resolution=4"):
+    with pytest.raises(
+        ConfigError, match=r"reference 'darcy_piecewise': resolution must be an int >= 8; got resolution=4"
+    ):
         reference("darcy_piecewise", x, resolution=4)
-    with pytest.raises(ConfigError, match=r"reference 'allen_cahn': unknown parameters \['epsilon'\]; it takes: eps, reaction"):
+    with pytest.raises(
+        ConfigError, match=r"reference 'allen_cahn': unknown parameters \['epsilon'\]; it takes: eps, reaction"
+    ):
         load_reference("allen_cahn", params={"epsilon": 1e-3})
     with pytest.raises(ConfigError, match=r"no registered reference 'nope'"):
         load_reference("nope")

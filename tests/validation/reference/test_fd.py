@@ -32,6 +32,7 @@ def poisson_source(x):
 def on_grid(func, grid):
     return func(torch.as_tensor(grid.points())).reshape(grid.shape)
 
+
 def order_against_exact(solve, exact, ns):
     """Fitted order of the max error of ``solve(n)`` against ``exact`` on its grid, and the last solution."""
     errs, sol = [], None
@@ -41,10 +42,11 @@ def order_against_exact(solve, exact, ns):
     return convergence_order([1 / n for n in ns], errs), sol
 
 
-
 def test_poisson_converges_at_second_order():
     ns = [16, 32, 64, 128]
-    order, sol = order_against_exact(lambda n: poisson_fd(poisson_source, poisson_exact, n=n, device="cpu"), poisson_exact, ns)
+    order, sol = order_against_exact(
+        lambda n: poisson_fd(poisson_source, poisson_exact, n=n, device="cpu"), poisson_exact, ns
+    )
     assert abs(order - 2) < 0.1
     assert "dst-I/scipy (cpu)" in sol.method
 
@@ -72,7 +74,9 @@ def test_poisson_torch_backend_matches_scipy():
 
 def test_darcy_smooth_converges_at_second_order():
     ns = [16, 32, 64, 128]
-    order, sol = order_against_exact(lambda n: darcy_fv(darcy_smooth_coefficient, darcy_smooth_source, n=n, device="cpu"), darcy_smooth_exact, ns)
+    order, sol = order_against_exact(
+        lambda n: darcy_fv(darcy_smooth_coefficient, darcy_smooth_source, n=n, device="cpu"), darcy_smooth_exact, ns
+    )
     assert abs(order - 2) < 0.1
     assert "pcg+dst-II/scipy (cpu)" in sol.method
 
@@ -84,7 +88,9 @@ def test_darcy_in_3d_converges_at_second_order():
         return torch.sin(PI * x).prod(dim=1)
 
     def source(x):  # -div((1 + x) grad u) = 3 pi^2 (1 + x) u - u_x
-        return 3 * PI**2 * (1 + x[:, 0]) * exact(x) - PI * torch.cos(PI * x[:, 0]) * torch.sin(PI * x[:, 1:]).prod(dim=1)
+        return 3 * PI**2 * (1 + x[:, 0]) * exact(x) - PI * torch.cos(PI * x[:, 0]) * torch.sin(PI * x[:, 1:]).prod(
+            dim=1
+        )
 
     ns = [8, 16, 32]
     order, sol = order_against_exact(lambda n: darcy_fv(lambda x: 1 + x[:, 0], source, box, n, device="cpu"), exact, ns)
@@ -126,7 +132,9 @@ def test_errors_name_the_field_and_the_fix():
         poisson_fd(0.0, n=1)
     with pytest.raises(ConfigError, match=r"darcy_fv\.n must be an int >= 2 or 2 such ints.*got n=\[8\]"):
         darcy_fv(1.0, 1.0, n=[8])
-    with pytest.raises(ConfigError, match=r"darcy_fv\.a\(x\) must return a torch tensor of shape \(64,\) or \(64, 1\).*got \(64, 2\)"):
+    with pytest.raises(
+        ConfigError, match=r"darcy_fv\.a\(x\) must return a torch tensor of shape \(64,\) or \(64, 1\).*got \(64, 2\)"
+    ):
         darcy_fv(lambda x: x, 1.0, n=8)
     with pytest.raises(ConfigError, match=r"darcy_fv\.a must be positive at every cell centre; got min a = -1"):
         darcy_fv(lambda x: torch.cos(PI * x[:, 0]) * 0 - 1, 1.0, n=8)

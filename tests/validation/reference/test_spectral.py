@@ -53,8 +53,12 @@ def on_eval_grid(sol, points):
 
 def self_agreement(n, substeps, outputs, t_end):
     points = eval_points(outputs, t_end)
-    coarse = allen_cahn_spectral(u0=allen_cahn_initial, n=n, substeps=substeps, outputs=outputs, t_end=t_end, device="cpu")
-    fine = allen_cahn_spectral(u0=allen_cahn_initial, n=2 * n, substeps=2 * substeps, outputs=outputs, t_end=t_end, device="cpu")
+    coarse = allen_cahn_spectral(
+        u0=allen_cahn_initial, n=n, substeps=substeps, outputs=outputs, t_end=t_end, device="cpu"
+    )
+    fine = allen_cahn_spectral(
+        u0=allen_cahn_initial, n=2 * n, substeps=2 * substeps, outputs=outputs, t_end=t_end, device="cpu"
+    )
     a, b = on_eval_grid(coarse, points), on_eval_grid(fine, points)
     return np.linalg.norm(a - b) / np.linalg.norm(b)
 
