@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 from torch import Tensor
@@ -88,6 +89,31 @@ class LBFGSOptimizer:
             loss = closure()
         self.evals += 1
         return float(loss.detach()), self._flat_grad().clone()
+
+    def state_dict(self) -> dict[str, Any]:
+        """The optimizer's state (curvature pairs, counters, the loss and gradient at the current point)."""
+        return {
+            "s": list(self.s),
+            "y": list(self.y),
+            "skipped_pairs": self.skipped_pairs,
+            "restarts": self.restarts,
+            "evals": self.evals,
+            "iterations": self.iterations,
+            "f": self._f,
+            "g": self._g,
+        }
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Continue from a ``state_dict`` (its tensors moved to the parameters' device and dtype)."""
+        ref = self.params[0]
+
+        def move(t: Tensor | None) -> Tensor | None:
+            return None if t is None else t.to(device=ref.device, dtype=ref.dtype)
+
+        self.s, self.y = [move(t) for t in state["s"]], [move(t) for t in state["y"]]
+        self.skipped_pairs, self.restarts = state["skipped_pairs"], state["restarts"]
+        self.evals, self.iterations = state["evals"], state["iterations"]
+        self._f, self._g = state["f"], move(state["g"])
 
     def objective_changed(self) -> None:
         """The loss changed (new loss weights): the next ``step`` evaluates it afresh at the current

@@ -12,10 +12,12 @@ import logging
 import math
 from collections.abc import Callable
 from contextlib import nullcontext
+from typing import Any
 
 import torch
 from torch import Tensor
 
+from kanpde.solvers.checkpoint import tensors_to
 from kanpde.solvers.lbfgs import LBFGSOptimizer
 from kanpde.solvers.phases import LBFGS, Adam
 from kanpde.solvers.training_state import PhaseReport, TrainingState
@@ -52,7 +54,14 @@ def run_adam(state: TrainingState, phase: Adam, report: PhaseReport) -> str:
 
     if fraction is not None:
         report.details["batch"] = phase.batch
-    return _optimize(state, phase, report, iteration)
+    return _optimize(
+        state,
+        phase,
+        report,
+        iteration,
+        lambda: {"adam": opt.state_dict()},
+        lambda saved: opt.load_state_dict(saved["adam"]),
+    )
 
 
 def run_lbfgs(state: TrainingState, phase: LBFGS, report: PhaseReport) -> str:
@@ -78,8 +87,17 @@ def run_lbfgs(state: TrainingState, phase: LBFGS, report: PhaseReport) -> str:
         best.append(min(result.loss, best[-1]) if best else result.loss)
         return result.loss, result.stop or _stalled(phase, best)
 
+    def save() -> dict[str, Any]:
+        return {"lbfgs": opt.state_dict(), "best": list(best), "weights": state.reduce.state_dict() if held else None}
+
+    def load(saved: dict[str, Any]) -> None:
+        opt.load_state_dict(saved["lbfgs"])
+        best[:] = saved["best"]
+        if held is not None:  # the held loss weights, inside the hold that just began
+            state.reduce.load_state_dict(saved["weights"])
+
     with held() if held is not None else nullcontext():
-        status = _optimize(state, phase, report, iteration)
+        status = _optimize(state, phase, report, iteration, save, load)
     report.details.update({"evals": opt.evals, "skipped_pairs": opt.skipped_pairs, "restarts": opt.restarts})
     if opt.skipped_pairs:
         logger.info("L-BFGS skipped %d curvature pairs with y.s <= 0 (not positive definite)", opt.skipped_pairs)
@@ -97,16 +115,32 @@ def _stalled(phase: LBFGS, best: list[float]) -> str | None:
     return None
 
 
-def _optimize(state: TrainingState, phase: Adam | LBFGS, report: PhaseReport, iteration: Iteration) -> str:
-    """Call ``iteration`` until the phase's or the run's limits stop it; returns why it stopped."""
-    start_t, start_step = state.clock.elapsed(), state.step
+def _optimize(
+    state: TrainingState,
+    phase: Adam | LBFGS,
+    report: PhaseReport,
+    iteration: Iteration,
+    save: Callable[[], dict[str, Any]],
+    load: Callable[[dict[str, Any]], None],
+) -> str:
+    """Call ``iteration`` until the phase's or the run's limits stop it; returns why it stopped.
+
+    save, load: the optimizer's state for a checkpoint, and putting it back when the run resumes in the
+    middle of this phase (``state.pending``)."""
+    pending, state.pending = state.pending, None
+    if pending is not None:
+        load(tensors_to(pending["optimizer"], state.colloc.interior.device))
+        start_step, start_t = pending["start_step"], pending["start_t"]
+    else:
+        start_step, start_t = state.step, state.clock.elapsed()
+    state.phase_start, state.optimizer = (start_step, start_t), save
     spec = phase.sparsity  # its network inputs are fixed for the phase (no parameters in them): computed once
     if spec is not None:
         state.sparsity = (spec, state.model.features(state.colloc.interior[: spec.points].detach()))
     try:
         return _iterate(state, phase, report, iteration, start_t, start_step)
     finally:
-        state.sparsity = None
+        state.sparsity, state.optimizer, state.phase_start = None, None, None
 
 
 def _iterate(
@@ -133,6 +167,7 @@ def _iterate(
         state.record(phase=phase.label)
         if stop:
             return stop
+        state.checkpoint()
 
 
 def _phase_limit(state: TrainingState, phase: Adam | LBFGS, start_t: float, start_step: int) -> str | None:

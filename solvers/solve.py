@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import copy
+import json
 import math
+import os
 import time
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -13,12 +16,16 @@ from torch import nn
 
 from kanpde.checks import resolve_device, resolve_dtype
 from kanpde.errors import ConfigError, DefinitionError, ShapeError
+from kanpde.io.files import check_output_folder
 from kanpde.io.solution import Solution, evaluate_errors
+from kanpde.io.status import Status
+from kanpde.pde.conditions import Condition
 from kanpde.pde.field import Field
 from kanpde.pde.problem import Problem
 from kanpde.pinn.hard_constraints import Constraints, split_conditions
-from kanpde.pinn.loss import Collocation, Derivatives, residual_values
+from kanpde.pinn.loss import BoundarySet, Collocation, Derivatives, residual_values
 from kanpde.pinn.surrogate import NETWORKS, Surrogate, count_parameters
+from kanpde.solvers.checkpoint import Checkpointing, fingerprint, read_checkpoint
 from kanpde.solvers.phases import Phase, check_schedule
 from kanpde.solvers.recipes import default_model, default_recipe
 from kanpde.solvers.training import Budget, Trainer, TrainingConfig
@@ -48,6 +55,9 @@ def solve(
     balance: Balance | bool | None = None,
     compile: bool = False,
     progress: bool | None = None,
+    checkpoint: str | os.PathLike[str] | None = None,
+    checkpoint_every: float | None = None,
+    resume: str | os.PathLike[str] | None = None,
 ) -> Solution:
     """Train a surrogate for ``problem`` and return the trained field with its errors.
 
@@ -89,6 +99,12 @@ def solve(
             2-core CPU) but each compilation takes tens of seconds, counted in the budget and reported as
             ``compile_s``; worth it for long runs with few refinements. Off by default.
         progress: show a progress bar (None: on a terminal only).
+        checkpoint: a folder to write ``checkpoint.pt`` into as the run trains (``kanpde.solvers.checkpoint``),
+            every ``checkpoint_every`` seconds of wall time (default: a tenth of the time budget, at least
+            10 s; 30 s under a step budget), after every phase and at the end; the file is replaced
+            atomically. resume: such a folder, whose run (killed, say) goes on from its checkpoint with the
+            same arguments; it keeps writing checkpoints there. With ``steps=`` the result equals an
+            uninterrupted run's; with ``budget=`` it spends what was left of the budget.
 
     Returns:
         A frozen ``Solution``; ``sol.status`` says why training stopped: ``sol.status.kind`` (a
@@ -123,13 +139,28 @@ def solve(
     unbounded = any(getattr(p, "steps", 0) is None for p in phases)
     if budget_s is None and max_steps is None and unbounded:
         budget_s = DEFAULT_BUDGET_S
-    surrogate = Surrogate(
-        copy.deepcopy(net), problem.domain.lower, problem.domain.upper, hard.dirichlet, hard.periodic
-    ).to(device=dev, dtype=dt)
-
-    colloc = Collocation.sample(
-        problem, seed=seed, dtype=dt, device=dev, n_interior=n_interior, n_boundary=n_boundary, conditions=soft
+    folder = _checkpoint_folder(checkpoint, resume)
+    identity = fingerprint(
+        problem=problem.describe(),
+        net=net.describe(),
+        schedule=[repr(p) for p in phases],
+        seed=seed,
+        budget=[budget_s, max_steps],
+        dtype=str(dt),
+        derivatives=derivatives.value,
+        constraints=hard.describe(problem.domain.axes),
+        points=[n_interior, n_boundary],
     )
+    saved = read_checkpoint(folder, identity) if resume is not None else None
+    if saved is None:
+        surrogate = Surrogate(
+            copy.deepcopy(net), problem.domain.lower, problem.domain.upper, hard.dirichlet, hard.periodic
+        ).to(device=dev, dtype=dt)
+        colloc = Collocation.sample(
+            problem, seed=seed, dtype=dt, device=dev, n_interior=n_interior, n_boundary=n_boundary, conditions=soft
+        )
+    else:
+        surrogate, colloc = _resumed(saved, problem, soft, dev, dt)
     _preflight(problem, surrogate, colloc)
     eval_x = torch.as_tensor(problem.evaluation_grid().points(), dtype=dt, device=dev)
     eval_ref = problem.reference_values(eval_x)
@@ -152,8 +183,19 @@ def solve(
         progress=progress,
     )
     trainer = Trainer(config, surrogate, colloc)  # finds the derivative plan: "jet" fails here where it cannot
-    status = trainer.run(phases)
     state = trainer.state
+    if saved is not None:
+        state.restore(saved)
+    if folder is not None:
+        folder.mkdir(parents=True, exist_ok=True)
+        every = checkpoint_every if checkpoint_every is not None else (max(10.0, budget_s / 10) if budget_s else 30.0)
+        state.checkpointing = Checkpointing(folder, float(every), identity)
+    status = trainer.run(phases)
+    if state.resumed:
+        first = state.resumed[0]
+        status = Status(
+            status.kind, f"{status.message}; resumed {len(state.resumed)}x, first from step {first['step']}"
+        )
     train_s = state.clock.elapsed()
     trained = state.model.eval()
     errors = evaluate_errors(trained, problem)
@@ -168,6 +210,7 @@ def solve(
         "dtype": str(dt).removeprefix("torch."),
         "seed": seed,
         "budget": {"seconds": budget_s, "steps": max_steps},
+        "resumed": state.resumed,
         "collocation": colloc.sizes,
         "derivatives": state.plan.describe(),
         "constraints": hard.describe(problem.domain.axes),
@@ -191,6 +234,36 @@ def solve(
         phases=tuple(p.as_dict() for p in state.phases),
         info=info,
     )
+
+
+def _checkpoint_folder(checkpoint: Any, resume: Any) -> Path | None:
+    """The folder checkpoints go to (``resume`` continues in its own), checked before any work."""
+    if checkpoint is not None and resume is not None and Path(checkpoint) != Path(resume):
+        raise ConfigError(
+            f"solve(checkpoint={str(checkpoint)!r}, resume={str(resume)!r}): a resumed run keeps writing its "
+            "checkpoints where it reads them; pass resume only"
+        )
+    if checkpoint is None and resume is None:
+        return None
+    return check_output_folder(
+        resume if resume is not None else checkpoint, "resume" if resume is not None else "checkpoint"
+    )
+
+
+def _resumed(
+    saved: dict[str, Any], problem: Problem, soft: Sequence[Condition], device: torch.device, dtype: torch.dtype
+) -> tuple[Surrogate, Collocation]:
+    """The model and the points of a checkpoint, on ``device`` in ``dtype``."""
+    model = Surrogate.from_description(json.loads(saved["model"]), problem).to(device=device, dtype=dtype)
+    model.load_state_dict(saved["weights"])
+    interior = saved["interior"].to(device=device, dtype=dtype).requires_grad_(True)
+    sets = tuple(
+        BoundarySet(
+            c, x.to(device=device, dtype=dtype).requires_grad_(c.needs_derivatives()), n.to(device=device, dtype=dtype)
+        )
+        for c, (x, n) in zip(soft, saved["boundary"])
+    )
+    return model, Collocation(interior, sets)
 
 
 def check_fit(problem: Problem, net: nn.Module, *, periodic: Sequence[int] = ()) -> None:

@@ -9,6 +9,7 @@ turns the way the schedule ended into a ``Status``. The history is written by ``
 
 from __future__ import annotations
 
+import json
 import logging
 
 from kanpde.errors import DefinitionError
@@ -49,7 +50,8 @@ class Trainer:
     def run(self, schedule: tuple[Phase, ...]) -> Status:
         """Run the phases in order until they are done or the budget is spent; returns why it stopped."""
         state, budget = self.state, self.config.budget
-        state.clock = Clock()
+        if not state.resumed:
+            state.clock = Clock()
         state.progress = Progress(
             budget.seconds if budget.seconds is not None else float(budget.steps or 0),
             "s" if budget.seconds is not None else "steps",
@@ -57,9 +59,11 @@ class Trainer:
         )
         try:
             state.prepare_model()
-            state.take_snapshot()
+            if not state.resumed:  # a resumed run has its snapshot back
+                state.take_snapshot()
             status = self._run_schedule(schedule)
             state.record(force_eval=True)
+            state.checkpoint(force=True)
         finally:
             state.progress.close()
             state.progress = None
@@ -67,22 +71,40 @@ class Trainer:
 
     def _run_schedule(self, schedule: tuple[Phase, ...]) -> Status:
         state, n = self.state, len(schedule)
-        last_optimizer: tuple[int, PhaseReport] | None = None  # the last Adam or LBFGS phase that ran
-        for i, phase in enumerate(schedule):
+        last_optimizer = self._last_optimizer(schedule)  # the last Adam or LBFGS phase that ran
+        for i in range(state.phase_index, n):
+            phase = schedule[i]
             spent = state.budget_spent()
             if spent is not None:
                 ended = Status(spent.kind, f"{spent.message} before phase {i + 1} of {n} ({phase.label})")
                 return self._outcome(ended, last_optimizer, n)
-            report = PhaseReport(phase.label, state.step, state.clock.elapsed(), state.model.grid)
+            state.phase_index = i
+            state.running = self._report(phase)
+            report = state.running
             report.status = self._run_phase(phase, report)
             report.end_step, report.end_t = state.step, state.clock.elapsed()
             state.phases.append(report)
+            state.running = None
+            state.phase_index = i + 1
             state.record_event({"event": "phase_end", "phase": phase.label, "status": report.status})
             logger.info("phase %d/%d %s: %s", i + 1, n, phase.label, report.status)
             if isinstance(phase, (Adam, LBFGS)):
                 last_optimizer = (i, report)
+            state.checkpoint(force=True)
         ended = state.budget_spent() or Status(StatusKind.COMPLETE, f"schedule complete ({n} phases)")
         return self._outcome(ended, last_optimizer, n)
+
+    def _report(self, phase: Phase) -> PhaseReport:
+        """A new report for ``phase``, or the one a resumed run was in the middle of."""
+        state = self.state
+        if state.pending is not None:
+            return PhaseReport.from_dict(json.loads(state.pending["report"]))
+        return PhaseReport(phase.label, state.step, state.clock.elapsed(), state.model.grid)
+
+    def _last_optimizer(self, schedule: tuple[Phase, ...]) -> tuple[int, PhaseReport] | None:
+        """The last finished Adam or LBFGS phase (a resumed run has some), as ``(index, report)``."""
+        done = [(i, r) for i, r in enumerate(self.state.phases) if isinstance(schedule[i], (Adam, LBFGS))]
+        return done[-1] if done else None
 
     def _run_phase(self, phase: Phase, report: PhaseReport) -> str:
         """Run one phase with its runner; returns why it stopped, in words."""

@@ -13,6 +13,7 @@ evaluations logged in the history are excluded (the clock is paused for them).
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 import time
@@ -40,6 +41,7 @@ from kanpde.pinn.loss import (
     total_loss,
 )
 from kanpde.pinn.surrogate import Surrogate
+from kanpde.solvers.checkpoint import Checkpointing
 from kanpde.solvers.phases import Sparsity
 from kanpde.solvers.progress import Progress
 from kanpde.solvers.weighting import Balance, Causal
@@ -164,14 +166,16 @@ class TrainingConfig:
 
 
 class Clock:
-    """Training time: wall time since start minus the time spent inside ``paused()``."""
+    """Training time: wall time since start minus the time spent inside ``paused()``, plus ``offset`` (the
+    training time of the run this one resumes)."""
 
-    def __init__(self) -> None:
+    def __init__(self, offset: float = 0.0) -> None:
         self._start = time.perf_counter()
         self._paused = 0.0
+        self._offset = offset
 
     def elapsed(self) -> float:
-        return time.perf_counter() - self._start - self._paused
+        return time.perf_counter() - self._start - self._paused + self._offset
 
     @contextmanager
     def paused(self) -> Iterator[None]:
@@ -198,6 +202,22 @@ class PhaseReport:
     status: str = ""
     details: dict[str, Any] = field(default_factory=dict)
     non_finite: bool = False
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> PhaseReport:
+        """The report back from ``as_dict`` (plus ``non_finite``), as a checkpoint stores it."""
+        known = ("phase", "start_step", "end_step", "start_t", "end_t", "status", "grid", "non_finite")
+        return cls(
+            d["phase"],
+            d["start_step"],
+            d["start_t"],
+            d.get("grid"),
+            d["end_step"],
+            d["end_t"],
+            d["status"],
+            {k: v for k, v in d.items() if k not in known},
+            d.get("non_finite", False),
+        )
 
     def as_dict(self) -> dict[str, Any]:
         out = {
@@ -247,6 +267,13 @@ class TrainingState:
     sparsity: tuple[Sparsity, Tensor] | None = None  # an optimizer phase's penalty, and the network inputs it is at
     last_eval_t: float = -math.inf
     last_rel_l2: float | None = None
+    checkpointing: Checkpointing | None = None
+    phase_index: int = 0  # the phase running (or next to run)
+    optimizer: Callable[[], dict[str, Any]] | None = None  # the running optimizer phase's state, for checkpoints
+    phase_start: tuple[int, float] | None = None  # (step, training seconds) at which that phase started
+    pending: dict[str, Any] | None = None  # a resumed run's optimizer state, for the phase it resumes in
+    resumed: list[dict[str, Any]] = field(default_factory=list)
+    running: PhaseReport | None = None
 
     @classmethod
     def start(cls, config: TrainingConfig, model: Surrogate, colloc: Collocation) -> TrainingState:
@@ -316,6 +343,69 @@ class TrainingState:
         torch.autograd.grad(self.loss(self.colloc), params)
         self.compile_s += time.perf_counter() - t0
         logger.info("compiled the one-pass network evaluation in %.1f s", time.perf_counter() - t0)
+
+    # --- checkpoints ------------------------------------------------------------------------------------
+    def checkpoint(self, *, force: bool = False) -> None:
+        """Write the checkpoint when one is due (every ``checkpointing.every`` seconds), or now with ``force``."""
+        if self.checkpointing is not None and (force or self.checkpointing.due()):
+            with self.clock.paused():
+                self.checkpointing.write(self.capture())
+
+    def capture(self) -> dict[str, Any]:
+        """All that a resumed run needs to go on from here (see ``kanpde.solvers.checkpoint``)."""
+        within, report = None, self.running
+        if self.optimizer is not None and self.phase_start is not None and report is not None:
+            within = {
+                "start_step": self.phase_start[0],
+                "start_t": self.phase_start[1],
+                "optimizer": self.optimizer(),
+                "report": json.dumps({**report.as_dict(), "non_finite": report.non_finite}),
+            }
+        cpu = {k: v.detach().cpu() for k, v in self.model.state_dict().items()}
+        return {
+            "phase": self.phase_index,
+            "within": within,
+            "model": json.dumps(self.model.describe()),
+            "weights": cpu,
+            "interior": self.colloc.interior.detach().cpu(),
+            "boundary": [(b.x.detach().cpu(), b.normal.detach().cpu()) for b in self.colloc.boundary],
+            "step": self.step,
+            "elapsed": self.clock.elapsed(),
+            "last_loss": self.last_loss,
+            "history": json.dumps(self.history),
+            "phases": json.dumps([{**p.as_dict(), "non_finite": p.non_finite} for p in self.phases]),
+            "term_weights": json.dumps(self.term_weights),
+            "draws": self.draws,
+            "compile_s": self.compile_s,
+            "snapshot": [t.detach().cpu() for t in self.snapshot],
+            "snapshot_step": self.snapshot_step,
+            "generator": self.generator.get_state(),
+            "reduce": self.reduce.state_dict() if hasattr(self.reduce, "state_dict") else None,
+            "last_eval_t": self.last_eval_t,
+            "last_rel_l2": self.last_rel_l2,
+            "resumed": json.dumps(self.resumed),
+        }
+
+    def restore(self, content: dict[str, Any]) -> None:
+        """Take up the counters, history, weights and generator of a checkpoint (the model and points were
+        rebuilt from it already); the phase it was in resumes with ``pending`` optimizer state."""
+        device = self.colloc.interior.device
+        dtype = self.colloc.interior.dtype
+        self.phase_index = content["phase"]
+        self.step, self.last_loss, self.draws = content["step"], content["last_loss"], content["draws"]
+        self.history = json.loads(content["history"])
+        self.phases = [PhaseReport.from_dict(d) for d in json.loads(content["phases"])]
+        self.term_weights = json.loads(content["term_weights"])
+        self.compile_s = content["compile_s"]
+        self.snapshot = [t.to(device=device, dtype=dtype) for t in content["snapshot"]]
+        self.snapshot_step = content["snapshot_step"]
+        self.generator.set_state(content["generator"])
+        if content["reduce"] is not None and hasattr(self.reduce, "load_state_dict"):
+            self.reduce.load_state_dict({k: v if v is None else v.to(device) for k, v in content["reduce"].items()})
+        self.last_eval_t, self.last_rel_l2 = content["last_eval_t"], content["last_rel_l2"]
+        self.resumed = [*json.loads(content["resumed"]), {"step": self.step, "t": round(content["elapsed"], 4)}]
+        self.clock = Clock(content["elapsed"])
+        self.pending = content["within"]
 
     # --- history ------------------------------------------------------------------------------------------
     def record(self, phase: str | None = None, *, force_eval: bool = False) -> None:

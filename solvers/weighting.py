@@ -104,6 +104,13 @@ class CausalReduce:
         finally:
             self._holding, self._held = False, None
 
+    def state_dict(self) -> dict[str, Tensor | None]:
+        """The weights it holds and last computed (for a checkpoint)."""
+        return {"last": self._last_weights, "held": self._held, "own": self._own}
+
+    def load_state_dict(self, state: dict[str, Tensor | None]) -> None:
+        self._last_weights, self._held, self._own = state["last"], state["held"], state["own"]
+
     def refresh(self) -> bool:
         """While held, at the start of an L-BFGS iteration: when the weights at the last evaluated point
         differ from the held ones by more than ``drift`` (or none are held), let the next evaluation take

@@ -9,17 +9,18 @@ from typing import TYPE_CHECKING
 from kanpde.cli.args import parse_width
 from kanpde.cli.export import check_solve_exports, export_after_solve, parse_formats
 from kanpde.errors import ConfigError
+from kanpde.io.files import check_output_folder
 from kanpde.pinn.hard_constraints import CONSTRAINT_MODES, Constraints
 from kanpde.pinn.loss import DERIVATIVE_MODES, Derivatives
+from kanpde.solvers.checkpoint import CHECKPOINT
 
 if TYPE_CHECKING:
     from kanpde.io.solution import Solution
 
 __all__ = ["add_parser", "run", "with_formula"]
 
-SYMBOLIC_HIDDEN = (
-    5,
-)  # hidden layers of --symbolic (a formula reads best from few edges); in/out come from the problem
+# hidden layers of --symbolic (a formula reads best from few edges); in/out come from the problem
+SYMBOLIC_HIDDEN = (5,)
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -49,6 +50,17 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     s.add_argument("--out", required=True, metavar="DIR", help="run folder for report.json, model.pt, model.json")
     s.add_argument("--quiet", action="store_true", help="no progress display")
     s.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue the run that was writing to --out (killed, say) from its checkpoint.pt, with the same flags",
+    )
+    s.add_argument(
+        "--checkpoint-every",
+        type=float,
+        metavar="SECONDS",
+        help="seconds between checkpoints in --out (default: a tenth of --budget, at least 10; 30 with --steps)",
+    )
+    s.add_argument(
         "--symbolic",
         action="store_true",
         help="KAN only: train with sparsity, prune and fix edges to symbols (default width d,5,out); "
@@ -70,9 +82,9 @@ def run(args: argparse.Namespace) -> int:
     from kanpde.pde.registry import instance
     from kanpde.solvers import default_model, make_network, solve, symbolic_recipe
 
-    out = Path(args.out)
-    if out.exists() and not out.is_dir():
-        raise ConfigError(f"--out must be a folder; {args.out!r} is a file. Choose another name")
+    out = check_output_folder(args.out, "--out")
+    if args.checkpoint_every is not None and not args.checkpoint_every >= 0:
+        raise ConfigError(f"--checkpoint-every must be a number of seconds >= 0; got {args.checkpoint_every:g}")
     if args.budget is not None and not args.budget > 0:
         raise ConfigError(f"--budget must be a number of seconds > 0; got {args.budget:g}")
     if args.symbolic and args.model != "kan":
@@ -105,6 +117,9 @@ def run(args: argparse.Namespace) -> int:
         derivatives=args.derivatives,
         constraints=constraints,
         progress=False if args.quiet else None,
+        checkpoint=out,
+        checkpoint_every=args.checkpoint_every,
+        resume=out if args.resume else None,
     )
     if args.symbolic:
         sol = with_formula(sol, out)
@@ -117,6 +132,7 @@ def run(args: argparse.Namespace) -> int:
     written = export_after_solve(sol, out, exports, plots=not args.no_plots)
     if written:
         print("wrote " + ", ".join(p.name for p in written))
+    (out / CHECKPOINT).unlink(missing_ok=True)  # the run folder is complete: nothing left to resume
     return 0
 
 

@@ -9,7 +9,33 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["atomic_write", "jsonable"]
+from kanpde.errors import ConfigError
+
+__all__ = ["atomic_write", "jsonable", "check_output_folder"]
+
+
+def check_output_folder(path: str | os.PathLike[str], field: str) -> Path:
+    """``path`` as a folder that files can be written into (it may not exist yet), checked before any work:
+    not a file, not under a file, and writable where it (or its nearest existing parent) is. Creates nothing.
+    A ``ConfigError`` names ``field``, the path and the fix."""
+    folder = Path(path)
+    if folder.exists() and not folder.is_dir():
+        raise ConfigError(f"{field} must be a folder; {str(folder)!r} is a file. Choose another name")
+    existing = folder
+    while not existing.exists():
+        if existing.parent == existing:
+            break
+        existing = existing.parent
+    if existing.exists() and not existing.is_dir():
+        raise ConfigError(
+            f"{field} {str(folder)!r} cannot be created: {str(existing)!r} is a file, not a folder. Choose another path"
+        )
+    if existing.exists() and not os.access(existing, os.W_OK | os.X_OK):
+        raise ConfigError(
+            f"{field} {str(folder)!r} is not writable: no permission to write in {str(existing)!r}. "
+            "Choose a folder you can write to"
+        )
+    return folder
 
 
 def atomic_write(path: Path, write: Any, *, binary: bool = False, by_name: bool = False) -> None:

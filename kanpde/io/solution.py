@@ -21,7 +21,7 @@ from torch import Tensor
 
 from kanpde._version import __version__
 from kanpde.errors import ConfigError, DefinitionError, ShapeError
-from kanpde.io.files import atomic_write, jsonable
+from kanpde.io.files import atomic_write, check_output_folder, jsonable
 from kanpde.io.status import Status
 from kanpde.metrics import errors as error_metrics
 from kanpde.pde.problem import Problem
@@ -148,11 +148,7 @@ class Solution:
 
     def save(self, path: str | os.PathLike[str]) -> Path:
         """Write ``model.pt``, ``model.json`` and ``report.json`` into the folder ``path`` (created if needed)."""
-        folder = Path(path)
-        if folder.exists() and not folder.is_dir():
-            raise ConfigError(
-                f"Solution.save needs a folder; {str(folder)!r} is a file. Pass a folder name such as 'run/'"
-            )
+        folder = check_output_folder(path, "Solution.save path")
         folder.mkdir(parents=True, exist_ok=True)
         description = {
             "format": FORMAT_VERSION,

@@ -100,8 +100,15 @@ def test_load_a_user_problem_run(tmp_path):
 def test_save_and_load_errors(solved, tmp_path):
     file = tmp_path / "file"
     file.write_text("x")
-    with pytest.raises(ConfigError, match="needs a folder; .* is a file"):
+    with pytest.raises(
+        ConfigError, match=r"Solution.save path must be a folder; .*file' is a file. Choose another name"
+    ):
         solved.save(file)
+    with pytest.raises(
+        ConfigError, match=r"Solution.save path .*file/run' cannot be created: .*file' is a file, not a folder"
+    ):
+        solved.save(file / "run")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["file"]  # nothing written
     with pytest.raises(ConfigError, match="model.pt is missing"):
         kanpde.load(tmp_path / "nothing")
 
