@@ -67,11 +67,12 @@ def read_checkpoint(folder: str | Path, identity: dict[str, Any]) -> dict[str, A
     """The checkpoint in ``folder``, checked to belong to the run that ``identity`` describes."""
     path = Path(folder) / CHECKPOINT
     if not path.is_file():
-        finished = (Path(folder) / "report.json").is_file()
-        why = "it holds a finished run (report.json)" if finished else "no run has written one there"
+        if (Path(folder) / "report.json").is_file():
+            why = f"{str(folder)!r} holds a finished run (report.json) and no checkpoint"
+        else:
+            why = f"{str(path)!r} does not exist: no run has written a checkpoint there"
         raise ConfigError(
-            f"resume: {str(path)!r} does not exist ({why}); run without resume to start afresh, or pass the "
-            "folder a killed run was writing to"
+            f"resume: {why}; run without resume to start afresh, or pass the folder a killed run was writing to"
         )
     try:
         content = torch.load(path, weights_only=True, map_location="cpu")

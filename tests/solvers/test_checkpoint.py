@@ -123,7 +123,10 @@ def test_resume_refuses_another_run_and_a_missing_checkpoint(tmp_path):
         ConfigError, match=r"resume: the checkpoint in .* was written by a different run: its schedule differ"
     ):
         run(problem, [LBFGS(steps=4)], None, resume=tmp_path)
-    with pytest.raises(ConfigError, match=r"resume: .*checkpoint.pt' does not exist \(no run has written one there\)"):
+    with pytest.raises(
+        ConfigError,
+        match=r"resume: .*checkpoint.pt' does not exist: no run has written a checkpoint there; run without resume",
+    ):
         run(problem, [LBFGS(steps=3)], None, resume=tmp_path / "other")
     (tmp_path / CHECKPOINT).write_bytes(b"not a checkpoint")
     with pytest.raises(
@@ -143,3 +146,17 @@ def test_resuming_a_finished_run_returns_it(tmp_path):
     again = run(problem, [LBFGS(steps=4)], None, resume=tmp_path)
     assert again.info["steps"] == first.info["steps"] == 4
     assert all(torch.equal(a, b) for a, b in zip(weights(again), weights(first)))
+
+
+def test_the_command_line_removes_its_checkpoint_and_refuses_to_resume_a_finished_run(tmp_path, capsys):
+    from kanpde.cli import main
+
+    out = tmp_path / "run"
+    assert main(["solve", "poisson_sin", "--steps", "3", "--out", str(out), "--quiet", "--no-plots"]) == 0
+    assert sorted(p.name for p in out.iterdir()) == ["model.json", "model.pt", "report.json"]
+    capsys.readouterr()
+    assert main(["solve", "poisson_sin", "--steps", "3", "--out", str(out), "--quiet", "--resume"]) == 2
+    err = capsys.readouterr().err
+    assert "resume: " in err and "holds a finished run (report.json) and no checkpoint; run without resume" in err
+    assert main(["solve", "poisson_sin", "--steps", "3", "--out", str(out), "--checkpoint-every", "-1"]) == 2
+    assert "--checkpoint-every must be a number of seconds >= 0; got -1" in capsys.readouterr().err
