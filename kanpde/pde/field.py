@@ -283,16 +283,20 @@ def _align(a: Tensor, b: Tensor, symbol: str) -> tuple[Tensor, Tensor]:
     return a, b
 
 
-def _fields(obj: Any) -> Iterator[Field]:
-    """The fields in the arguments of a torch function, also inside lists (``torch.cat([u, v], 1)``)."""
-    if isinstance(obj, Field):
-        yield obj
-    elif isinstance(obj, (list, tuple)):
+def _leaves(obj: Any) -> Iterator[Any]:
+    """Everything inside the arguments of a torch function, lists and dicts opened (``torch.cat([u, v], 1)``)."""
+    if isinstance(obj, (list, tuple)):
         for o in obj:
-            yield from _fields(o)
+            yield from _leaves(o)
     elif isinstance(obj, dict):
         for o in obj.values():
-            yield from _fields(o)
+            yield from _leaves(o)
+    else:
+        yield obj
+
+
+def _fields(obj: Any) -> Iterator[Field]:
+    return (o for o in _leaves(obj) if isinstance(o, Field))
 
 
 def _check_no_outer_product(func: Callable, out: Tensor, arguments: Any, n: int) -> None:
@@ -311,16 +315,8 @@ def _check_no_outer_product(func: Callable, out: Tensor, arguments: Any, n: int)
 
 
 def _tensors(obj: Any) -> Iterator[Tensor]:
-    if isinstance(obj, Field):
-        yield obj.values
-    elif isinstance(obj, Tensor):
-        yield obj
-    elif isinstance(obj, (list, tuple)):
-        for o in obj:
-            yield from _tensors(o)
-    elif isinstance(obj, dict):
-        for o in obj.values():
-            yield from _tensors(o)
+    """The tensors in the arguments, a field's values included."""
+    return (o.values if isinstance(o, Field) else o for o in _leaves(obj) if isinstance(o, (Field, Tensor)))
 
 
 def _unwrap(obj: Any) -> Any:
