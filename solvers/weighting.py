@@ -166,7 +166,8 @@ class Balance:
 
         def grads(term: Tensor) -> Tensor:
             gs = torch.autograd.grad(term, params, retain_graph=True, allow_unused=True)
-            return torch.cat([g.reshape(-1) for g in gs if g is not None]).abs()
+            # a parameter the term does not reach has gradient 0 there: it counts in the mean as 0
+            return torch.cat([(torch.zeros_like(p) if g is None else g).reshape(-1) for g, p in zip(gs, params)]).abs()
 
         top = float(grads(terms["residual"]).max())
         out = dict(weights)

@@ -156,12 +156,6 @@ def test_balance_update_by_hand():
     assert out["a"] == pytest.approx(0.75 * 1.0 + 0.25 * 4.0 / 0.8, rel=1e-15)  # weight 1 when new
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="Balance.update drops the parameters a term does not depend on (allow_unused gives None) before the "
-    "mean, so mean|grad L_i| runs over 3 of 5 parameters here (4/3) instead of all (4/5)",
-)
 def test_balance_means_over_every_parameter():
     p = torch.zeros(3, requires_grad=True)
     s = torch.zeros(2, requires_grad=True)
