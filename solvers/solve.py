@@ -20,13 +20,13 @@ from kanpde.io.files import check_output_folder
 from kanpde.io.solution import Solution, evaluate_errors
 from kanpde.io.status import Status
 from kanpde.pde.conditions import Condition
-from kanpde.pde.field import Field
 from kanpde.pde.problem import Problem
 from kanpde.pinn.hard_constraints import Constraints, split_conditions
-from kanpde.pinn.loss import BoundarySet, Collocation, Derivatives, residual_values
+from kanpde.pinn.loss import BoundarySet, Collocation, Derivatives
 from kanpde.pinn.surrogate import NETWORKS, Surrogate, count_parameters
 from kanpde.solvers.checkpoint import Checkpointing, fingerprint, read_checkpoint
 from kanpde.solvers.phases import Phase, check_schedule
+from kanpde.solvers.preflight import check_reference, preflight
 from kanpde.solvers.recipes import default_model, default_recipe
 from kanpde.solvers.training import Budget, Trainer, TrainingConfig
 from kanpde.solvers.weighting import Balance, Causal
@@ -161,11 +161,12 @@ def solve(
         )
     else:
         surrogate, colloc = _resumed(saved, problem, soft, dev, dt)
-    _preflight(problem, surrogate, colloc)
+    preflight(problem, surrogate, colloc)
     eval_x = torch.as_tensor(problem.evaluation_grid().points(), dtype=dt, device=dev)
     eval_ref = problem.reference_values(eval_x)
     if eval_ref is None:
         eval_x = None
+    check_reference(problem, eval_x, eval_ref)
     if eval_every is None:
         eval_every = max(1.0, budget_s / 20) if budget_s is not None else 5.0
     config = TrainingConfig(
@@ -313,19 +314,3 @@ def _check_budget(budget: float | None, steps: int | None) -> tuple[float | None
     if steps is not None and (isinstance(steps, bool) or not isinstance(steps, int) or steps < 1):
         raise ConfigError(f"steps must be an int >= 1; got {steps!r}")
     return (float(budget) if budget is not None else None), steps
-
-
-def _preflight(problem: Problem, model: Surrogate, colloc: Collocation) -> None:
-    """Evaluate the residual, the conditions and the exact solution on a few points to catch shape errors early."""
-    x = colloc.interior[:7].detach().requires_grad_(True)
-    residual_values(problem, model, x)
-    for s in colloc.boundary:
-        xb, nb = s.head(7)
-        xb = xb.detach().requires_grad_(s.x.requires_grad)
-        out = s.condition.residual(Field(model(xb), xb), xb, nb)
-        if out.shape != (xb.shape[0], problem.out_dim):
-            raise ShapeError(
-                f"{type(s.condition).__name__}({s.condition.on!r}) residual has shape {tuple(out.shape)}; expected ({xb.shape[0]}, {problem.out_dim})"
-            )
-    if problem.exact is not None:
-        problem.exact_values(x.detach())  # its shape is checked here, before any training
