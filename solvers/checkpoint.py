@@ -32,7 +32,7 @@ from torch import Tensor
 from kanpde.errors import ConfigError
 from kanpde.io.files import atomic_write
 
-__all__ = ["CHECKPOINT", "CHECKPOINT_FORMAT", "Checkpointing", "read_checkpoint", "fingerprint"]
+__all__ = ["CHECKPOINT", "CHECKPOINT_FORMAT", "Checkpointing", "read_checkpoint", "check_resumable", "fingerprint"]
 
 CHECKPOINT = "checkpoint.pt"
 CHECKPOINT_FORMAT = 1
@@ -65,15 +65,7 @@ def fingerprint(**parts: Any) -> dict[str, Any]:
 
 def read_checkpoint(folder: str | Path, identity: dict[str, Any]) -> dict[str, Any]:
     """The checkpoint in ``folder``, checked to belong to the run that ``identity`` describes."""
-    path = Path(folder) / CHECKPOINT
-    if not path.is_file():
-        if (Path(folder) / "report.json").is_file():
-            why = f"{str(folder)!r} holds a finished run (report.json) and no checkpoint"
-        else:
-            why = f"{str(path)!r} does not exist: no run has written a checkpoint there"
-        raise ConfigError(
-            f"resume: {why}; run without resume to start afresh, or pass the folder a killed run was writing to"
-        )
+    path = check_resumable(folder, "resume")
     try:
         content = torch.load(path, weights_only=True, map_location="cpu")
         version, saved = content["format"], json.loads(content["identity"])
@@ -94,6 +86,20 @@ def read_checkpoint(folder: str | Path, identity: dict[str, Any]) -> dict[str, A
             "Resume with the same problem, model, schedule, seed, budget and dtype, or run without resume"
         )
     return content
+
+
+def check_resumable(folder: str | Path, field: str) -> Path:
+    """The checkpoint file in ``folder``; a ``ConfigError`` naming ``field`` when there is none to resume."""
+    path = Path(folder) / CHECKPOINT
+    if not path.is_file():
+        if (Path(folder) / "report.json").is_file():
+            why = f"{str(folder)!r} holds a finished run (report.json) and no checkpoint"
+        else:
+            why = f"{str(path)!r} does not exist: no run has written a checkpoint there"
+        raise ConfigError(
+            f"{field}: {why}; run without resume to start afresh, or pass the folder a killed run was writing to"
+        )
+    return path
 
 
 def _short(values: dict[str, Any], keys: list[str]) -> str:

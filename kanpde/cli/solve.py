@@ -12,7 +12,7 @@ from kanpde.errors import ConfigError
 from kanpde.io.files import check_output_folder
 from kanpde.pinn.hard_constraints import CONSTRAINT_MODES, Constraints
 from kanpde.pinn.loss import DERIVATIVE_MODES, Derivatives
-from kanpde.solvers.checkpoint import CHECKPOINT
+from kanpde.solvers.checkpoint import CHECKPOINT, check_resumable
 
 if TYPE_CHECKING:
     from kanpde.io.solution import Solution
@@ -80,9 +80,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     """Check every flag, train, then write the run folder (report.json, model.pt, model.json, exports, plots)."""
     from kanpde.pde.registry import instance
-    from kanpde.solvers import default_model, make_network, solve, symbolic_recipe
+    from kanpde.solvers import default_model, make_network, network_inputs, solve, symbolic_recipe
 
     out = check_output_folder(args.out, "--out")
+    if args.steps is not None and args.steps < 1:
+        raise ConfigError(f"--steps must be an int >= 1 (optimizer iterations); got {args.steps}")
+    if args.resume:
+        check_resumable(out, "--resume")
     if args.checkpoint_every is not None and not args.checkpoint_every >= 0:
         raise ConfigError(f"--checkpoint-every must be a number of seconds >= 0; got {args.checkpoint_every:g}")
     if args.budget is not None and not args.budget > 0:
@@ -98,7 +102,14 @@ def run(args: argparse.Namespace) -> int:
             if getattr(args, flag) is not None:
                 raise ConfigError(f"--{flag} applies to --model kan only; drop it or use --model kan")
     if args.width:
-        net = make_network(args.model, parse_width(args.width), grid=args.grid, k=args.k, seed=args.seed)
+        width = parse_width(args.width)
+        fit = [network_inputs(problem, args.model, constraints), *width[1:-1], problem.out_dim]
+        if width != fit:
+            raise ConfigError(
+                f"--width {args.width} does not fit {args.problem}: it needs {fit[0]} inputs and {fit[-1]} outputs "
+                f"(with its constraints); use --width {','.join(map(str, fit))}"
+            )
+        net = make_network(args.model, width, grid=args.grid, k=args.k, seed=args.seed)
     else:
         hidden = SYMBOLIC_HIDDEN if args.symbolic else None
         net = default_model(

@@ -78,14 +78,14 @@ def test_solve_mlp_with_seed_and_dtype(tmp_path):
         ),
         (
             ["solve", "poisson_sin", "--width", "3,10,1"],
-            r"model width \[3, 10, 1\] does not fit poisson_sin.*use width \[2, 10, 1\]",
+            r"--width 3,10,1 does not fit poisson_sin.*use --width 2,10,1",
         ),
         (
             ["solve", "poisson_sin", "--width", "2,x,1"],
             "--width must be comma-separated ints such as 2,10,1; got '2,x,1'",
         ),
         (["solve", "poisson_sin", "--budget", "0"], "--budget must be a number of seconds > 0; got 0"),
-        (["solve", "poisson_sin", "--steps", "0"], "steps must be an int >= 1; got 0"),
+        (["solve", "poisson_sin", "--steps", "0"], r"--steps must be an int >= 1 \(optimizer iterations\); got 0"),
         (["solve", "poisson_sin", "--grid", "0"], "KAN.grid must be an int >= 1; got 0"),
         (["solve", "poisson_sin", "--model", "mlp", "--grid", "10"], "--grid applies to --model kan only"),
         (["solve", "poisson_sin", "--seed", "-2"], "KAN.seed must be an int >= 0; got -2"),
