@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+import warnings
 from collections.abc import Sequence
 
 from kanpde.cli import bench, export, list_problems, solve, validate
@@ -37,10 +38,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             level=logging.INFO, format="%(asctime)s kanpde: %(message)s", datefmt="%H:%M:%S", stream=sys.stderr
         )
     try:
-        return SUBCOMMANDS[args.command].run(args)
+        with warnings.catch_warnings():
+            warnings.showwarning = _warning_line  # one log line, not Python's file:line and source echo
+            return SUBCOMMANDS[args.command].run(args)
     except KanpdeError as err:
         print(f"kanpde {args.command}: error: {err}", file=sys.stderr)
         return 2
+
+
+def _warning_line(message: Warning | str, category: type[Warning], *args: object, **kwargs: object) -> None:
+    logger.warning("%s: %s", category.__name__, message)
 
 
 if __name__ == "__main__":
