@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import copy
 import json
-import math
 import os
 import time
 from collections.abc import Sequence
@@ -14,7 +13,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from kanpde.checks import resolve_device, resolve_dtype
+from kanpde.checks import is_int, is_real, resolve_device, resolve_dtype
 from kanpde.errors import ConfigError, DefinitionError, ShapeError
 from kanpde.io.files import check_output_folder
 from kanpde.io.solution import Solution, evaluate_errors
@@ -117,7 +116,7 @@ def solve(
     wall0 = time.perf_counter()
     if not isinstance(problem, Problem):
         raise DefinitionError(f"solve() needs a kanpde.Problem as its first argument; got {type(problem).__name__}")
-    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+    if not is_int(seed) or seed < 0:
         raise ConfigError(f"solve(seed=...) must be an int >= 0; got {seed!r}")
     if not isinstance(compile, bool):
         raise ConfigError(f"solve(compile=...) must be True or False; got {compile!r}")
@@ -307,10 +306,8 @@ def _resolve_option(value: Any, default: Any, kind: type, name: str) -> Any:
 
 
 def _check_budget(budget: float | None, steps: int | None) -> tuple[float | None, int | None]:
-    if budget is not None and (
-        isinstance(budget, bool) or not isinstance(budget, (int, float)) or not math.isfinite(budget) or budget <= 0
-    ):
+    if budget is not None and (not is_real(budget) or budget <= 0):
         raise ConfigError(f"budget must be a number of seconds > 0; got {budget!r}")
-    if steps is not None and (isinstance(steps, bool) or not isinstance(steps, int) or steps < 1):
+    if steps is not None and (not is_int(steps) or steps < 1):
         raise ConfigError(f"steps must be an int >= 1; got {steps!r}")
     return (float(budget) if budget is not None else None), steps

@@ -19,7 +19,6 @@ multiplied by it after this) the chunk losses are the raw residual means, so ``t
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -27,6 +26,7 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
+from kanpde.checks import is_int, is_real
 from kanpde.errors import ConfigError
 from kanpde.pde.problem import Problem
 
@@ -47,19 +47,11 @@ class Causal:
     drift: float = 0.01
 
     def __post_init__(self) -> None:
-        if isinstance(self.chunks, bool) or not isinstance(self.chunks, int) or self.chunks < 2:
+        if not is_int(self.chunks) or self.chunks < 2:
             raise ConfigError(f"Causal.chunks must be an int >= 2; got {self.chunks!r}")
-        if (
-            isinstance(self.tol, bool)
-            or not isinstance(self.tol, (int, float))
-            or not (math.isfinite(self.tol) and self.tol > 0)
-        ):
+        if not is_real(self.tol) or self.tol <= 0:
             raise ConfigError(f"Causal.tol must be a number > 0; got {self.tol!r}")
-        if (
-            isinstance(self.drift, bool)
-            or not isinstance(self.drift, (int, float))
-            or not (math.isfinite(self.drift) and self.drift >= 0)
-        ):
+        if not is_real(self.drift) or self.drift < 0:
             raise ConfigError(f"Causal.drift must be a number >= 0; got {self.drift!r}")
 
     def reducer(self, problem: Problem) -> CausalReduce:
@@ -156,9 +148,9 @@ class Balance:
     alpha: float = 0.1
 
     def __post_init__(self) -> None:
-        if isinstance(self.every, bool) or not isinstance(self.every, int) or self.every < 1:
+        if not is_int(self.every) or self.every < 1:
             raise ConfigError(f"Balance.every must be an int >= 1; got {self.every!r}")
-        if isinstance(self.alpha, bool) or not isinstance(self.alpha, (int, float)) or not 0 < self.alpha <= 1:
+        if not is_real(self.alpha) or not 0 < self.alpha <= 1:
             raise ConfigError(f"Balance.alpha must be a number in (0, 1]; got {self.alpha!r}")
 
     def update(self, terms: dict[str, Tensor], params: list[Tensor], weights: dict[str, float]) -> dict[str, float]:
