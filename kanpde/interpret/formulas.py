@@ -152,13 +152,14 @@ def surrogate_formula(surrogate: Surrogate, axes: Sequence[str]) -> tuple[list[s
     outs = kan_formula(surrogate.net, features)
     constraint = surrogate.constraint
     if constraint is not None:
-        if callable(constraint.value):
+        if not constraint.constant:
             raise ConfigError(
-                "this surrogate builds a function-valued boundary condition into its output, which has no formula; "
+                "this surrogate builds a function-valued (or blended) boundary condition into its output, which has no "
+                "formula; "
                 "solve with constraints='soft' to read a formula"
             )
         dist = sympy.Integer(1)
-        for axis, sign in constraint._factors():
+        for axis, sign in constraint.factors():
             dist = dist * (1 + sign * t[axis])
         outs = [_exact(constraint.value) + dist * e for e in outs]
     return outs, variables

@@ -26,7 +26,7 @@ import enum
 import logging
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import torch
@@ -81,44 +81,105 @@ Lift = float | Callable[[Tensor], Tensor]
 
 @dataclass(frozen=True)
 class HardDirichlet:
-    """``u = value + D(t) N(t)`` with D vanishing on ``faces``: (axis, side) pairs, side 0 lower, 1 upper.
+    """``u = G(x) + D(t) N(t)`` with D vanishing on ``faces``: (axis, side) pairs, side 0 lower, 1 upper.
 
-    value: a number, or a function g(x) of points x: (n, d) returning (n,) or (n, c).
+    G extends the Dirichlet data into the domain. value: the extension when one value fits every
+    constrained part: a number, or a function g(x) of points x: (n, d) returning (n,) or (n, c). blend:
+    when no single value fits (say u = 0 on the left face and u = 1 on the right), the data of each group
+    of faces, ``((faces, value), ...)``, blended by transfinite interpolation: G = sum_i w_i g_i with
+    w_i = prod_{j != i} D_j / sum_k prod_{j != k} D_k, D_i the distance factor of group i, so w_i = 1 on
+    group i's faces (Sukumar and Srivastava, CMAME 389, 2022). Where two groups meet the weights are
+    bounded but not smooth; data that agree there keep G continuous. box: (lower, upper) of the domain,
+    which maps points to the inputs t the distance factors take (needed by ``blend`` only).
     """
 
     faces: tuple[tuple[int, int], ...]
     value: Lift = 0.0
+    blend: tuple[tuple[tuple[tuple[int, int], ...], Lift], ...] = ()
+    box: tuple[tuple[float, ...], tuple[float, ...]] | None = None
+    _jets: dict = field(default_factory=dict, compare=False, repr=False, hash=False)
 
-    def _factors(self) -> list[tuple[int, float]]:
-        """(axis, sign) of each factor ``1 + sign * t_axis``."""
-        return [(axis, 1.0 if side == 0 else -1.0) for axis, side in self.faces]
+    def __post_init__(self) -> None:
+        if self.blend and self.box is None:
+            raise ConfigError("a blended HardDirichlet needs box=(lower, upper) to map points to its distance factors")
+
+    def factors(self) -> list[tuple[int, float]]:
+        """(axis, sign) of each factor ``1 + sign * t_axis`` of D."""
+        return _signed(self.faces)
+
+    @property
+    def constant(self) -> bool:
+        """Whether G is a number (then it needs no problem to be rebuilt and has a formula)."""
+        return not self.blend and not callable(self.value)
 
     def distance(self, t: Tensor) -> Tensor:
         """D at network inputs t: (n, d) -> (n, 1)."""
-        d = torch.ones_like(t[:, :1])
-        for axis, sign in self._factors():
-            d = d * (1 + sign * t[:, axis : axis + 1])
-        return d
+        return _distance(t, self.factors())
+
+    def lift(self, x: Tensor, channels: int = 1) -> Tensor:
+        """G at points x: (n, d) -> (n, channels)."""
+        if not self.blend:
+            if callable(self.value):
+                return _lift_values(self.value, x, channels)
+            return torch.full((x.shape[0], channels), float(self.value), dtype=x.dtype, device=x.device)
+        lower, upper = (torch.as_tensor(b, dtype=x.dtype, device=x.device) for b in self.box)
+        t = 2 * (x - lower) / (upper - lower) - 1
+        dist = [_distance(t, _signed(faces)) for faces, _ in self.blend]
+        products = [math.prod(d for j, d in enumerate(dist) if j != i) for i in range(len(dist))]
+        total = sum(products)
+        # where two groups' faces meet every product vanishes: there G is the mean of the groups that meet
+        corner = total <= 1e-300
+        safe = torch.where(corner, torch.ones_like(total), total)
+        meeting = [(d <= 1e-300).to(d.dtype) for d in dist]
+        count = torch.clamp(sum(meeting), min=1.0)
+        out = 0.0
+        for p, m, (_, value) in zip(products, meeting, self.blend):
+            w = torch.where(corner, m / count, p / safe)
+            g = _lift_values(value, x, channels) if callable(value) else float(value)
+            out = out + w * g
+        return out.expand(-1, channels) if out.shape[1] == 1 else out
 
     def apply(self, x: Tensor, t: Tensor, out: Tensor) -> Tensor:
         """The constrained output at points x: (n, d), network inputs t: (n, d), network outputs out: (n, c)."""
         u = self.distance(t) * out
-        return u + (self.value if not callable(self.value) else _lift_values(self.value, x, out.shape[1]))
+        return u + (float(self.value) if self.constant else self.lift(x, out.shape[1]))
 
     def apply_jet(self, x: Tensor, t: Tensor, out: Tensor, spec: jet.JetSpec) -> Tensor:
         """The same on jets: x (n, d), t (C, n, d), out (C, n, c) -> (C, n, c)."""
         d = None
-        for axis, sign in self._factors():
+        for axis, sign in self.factors():
             factor = jet.affine(t[..., axis : axis + 1], t.new_tensor([sign]), t.new_tensor([1.0]))
             d = factor if d is None else jet.product(d, factor, spec)
         u = jet.product(d, out, spec)
-        if callable(self.value):
-            return u + function_jet(self.value, x, spec, out.shape[-1])
+        if not self.constant:
+            return u + self._lift_jet(x, spec, out.shape[-1])
         return u if self.value == 0 else jet.affine(u, u.new_ones(1), u.new_tensor([float(self.value)]))
 
+    def _lift_jet(self, x: Tensor, spec: jet.JetSpec, channels: int) -> Tensor:
+        """G's jet at x, kept for the last few point sets: G does not depend on the network, and the
+        collocation points stay the same between steps, so its derivatives are taken once per point set."""
+        if x.requires_grad:
+            return function_jet(lambda y: self.lift(y, channels), x, spec, channels)
+        key = (id(x), x._version, spec, channels)
+        hit = self._jets.get(key)
+        if hit is not None and hit[0] is x:
+            return hit[1]
+        value = function_jet(lambda y: self.lift(y, channels), x, spec, channels).detach()
+        if len(self._jets) >= 8:
+            self._jets.pop(next(iter(self._jets)))
+        self._jets[key] = (x, value)
+        return value
+
     def describe(self) -> dict[str, Any]:
-        value = "problem" if callable(self.value) else float(self.value)
-        return {"kind": "hard_dirichlet", "faces": [list(f) for f in self.faces], "value": value}
+        desc: dict[str, Any] = {"kind": "hard_dirichlet", "faces": [list(f) for f in self.faces]}
+        desc["value"] = "problem" if callable(self.value) else float(self.value)
+        if self.blend:
+            desc["blend"] = [
+                {"faces": [list(f) for f in faces], "value": "problem" if callable(v) else float(v)}
+                for faces, v in self.blend
+            ]
+            desc["box"] = [list(self.box[0]), list(self.box[1])]
+        return desc
 
     @classmethod
     def from_description(cls, desc: dict[str, Any], problem: Problem | None = None) -> HardDirichlet:
@@ -127,15 +188,36 @@ class HardDirichlet:
                 f"unknown output constraint {desc.get('kind')!r} in the saved description; expected 'hard_dirichlet'"
             )
         faces = tuple((int(a), int(s)) for a, s in desc["faces"])
-        if desc["value"] != "problem":
-            return cls(faces, float(desc["value"]))
+        values = [desc["value"], *(b["value"] for b in desc.get("blend", ()))]
+        if "problem" not in values:
+            blend = tuple(
+                (tuple((int(a), int(s)) for a, s in b["faces"]), float(b["value"])) for b in desc.get("blend", ())
+            )
+            box = tuple(tuple(float(v) for v in side) for side in desc["box"]) if blend else None
+            return cls(faces, float(desc["value"]), blend, box)
         if problem is None:
             raise ConfigError(
                 "this run builds a function-valued boundary or initial condition into its surrogate; "
                 "load it with its problem: kanpde.load(DIR, problem=MyProblem())"
             )
         hard, _ = split_conditions(problem, Constraints.HARD)
-        return cls(faces, hard.dirichlet.value if hard.dirichlet is not None else 0.0)
+        if hard.dirichlet is None or hard.dirichlet.faces != faces:
+            raise ConfigError(
+                f"the problem given to load builds its Dirichlet conditions on other faces than the saved run "
+                f"({faces}); load it with the problem it was trained on"
+            )
+        return hard.dirichlet
+
+
+def _signed(faces: Sequence[tuple[int, int]]) -> list[tuple[int, float]]:
+    return [(axis, 1.0 if side == 0 else -1.0) for axis, side in faces]
+
+
+def _distance(t: Tensor, factors: Sequence[tuple[int, float]]) -> Tensor:
+    d = torch.ones_like(t[:, :1])
+    for axis, sign in factors:
+        d = d * (1 + sign * t[:, axis : axis + 1])
+    return d
 
 
 def _lift_values(g: Callable[[Tensor], Tensor], x: Tensor, channels: int) -> Tensor:
@@ -219,7 +301,10 @@ class Hard:
 
     def describe(self, axes: Sequence[str]) -> str:
         """``"soft"``, or what is hard, e.g. ``"hard (dirichlet on 4 faces, periodic x)"``."""
-        parts = [f"dirichlet on {len(self.dirichlet.faces)} faces"] if self.dirichlet is not None else []
+        parts = []
+        if self.dirichlet is not None:
+            blended = f", {len(self.dirichlet.blend)} values blended" if self.dirichlet.blend else ""
+            parts.append(f"dirichlet on {len(self.dirichlet.faces)} faces{blended}")
         parts += [f"periodic {axes[a]}" for a in self.periodic]
         return f"hard ({', '.join(parts)})" if parts else "soft"
 
@@ -230,9 +315,11 @@ def split_conditions(
     """Which of the problem's conditions are built into the surrogate, and which stay loss terms.
 
     mode: a ``Constraints`` (or its name): ``HARD`` (Periodic conditions by the embedding; Dirichlet and
-    Initial conditions by the transform when they share one value) or ``SOFT`` (none). Where the
-    transform cannot be used, an error says why (``strict``), or those conditions stay soft with a note in
-    the log. Returns (the hard part, the conditions left for the loss).
+    Initial conditions by the transform, on any mix of parts and values: one value extended into the
+    domain where one fits every part, else the parts' data blended, see ``HardDirichlet``) or ``SOFT``
+    (none). Where the transform cannot be used (no Dirichlet condition; two conditions with different
+    values on one face), an error says why (``strict``), or those conditions stay soft with a note in the
+    log. Returns (the hard part, the conditions left for the loss).
     """
     mode = Constraints.parse(mode)
     conditions = tuple(problem.conditions)
@@ -240,7 +327,7 @@ def split_conditions(
         return Hard(), conditions
     periodic = tuple(sorted({c.axis(problem.domain.axes) for c in conditions if isinstance(c, Periodic)}))
     dirichlet = [c for c in conditions if isinstance(c, Dirichlet)]
-    reason = _why_not_hard(dirichlet)
+    groups, reason = _face_groups(problem, dirichlet)
     if reason is not None and not periodic:
         if strict:
             raise ConfigError(f"constraints='hard' cannot be used for {problem!r}: {reason}; use constraints='soft'")
@@ -250,30 +337,74 @@ def split_conditions(
         logger.info("Dirichlet/initial conditions stay soft penalties: %s", reason)
         transform, soft = None, tuple(c for c in conditions if not isinstance(c, Periodic))
     else:
-        transform = HardDirichlet(_faces(problem, dirichlet), _shared_value(dirichlet))
+        transform = _transform(problem, groups, dirichlet)
         soft = tuple(c for c in conditions if not isinstance(c, (Dirichlet, Periodic)))
     return Hard(transform, periodic), soft
 
 
-def _why_not_hard(dirichlet: Sequence[Dirichlet]) -> str | None:
+Group = tuple[tuple[tuple[int, int], ...], Dirichlet]
+
+
+def _face_groups(problem: Problem, dirichlet: Sequence[Dirichlet]) -> tuple[list[Group], str | None]:
+    """The constrained faces grouped by the condition that sets them (conditions with the same value
+    share a group), or the reason the transform cannot be built."""
     if not dirichlet:
-        return "it has no Dirichlet or initial condition"
-    functions = {id(c.value) for c in dirichlet if callable(c.value)}
-    numbers = sorted({float(c.value) for c in dirichlet if not callable(c.value)})
-    if len(functions) + len(numbers) > 1:
-        shown = [f"{v:g}" for v in numbers] + ["a function"] * len(functions)
-        return f"its Dirichlet/initial values differ ({', '.join(shown)}); one shared value (a number or one function) is built in"
-    return None
-
-
-def _shared_value(dirichlet: Sequence[Dirichlet]) -> Lift:
-    value = dirichlet[0].value
-    return value if callable(value) else float(value)
-
-
-def _faces(problem: Problem, dirichlet: Sequence[Dirichlet]) -> tuple[tuple[int, int], ...]:
-    faces: dict[tuple[int, int], None] = {}
+        return [], "it has no Dirichlet or initial condition"
+    owner: dict[tuple[int, int], Dirichlet] = {}
     for c in dirichlet:
         for face in problem.domain.part(c.on):
-            faces[(face.axis, face.side)] = None
-    return tuple(faces)
+            key = (face.axis, face.side)
+            other = owner.setdefault(key, c)
+            if not _same_value(other.value, c.value):
+                return [], f"{other.label} and {c.label} set different values on the face {face.name}"
+    groups: list[tuple[list[tuple[int, int]], Dirichlet]] = []
+    for key, c in owner.items():
+        for faces, head in groups:
+            if _same_value(head.value, c.value):
+                faces.append(key)
+                break
+        else:
+            groups.append(([key], c))
+    return [(tuple(faces), c) for faces, c in groups], None
+
+
+def _same_value(a: Lift, b: Lift) -> bool:
+    if callable(a) or callable(b):
+        return a is b
+    return float(a) == float(b)
+
+
+def _transform(problem: Problem, groups: Sequence[Group], dirichlet: Sequence[Dirichlet]) -> HardDirichlet:
+    """One value extended into the domain where one fits every group's faces, else the groups blended."""
+    faces = tuple(f for group_faces, _ in groups for f in group_faces)
+    shared = groups[0][1].value if len(groups) == 1 else _fitting_value(problem, [c for _, c in groups], dirichlet)
+    if shared is not None:
+        return HardDirichlet(faces, shared if callable(shared) else float(shared))
+    blend = tuple((group_faces, c.value if callable(c.value) else float(c.value)) for group_faces, c in groups)
+    box = (tuple(map(float, problem.domain.lower)), tuple(map(float, problem.domain.upper)))
+    return HardDirichlet(faces, 0.0, blend, box)
+
+
+def _fitting_value(
+    problem: Problem, candidates: Sequence[Dirichlet], dirichlet: Sequence[Dirichlet], n: int = 64
+) -> Lift | None:
+    """The value of one of ``candidates`` that matches every Dirichlet condition's data on ``n`` points of
+    its part (to round-off), tried in the order declared; None if there is none. A heat-type problem whose
+    initial data vanish on walls of value 0 gets its initial data as the extension, which is smooth; a
+    blend is not smooth where groups meet."""
+    channels = problem.out_dim
+    samples = []
+    for c in dirichlet:
+        x = torch.as_tensor(problem.domain.sample_boundary(c.on, n, method="grid").x, dtype=torch.float64)
+        samples.append((x, c.target(x, channels)))
+    for candidate in candidates:
+        try:
+            fits = all(
+                bool(torch.allclose(candidate.target(x, channels), g, rtol=1e-9, atol=1e-9 * (1 + g.abs().max())))
+                for x, g in samples
+            )
+        except Exception:  # a value that fails on these points is reported by preflight, with its points
+            fits = False
+        if fits:
+            return candidate.value
+    return None

@@ -116,19 +116,11 @@ def test_refinement_keeps_the_constraint():
         ),
         (
             kanpde.FunctionProblem(
-                domain=kanpde.Interval(0, 1),
+                domain=kanpde.Box([0, 0], [1, 1]),
                 residual=lambda u, x: u,
-                conditions=[kanpde.Dirichlet("left", 0.0), kanpde.Dirichlet("right", 1.0)],
+                conditions=[kanpde.Dirichlet("boundary", 0.0), kanpde.Dirichlet("left", lambda x: x[:, 1])],
             ),
-            r"its Dirichlet/initial values differ \(0, 1\)",
-        ),
-        (
-            kanpde.FunctionProblem(
-                domain=kanpde.Interval(0, 1),
-                residual=lambda u, x: u,
-                conditions=[kanpde.Dirichlet("left", 0.0), kanpde.Dirichlet("right", lambda x: x[:, 0])],
-            ),
-            r"its Dirichlet/initial values differ \(0, a function\)",
+            r"dirichlet:boundary and dirichlet:left set different values on the face x_min",
         ),
     ],
 )
@@ -166,4 +158,116 @@ def test_a_function_value_is_built_in_and_needs_the_problem_to_load(tmp_path):
         kanpde.load(tmp_path / "run")
     back = kanpde.load(tmp_path / "run", problem=problem)
     x = torch.rand(9, 2) * 2 - 1
+    torch.testing.assert_close(back(x), sol(x), rtol=0, atol=0)
+
+
+class Sides(kanpde.Problem):
+    """u = x + 2 y on [0, 2] x [0, 1]: 0 on the left, 2 + 2 y on the right (a function), u_y = 2 on top and
+    bottom; the two Dirichlet values differ and neither fits the other's face, so they are blended."""
+
+    domain = kanpde.Box([0.0, 0.0], [2.0, 1.0])
+    conditions = [
+        kanpde.Dirichlet("left", lambda x: 2 * x[:, 1]),
+        kanpde.Dirichlet("right", lambda x: 2 + 2 * x[:, 1]),
+        kanpde.Neumann("top", 2.0),
+        kanpde.Neumann("bottom", -2.0),
+    ]
+
+    def residual(self, u, x):
+        return kanpde.ops.laplacian(u, x)
+
+    def exact(self, x):
+        return x[:, 0] + 2 * x[:, 1]
+
+
+class Corner(kanpde.Problem):
+    """Different functions on the left and bottom faces of [0, 1]^2 that agree at the corner (0, 0)."""
+
+    domain = kanpde.Box([0.0, 0.0], [1.0, 1.0])
+    conditions = [
+        kanpde.Dirichlet("left", lambda x: torch.sin(3 * x[:, 1])),
+        kanpde.Dirichlet("bottom", lambda x: x[:, 0] ** 2),
+        kanpde.Dirichlet("top", 1.5),
+    ]
+
+    def residual(self, u, x):
+        return kanpde.ops.laplacian(u, x) - u**2
+
+
+def test_different_values_are_blended_and_hold_on_their_faces():
+    hard, soft = split_conditions(Sides(), "hard")
+    assert len(hard.dirichlet.blend) == 2 and [c.label for c in soft] == ["neumann:top", "neumann:bottom"]
+    model = constrained(Sides(), kanpde.KAN([2, 4, 1], grid=5, init_noise=1.0, seed=2))
+    s = torch.linspace(0, 1, 11, dtype=torch.float64).reshape(-1, 1)
+    model = model.double()
+    with torch.no_grad():
+        torch.testing.assert_close(model(torch.cat([0 * s, s], 1)), 2 * s, rtol=0, atol=1e-14)
+        torch.testing.assert_close(model(torch.cat([2 + 0 * s, s], 1)), 2 + 2 * s, rtol=0, atol=1e-14)
+
+
+def test_blended_corners_take_the_mean_and_stay_finite():
+    model = constrained(Corner(), kanpde.MLP([2, 8, 1], seed=0)).double()
+    corners = torch.tensor([[0.0, 0.0], [0.0, 1.0], [1.0, 1.0]], dtype=torch.float64)
+    with torch.no_grad():
+        u = model(corners).flatten()
+    # (0, 0): left and bottom agree (0); (0, 1): left sin(3) and top 1.5 meet, the mean; (1, 1): only the top
+    torch.testing.assert_close(u, torch.tensor([0.0, (math.sin(3) + 1.5) / 2, 1.5], dtype=torch.float64))
+    s = torch.linspace(0.05, 0.95, 7, dtype=torch.float64).reshape(-1, 1)
+    with torch.no_grad():
+        torch.testing.assert_close(model(torch.cat([0 * s, s], 1)), torch.sin(3 * s), rtol=0, atol=1e-14)
+        torch.testing.assert_close(model(torch.cat([s, 0 * s], 1)), s**2, rtol=0, atol=1e-14)
+        torch.testing.assert_close(model(torch.cat([s, 1 + 0 * s], 1)), 1.5 + 0 * s, rtol=0, atol=1e-14)
+
+
+@pytest.mark.parametrize("problem", [Sides(), Corner()])
+def test_one_pass_equals_autograd_through_a_blend(problem):
+    model = constrained(problem, kanpde.KAN([2, 4, 1], grid=6, init_noise=1.0, seed=1)).double()
+    _, soft = split_conditions(problem, "hard")
+    colloc = Collocation.sample(problem, n_interior=40, n_boundary=8, conditions=soft, dtype=torch.float64)
+    params = list(model.parameters())
+    grads = {}
+    for mode in ("jet", "autograd"):
+        plan = plan_derivatives(problem, model, colloc, mode)
+        for _ in range(2):  # the second pass takes the blend's derivatives from the cache
+            grads[mode] = torch.autograd.grad(total_loss(loss_terms(problem, model, colloc, plan)), params)
+    for a, b in zip(grads["jet"], grads["autograd"]):
+        assert float((a - b).abs().max() / b.abs().max()) <= 1e-10
+
+
+def test_one_value_that_fits_every_part_is_extended_unblended():
+    heat = kanpde.FunctionProblem(
+        domain=kanpde.Box([0, 0], [1, 1], axes=("x", "t")),
+        residual=lambda u, x: kanpde.ops.dt(u, x) - kanpde.ops.partial(u, x, 0, 0),
+        conditions=[
+            kanpde.Dirichlet("x_min", 0.0),
+            kanpde.Dirichlet("x_max", 0.0),
+            kanpde.Initial(lambda x: torch.sin(math.pi * x[:, 0])),
+        ],
+    )
+    hard, _ = split_conditions(heat, "hard")
+    assert hard.dirichlet.blend == () and hard.dirichlet.value is heat.conditions[2].value
+    assert sorted(hard.dirichlet.faces) == [(0, 0), (0, 1), (1, 0)]
+    shifted = kanpde.FunctionProblem(
+        domain=heat.domain,
+        residual=heat.residual,
+        conditions=[*heat.conditions[:2], kanpde.Initial(lambda x: 1 + torch.sin(math.pi * x[:, 0]))],
+    )
+    assert len(split_conditions(shifted, "hard")[0].dirichlet.blend) == 2
+
+
+def test_blended_numbers_load_without_the_problem(tmp_path):
+    problem = kanpde.FunctionProblem(
+        domain=kanpde.Interval(0, 1),
+        residual=lambda u, x: kanpde.ops.partial(u, x, 0, 0),
+        conditions=[kanpde.Dirichlet("left", 0.0), kanpde.Dirichlet("right", 1.0)],
+        exact=lambda x: x[:, 0],
+    )
+    sol = kanpde.solve(problem, model=kanpde.KAN([1, 3, 1], grid=5), steps=20, progress=False)
+    assert sol.info["constraints"] == "hard (dirichlet on 2 faces, 2 values blended)"
+    assert sol.errors["rel_l2"] < 1e-3
+    x = torch.linspace(0, 1, 11, dtype=torch.float64).reshape(-1, 1)
+    torch.testing.assert_close(sol.model.constraint.lift(x), x, rtol=0, atol=1e-15)  # the blend of 0 and 1 is x
+    sol.save(tmp_path / "run")
+    back = kanpde.load(tmp_path / "run")
+    x = torch.rand(9, 1)
     torch.testing.assert_close(back(x), sol(x), rtol=0, atol=0)
