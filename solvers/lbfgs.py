@@ -7,7 +7,9 @@ Why not ``torch.optim.LBFGS``: it keeps a curvature pair only when ``y.s > 1e-10
 that rejects every pair once the loss is small, so a physics-informed network at 1e-6 loss stops
 learning without a word. Here a pair is kept when ``y.s > eps * |y| |s|`` (scale-free) and skipped pairs
 are counted. Each ``step`` is one iteration, so the caller checks its time budget between iterations and
-knows why the optimizer stopped.
+knows why the optimizer stopped; ``step(closure, deadline=...)`` also checks a deadline before each loss
+evaluation, so one slow iteration (up to ``max_evals`` evaluations in its line search) cannot overrun a time
+budget by more than one evaluation.
 """
 
 from __future__ import annotations
@@ -25,11 +27,27 @@ __all__ = ["LBFGSOptimizer", "IterationResult"]
 
 @dataclass(frozen=True)
 class IterationResult:
-    """What one iteration did: the loss after it, the closure evaluations it took, and a stop reason."""
+    """What one iteration did: the loss after it, the closure evaluations it took, and a stop reason.
+
+    interrupted: the deadline passed during the iteration, which ended at the best point its line search
+    had evaluated by then (the loss there is ``loss``). counts: False when it ended before finding a point
+    better than its start: the parameters are where they were, and the call is no iteration (the caller
+    does not count it).
+    """
 
     loss: float
     evals: int
     stop: str | None = None
+    interrupted: bool = False
+    counts: bool = True
+
+
+class _DeadlinePassed(Exception):
+    """Raised inside the line search when the deadline passed before the next loss evaluation."""
+
+
+def _never() -> bool:
+    return False
 
 
 class LBFGSOptimizer:
@@ -122,10 +140,20 @@ class LBFGSOptimizer:
         self._f = self._g = None
 
     # --- one iteration ----------------------------------------------------------------------------
-    def step(self, closure: Callable[[], Tensor]) -> IterationResult:
-        """Run one L-BFGS iteration; returns the loss after it and, if it cannot go on, why."""
+    def step(self, closure: Callable[[], Tensor], deadline: Callable[[], bool] | None = None) -> IterationResult:
+        """Run one L-BFGS iteration; returns the loss after it and, if it cannot go on, why.
+
+        deadline: called before each loss evaluation; once it returns True the iteration ends there, at
+        the lowest loss its line search found that satisfies sufficient decrease, or back at its start
+        with nothing changed (``IterationResult.interrupted``, ``counts``). Either way the parameters sit
+        at a point whose loss and gradient are known, and the state stays consistent (a checkpoint taken
+        then resumes). None: no deadline (what a step budget needs to stay bitwise reproducible).
+        """
         evals0 = self.evals
+        expired = deadline if deadline is not None else _never
         if self._f is None:
+            if expired():
+                return IterationResult(math.nan, 0, interrupted=True, counts=False)
             self._f, self._g = self._evaluate(closure)
             if not math.isfinite(self._f):
                 return IterationResult(self._f, self.evals - evals0, "non-finite loss at the starting point")
@@ -140,7 +168,10 @@ class LBFGSOptimizer:
             d, gtd = -g, -float(g @ g)
         t = min(1.0, 1.0 / float(g.abs().sum())) * self.lr if self.iterations == 0 and not self.s else self.lr
         x0 = self._flat_params()
-        t, f_new, g_new, ok = self._line_search(closure, x0, d, f, gtd, t)
+        t, f_new, g_new, interrupted = self._line_search(closure, x0, d, f, gtd, t, expired)
+        if interrupted and t == 0.0:  # no better point yet: back to the start, as if never called
+            self._set_params(x0)
+            return IterationResult(f, self.evals - evals0, interrupted=True, counts=False)
         self.iterations += 1
         if t == 0.0:
             self._set_params(x0)
@@ -159,7 +190,7 @@ class LBFGSOptimizer:
         else:
             self.skipped_pairs += 1
         self._f, self._g = f_new, g_new
-        return IterationResult(f_new, self.evals - evals0)
+        return IterationResult(f_new, self.evals - evals0, interrupted=interrupted)
 
     def _reset(self) -> None:
         self.s.clear()
@@ -193,20 +224,46 @@ class LBFGSOptimizer:
         f0: float,
         gtd0: float,
         t: float,
+        expired: Callable[[], bool] = _never,
         c1: float = 1e-4,
         c2: float = 0.9,
     ) -> tuple[float, float, Tensor, bool]:
         """Find t with f(x0 + t d) <= f0 + c1 t gtd0 and |g.d| <= c2 |gtd0|.
 
-        Returns (t, f, g, satisfied); t = 0 when no point decreased the loss. The parameters are left at
-        x0 + t d.
+        Returns (t, f, g, interrupted); t = 0 when no point decreased the loss. When ``expired()`` turns
+        True before an evaluation, the search ends there (interrupted) with the lowest sufficient-decrease
+        point seen. The parameters are left at x0 + t d.
         """
+        try:
+            return (*self._search(closure, x0, d, f0, gtd0, t, expired, c1, c2), False)
+        except _DeadlinePassed as passed:
+            step, f, g = passed.args[0]
+            if step != 0.0:
+                self._set_params(x0 + step * d)
+            return step, f, g, True
+
+    def _search(
+        self,
+        closure: Callable[[], Tensor],
+        x0: Tensor,
+        d: Tensor,
+        f0: float,
+        gtd0: float,
+        t: float,
+        expired: Callable[[], bool],
+        c1: float,
+        c2: float,
+    ) -> tuple[float, float, Tensor]:
+        """The line search of ``_line_search``: (t, f, g); raises ``_DeadlinePassed((t, f, g))`` with its
+        best point when ``expired()``."""
         evals_at_start = self.evals
         best = (0.0, f0, None)  # lowest finite loss seen that satisfies the sufficient-decrease condition
         points: dict[float, tuple[float, Tensor]] = {}
 
         def phi(step: float) -> tuple[float, float]:
             nonlocal best
+            if expired():
+                raise _DeadlinePassed((best[0], best[1], self._g if best[2] is None else best[2]))
             self._set_params(x0 + step * d)
             f, g = self._evaluate(closure)
             points[step] = (f, g)
@@ -215,14 +272,14 @@ class LBFGSOptimizer:
                 best = (step, f, g)
             return f, gtd
 
-        def finish(step: float, satisfied: bool) -> tuple[float, float, Tensor, bool]:
+        def finish(step: float, satisfied: bool) -> tuple[float, float, Tensor]:
             if not satisfied:
                 step = best[0]
             if step == 0.0:
-                return 0.0, f0, self._g, False  # type: ignore[return-value]
+                return 0.0, f0, self._g  # type: ignore[return-value]
             self._set_params(x0 + step * d)
             f, g = points[step]
-            return step, f, g, satisfied
+            return step, f, g
 
         t_prev, f_prev, gtd_prev = 0.0, f0, gtd0
         lo = hi = None

@@ -4,6 +4,12 @@ Each is driven one iteration at a time by ``_iterate``: between iterations it ch
 limits (its ``steps``, its ``share`` of a time budget), the run's budget and the loss; a non-finite loss
 rolls the model back to its last finite state and ends the phase. Each returns why its phase stopped, in
 words (they become the phase's ``status`` in ``Solution.phases``).
+
+Under a time budget an L-BFGS iteration also checks the time before each loss evaluation of its line
+search (``_deadline``), so it overruns the budget by one evaluation at most, not by a whole iteration (up to
+``LBFGS.max_evals`` of them). An Adam iteration is one evaluation and one update: the check between
+iterations bounds its overrun alike. Under a step budget nothing reads the clock inside an iteration, so
+runs stay bitwise reproducible.
 """
 
 from __future__ import annotations
@@ -22,12 +28,13 @@ from kanpde.solvers.lbfgs import LBFGSOptimizer
 from kanpde.solvers.phases import LBFGS, Adam
 from kanpde.solvers.training_state import PhaseReport, TrainingState
 
-__all__ = ["run_adam", "run_lbfgs"]
+__all__ = ["run_adam", "run_lbfgs", "completed"]
 
 logger = logging.getLogger("kanpde")
 
-Iteration = Callable[[], tuple[float, str | None]]
-"""One optimizer iteration: returns the loss it saw and, when the optimizer cannot go on, why."""
+Iteration = Callable[[], tuple[float, str | None] | None]
+"""One optimizer iteration: returns the loss it saw and, when the optimizer cannot go on, why; None when
+the time ran out before it changed anything (it is no step)."""
 
 
 def run_adam(state: TrainingState, phase: Adam, report: PhaseReport) -> str:
@@ -78,10 +85,12 @@ def run_lbfgs(state: TrainingState, phase: LBFGS, report: PhaseReport) -> str:
     best: list[float] = []
     held = getattr(state.reduce, "held", None)  # loss weights that follow the model (Causal), held per line search
 
-    def iteration() -> tuple[float, str | None]:
+    def iteration() -> tuple[float, str | None] | None:
         if held is not None and state.reduce.refresh():  # they drifted: new ones at the start point
             opt.objective_changed()
-        result = opt.step(closure)
+        result = opt.step(closure, deadline=_deadline(state, phase))
+        if not result.counts:  # the time ran out first: the parameters are where they were
+            return None
         if math.isfinite(result.loss):
             state.take_snapshot()
         best.append(min(result.loss, best[-1]) if best else result.loss)
@@ -156,7 +165,10 @@ def _iterate(
         limit = _phase_limit(state, phase, start_t, start_step) or state.budget_spent()
         if limit:
             return str(limit)
-        loss, stop = iteration()
+        outcome = iteration()
+        if outcome is None:  # cut short by the deadline before it changed anything: the checks above end it
+            continue
+        loss, stop = outcome
         if not math.isfinite(loss):
             state.restore_snapshot()
             report.non_finite = True
@@ -170,10 +182,33 @@ def _iterate(
         state.checkpoint()
 
 
+def completed(phase: Adam | LBFGS) -> str:
+    """The words of a phase that ran all its ``steps`` (the one ending that is no early stop)."""
+    return f"completed {phase.steps} steps"
+
+
 def _phase_limit(state: TrainingState, phase: Adam | LBFGS, start_t: float, start_step: int) -> str | None:
     if phase.steps is not None and state.step - start_step >= phase.steps:
-        return f"completed {phase.steps} steps"
-    seconds = state.config.budget.seconds
-    if phase.share is not None and seconds is not None and state.clock.elapsed() - start_t >= phase.share * seconds:
-        return f"used its share of the time budget ({phase.share:g} x {seconds:g} s)"
+        return completed(phase)
+    if _share_used(state, phase, start_t):
+        return f"used its share of the time budget ({phase.share:g} x {state.config.budget.seconds:g} s)"
     return None
+
+
+def _share_used(state: TrainingState, phase: Adam | LBFGS, start_t: float) -> bool:
+    seconds = state.config.budget.seconds
+    return phase.share is not None and seconds is not None and state.clock.elapsed() - start_t >= phase.share * seconds
+
+
+def _deadline(state: TrainingState, phase: Adam | LBFGS) -> Callable[[], bool] | None:
+    """What an iteration of ``phase`` asks before each loss evaluation: has the run's time budget or the
+    phase's share of it run out? The same tests as ``_iterate`` makes between iterations, so an iteration
+    cut short is followed by the end of the phase. None under a step budget alone (no clock is read)."""
+    if state.config.budget.seconds is None:
+        return None
+    start_t = state.phase_start[1] if state.phase_start is not None else state.clock.elapsed()
+
+    def passed() -> bool:
+        return state.time_spent() or _share_used(state, phase, start_t)
+
+    return passed

@@ -75,8 +75,10 @@ def solve(
         device: ``"cpu"``, ``"cuda"`` (default: cuda when available). dtype: ``float64`` (default for a
             float64 model; needed for relative errors below ~1e-5) or ``float32``.
         n_interior, n_boundary: override the problem's collocation counts.
-        eval_every: seconds of training between the relative L2 errors logged in the history
-            (default: a twentieth of the time budget, at least 1 s).
+        eval_every: seconds of training between further relative L2 errors logged in the history (0: at
+            every step); by default errors are logged at fixed steps only (1, 2, 3, 4, 5, 6, 8, 10, then ten
+            per decade, ``kanpde.solvers.training_state.error_checkpoint``), at phase ends and at the end,
+            so the same seed and step budget give the same history; a number makes it depend on timing.
         derivatives: a ``kanpde.pinn.loss.Derivatives`` or its name. ``"auto"`` (default) carries the
             derivatives each residual needs through the network in one forward pass where that covers it
             and uses nested autograd elsewhere; ``"jet"`` insists on one pass (an error says what it
@@ -166,8 +168,6 @@ def solve(
     if eval_ref is None:
         eval_x = None
     check_reference(problem, eval_x, eval_ref)
-    if eval_every is None:
-        eval_every = max(1.0, budget_s / 20) if budget_s is not None else 5.0
     config = TrainingConfig(
         problem=problem,
         budget=Budget(budget_s, max_steps),
@@ -194,7 +194,9 @@ def solve(
     if state.resumed:
         first = state.resumed[0]
         status = Status(
-            status.kind, f"{status.message}; resumed {len(state.resumed)}x, first from step {first['step']}"
+            status.kind,
+            f"{status.message}; resumed {len(state.resumed)}x, first from step {first['step']}",
+            status.stop_reason,
         )
     train_s = state.clock.elapsed()
     trained = state.model.eval()
@@ -202,6 +204,7 @@ def solve(
     info = {
         "steps": state.step,
         "train_s": round(train_s, 4),
+        "budget_overshoot_s": None if budget_s is None else round(max(0.0, train_s - budget_s), 4),
         "wall_s": round(time.perf_counter() - wall0, 4),
         "time_per_step_s": train_s / state.step if state.step else None,
         "compile_s": round(state.compile_s, 4),

@@ -71,13 +71,10 @@ class Trainer:
 
     def _run_schedule(self, schedule: tuple[Phase, ...]) -> Status:
         state, n = self.state, len(schedule)
-        last_optimizer = self._last_optimizer(schedule)  # the last Adam or LBFGS phase that ran
         for i in range(state.phase_index, n):
             phase = schedule[i]
-            spent = state.budget_spent()
-            if spent is not None:
-                ended = Status(spent.kind, f"{spent.message} before phase {i + 1} of {n} ({phase.label})")
-                return self._outcome(ended, last_optimizer, n)
+            if state.budget_spent() is not None:
+                break
             state.phase_index = i
             state.running = self._report(phase)
             report = state.running
@@ -86,13 +83,12 @@ class Trainer:
             state.phases.append(report)
             state.running = None
             state.phase_index = i + 1
+            if isinstance(phase, (Adam, LBFGS)):
+                state.record(phase=phase.label, force_eval=True)  # the error where the phase ended
             state.record_event({"event": "phase_end", "phase": phase.label, "status": report.status})
             logger.info("phase %d/%d %s: %s", i + 1, n, phase.label, report.status)
-            if isinstance(phase, (Adam, LBFGS)):
-                last_optimizer = (i, report)
             state.checkpoint(force=True)
-        ended = state.budget_spent() or Status(StatusKind.COMPLETE, f"schedule complete ({n} phases)")
-        return self._outcome(ended, last_optimizer, n)
+        return self._outcome(schedule)
 
     def _report(self, phase: Phase) -> PhaseReport:
         """A new report for ``phase``, or the one a resumed run was in the middle of."""
@@ -100,11 +96,6 @@ class Trainer:
         if state.pending is not None:
             return PhaseReport.from_dict(json.loads(state.pending["report"]))
         return PhaseReport(phase.label, state.step, state.clock.elapsed(), state.model.grid)
-
-    def _last_optimizer(self, schedule: tuple[Phase, ...]) -> tuple[int, PhaseReport] | None:
-        """The last finished Adam or LBFGS phase (a resumed run has some), as ``(index, report)``."""
-        done = [(i, r) for i, r in enumerate(self.state.phases) if isinstance(schedule[i], (Adam, LBFGS))]
-        return done[-1] if done else None
 
     def _run_phase(self, phase: Phase, report: PhaseReport) -> str:
         """Run one phase with its runner; returns why it stopped, in words."""
@@ -114,11 +105,37 @@ class Trainer:
         names = ", ".join(kind.__name__ for kind, _ in _RUNNERS)
         raise DefinitionError(f"schedule entries must be {names}; got {phase!r}. Check it with check_schedule")
 
-    @staticmethod
-    def _outcome(ended: Status, last_optimizer: tuple[int, PhaseReport] | None, n: int) -> Status:
-        """How the run ended: ``ended`` (the schedule completed, or the budget ran out), unless the last
-        optimizer phase that ran stopped on a non-finite loss: then training stopped there."""
-        if last_optimizer is None or not last_optimizer[1].non_finite:
-            return ended
-        i, report = last_optimizer
-        return Status(StatusKind.NON_FINITE, f"{report.status} (phase {i + 1} of {n}, {report.phase}); {ended.message}")
+    def _outcome(self, schedule: tuple[Phase, ...]) -> Status:
+        """How the run ended, in words that also say why its last optimizer phase stopped when that was
+        early (``Status.stop_reason`` holds that phase's own words): the budget ran out during a phase or
+        before one, or the schedule completed; unless the last optimizer phase that ran stopped on a
+        non-finite loss: then training stopped there, and the words say so first."""
+        state, n = self.state, len(schedule)
+        ran = state.phases  # the phases that ran, in schedule order (a resumed run has its earlier ones)
+        last = ran[-1] if ran else None
+        budget = self.config.budget.ended(last.status) if last is not None else None  # it stopped the last phase
+        spent = state.budget_spent() if len(ran) < n else None  # it ran out between phases
+        if budget is not None:
+            kind, words = budget.kind, f"{budget.message} during phase {len(ran)} of {n} ({_label(last)})"
+        elif spent is not None:
+            kind, words = spent.kind, f"{spent.message} before phase {len(ran) + 1} of {n} ({schedule[len(ran)].label})"
+        else:
+            kind, words = StatusKind.COMPLETE, f"schedule complete ({n} phases)"
+        if kind is StatusKind.TIME_BUDGET:
+            words += f" after {state.step} steps"
+        optimizers = [i for i in range(len(ran)) if isinstance(schedule[i], (Adam, LBFGS))]
+        if not optimizers:
+            return Status(kind, words)
+        i = optimizers[-1]
+        phase, report = schedule[i], ran[i]
+        if report.non_finite:
+            words = f"{report.status} (phase {i + 1} of {n}, {report.phase}); {words}"
+            return Status(StatusKind.NON_FINITE, words, report.status)
+        if budget is None and report.status != optimize.completed(phase):  # it stopped early, for its own reason
+            words += f"; the last optimizer phase ({i + 1} of {n}, {_label(report)}) stopped: {report.status}"
+        return Status(kind, words, report.status)
+
+
+def _label(report: PhaseReport) -> str:
+    """A phase as the words of a status name it: ``lbfgs on grid 20`` (KAN) or ``adam``."""
+    return report.phase if report.grid is None else f"{report.phase} on grid {report.grid}"

@@ -46,7 +46,7 @@ from kanpde.solvers.phases import Sparsity
 from kanpde.solvers.progress import Progress
 from kanpde.solvers.weighting import Balance, Causal
 
-__all__ = ["Budget", "TrainingConfig", "Clock", "PhaseReport", "TrainingState"]
+__all__ = ["Budget", "TrainingConfig", "Clock", "PhaseReport", "TrainingState", "error_checkpoint"]
 
 logger = logging.getLogger("kanpde")
 
@@ -54,6 +54,20 @@ logger = logging.getLogger("kanpde")
 def _check(cond: bool, field: str, value: object, expected: str) -> None:
     if not cond:
         raise ConfigError(f"{field} must be {expected}; got {value!r}")
+
+
+ERRORS_PER_DECADE = 10
+
+
+def error_checkpoint(step: int) -> bool:
+    """Whether the history logs the error at ``step``: at the steps ``round(10 ** (k / 10))``, k = 0, 1, ...
+    (1, 2, 3, 4, 5, 6, 8, 10, 13, 16, 20, 25, 32, 40, 50, 63, 79, 100, 126, ...: ten per decade, so a
+    run of 10,000 steps logs 38 errors besides those at phase ends). A rule on step numbers, never on
+    time, so the same seed and step budget give the same history."""
+    if step < 1:
+        return False
+    k = round(ERRORS_PER_DECADE * math.log10(step))
+    return any(round(10 ** (j / ERRORS_PER_DECADE)) == step for j in (k - 1, k, k + 1))
 
 
 @dataclass(frozen=True)
@@ -75,11 +89,25 @@ class Budget:
 
     def spent(self, seconds: float, steps: int) -> Status | None:
         """The status that ends a run after ``seconds`` of training and ``steps`` iterations, or None."""
-        if self.seconds is not None and seconds >= self.seconds:
-            return Status(StatusKind.TIME_BUDGET, f"time budget of {self.seconds:g} s reached")
-        if self.steps is not None and steps >= self.steps:
-            return Status(StatusKind.STEP_BUDGET, f"step budget of {self.steps} steps reached")
+        time, step = self._ends()
+        if time is not None and seconds >= self.seconds:
+            return time
+        if step is not None and steps >= self.steps:
+            return step
         return None
+
+    def ended(self, words: str) -> Status | None:
+        """The status of this budget whose message is ``words`` (the words a phase it stopped ends with), or None."""
+        return next((s for s in self._ends() if s is not None and s.message == words), None)
+
+    def _ends(self) -> tuple[Status | None, Status | None]:
+        """The statuses this budget ends a run with: (time, steps); None for a limit it does not set."""
+        time = step = None
+        if self.seconds is not None:
+            time = Status(StatusKind.TIME_BUDGET, f"time budget of {self.seconds:g} s reached")
+        if self.steps is not None:
+            step = Status(StatusKind.STEP_BUDGET, f"step budget of {self.steps} steps reached")
+        return time, step
 
 
 @dataclass(frozen=True, kw_only=True, eq=False)
@@ -91,8 +119,11 @@ class TrainingConfig:
     * derivatives: how the loss terms get their derivatives, a ``Derivatives`` (front doors such as
       ``solve`` convert the names).
     * eval_x, eval_ref: points (m, d) and reference values (m, c) for the rel_l2 logged in the history
-      (both None: none logged); eval_every: seconds of training between logged errors (0: at every step;
-      phase ends are always logged); record_every: steps between history entries (phase ends and events
+      (both None: none logged). Errors are logged at fixed steps (``error_checkpoint``: 1, 2, 3, 4, 5, 6,
+      8, 10, then ten per decade), at the end of every optimizer phase and at the end of the run, so a
+      seed and a step budget give the same history; eval_every: seconds of training between further
+      logged errors (None, the default: none; 0: at every step), for plots against time at the cost of a
+      history that depends on timing. record_every: steps between history entries (phase ends and events
       are always recorded).
     * n_boundary: points per condition drawn by ``Resample`` (None: the problem's count).
     * causal: causal weighting of the residual (a ``Causal``; the problem needs a time axis named t);
@@ -107,7 +138,7 @@ class TrainingConfig:
     derivatives: Derivatives = Derivatives.AUTO
     eval_x: Tensor | None = None
     eval_ref: Tensor | None = None
-    eval_every: float = 5.0
+    eval_every: float | None = None
     record_every: int = 10
     n_boundary: int | None = None
     causal: Causal | None = None
@@ -126,7 +157,11 @@ class TrainingConfig:
                 isinstance(self.derivatives, Derivatives),
                 "a kanpde.pinn.loss.Derivatives (Derivatives.parse converts a name such as 'jet')",
             ),
-            ("eval_every", is_real(every) and every >= 0, "a number of seconds >= 0 (0: at every step)"),
+            (
+                "eval_every",
+                every is None or (is_real(every) and every >= 0),
+                "None (errors at fixed steps only) or a number of seconds >= 0 (0: at every step)",
+            ),
             ("record_every", is_int(record) and record >= 1, "an int >= 1"),
             (
                 "n_boundary",
@@ -305,6 +340,11 @@ class TrainingState:
         """The status that ends the run now that the budget is spent, or None while it lasts."""
         return self.config.budget.spent(self.clock.elapsed(), self.step)
 
+    def time_spent(self) -> bool:
+        """Whether the time budget is spent (never, without one): the test ``budget_spent`` makes first."""
+        seconds = self.config.budget.seconds
+        return seconds is not None and self.clock.elapsed() >= seconds
+
     # --- snapshots -------------------------------------------------------------------------------------
     def take_snapshot(self) -> None:
         self.snapshot = [p.detach().clone() for p in self.model.parameters()]
@@ -409,28 +449,39 @@ class TrainingState:
 
     # --- history ------------------------------------------------------------------------------------------
     def record(self, phase: str | None = None, *, force_eval: bool = False) -> None:
-        """Append a history entry when one is due (every ``record_every`` steps, at an error evaluation
-        every ``eval_every`` seconds, or ``force_eval``), and update the progress display."""
+        """Append a history entry when one is due (every ``record_every`` steps, at a step where an error
+        is logged, see ``error_checkpoint``, or ``force_eval``), and update the progress display.
+
+        A step that has its entry already, with nothing since but phase ends, gets the error added to it."""
         config, t = self.config, self.clock.elapsed()
-        due_eval = config.eval_x is not None and (force_eval or t - self.last_eval_t >= config.eval_every)
+        due_eval = config.eval_x is not None and (force_eval or self._error_due(t))
         if not (force_eval or due_eval or self.step % config.record_every == 0):
             return
         label = phase or (self.phases[-1].phase if self.phases else None)
-        entry: dict[str, Any] = {"step": self.step, "t": round(t, 4), "loss": self.last_loss, "phase": label}
-        if self.model.grid is not None:
-            entry["grid"] = self.model.grid
-        if self.term_weights:
-            entry["term_weights"] = dict(self.term_weights)
-        if hasattr(self.reduce, "last_min_weight"):  # a causal reduction reports its smallest weight
-            entry["causal_min_weight"] = self.reduce.last_min_weight
+        last = next((h for h in reversed(self.history) if h.get("event") != "phase_end"), None)
+        if last is not None and "event" not in last and last["step"] == self.step:
+            entry = last  # this state has its entry already
+            due_eval = due_eval and "rel_l2" not in entry
+        else:
+            entry = {"step": self.step, "t": round(t, 4), "loss": self.last_loss, "phase": label}
+            if self.model.grid is not None:
+                entry["grid"] = self.model.grid
+            if self.term_weights:
+                entry["term_weights"] = dict(self.term_weights)
+            if hasattr(self.reduce, "last_min_weight"):  # a causal reduction reports its smallest weight
+                entry["causal_min_weight"] = self.reduce.last_min_weight
+            self.history.append(entry)
         if due_eval:
             with self.clock.paused():
                 entry["rel_l2"] = self.last_rel_l2 = self.evaluate_rel_l2()
             self.last_eval_t = t
-        self.history.append(entry)
         if self.progress is not None:
             done = t if config.budget.seconds is not None else self.step
             self.progress.update(done, loss=self.last_loss, rel_l2=self.last_rel_l2, phase=label, grid=self.model.grid)
+
+    def _error_due(self, t: float) -> bool:
+        every = self.config.eval_every
+        return error_checkpoint(self.step) or (every is not None and t - self.last_eval_t >= every)
 
     def record_event(self, event: dict[str, Any]) -> None:
         self.history.append({"step": self.step, "t": round(self.clock.elapsed(), 4), **event})

@@ -136,8 +136,9 @@ def run(args: argparse.Namespace) -> int:
         sol = with_formula(sol, out)
     sol.save(out)
     err = ", ".join(f"{k}={v:.3e}" for k, v in sol.errors.items()) or "no reference"
-    steps, seconds = sol.info["steps"], sol.info["train_s"]
-    print(f"{args.problem}: {err}; {steps} steps in {seconds:.1f} s ({sol.status.message}) -> {out / 'report.json'}")
+    steps, seconds, over = sol.info["steps"], sol.info["train_s"], sol.info.get("budget_overshoot_s")
+    past = f", {over:.2g} s past the budget" if over else ""
+    print(f"{args.problem}: {err}; {steps} steps in {seconds:.1f} s{past} ({sol.status}) -> {out / 'report.json'}")
     if args.symbolic:
         print(f"formula (rel_l2 {_fmt(sol.info['formula_rel_l2'])}): {sol.info['formula_simplified']}")
     written = export_after_solve(sol, out, exports, plots=not args.no_plots)

@@ -3,7 +3,9 @@
 A ``Box`` in ``d`` dimensions has ``2 d`` faces. Each face has a generic name, ``"{axis}_min"`` and
 ``"{axis}_max"`` (axis names default to ``x, y, z`` up to three dimensions, ``x0, x1, ...`` beyond),
 and in one and two dimensions the familiar aliases ``left, right`` and ``bottom, top``. The part
-``"boundary"`` is the union of all faces. Conditions are attached to these names.
+``"boundary"`` is the union of all faces. On a space-time box (at least one space axis, then a last axis
+named ``t``) the part ``"space_boundary"`` is every face but ``t_min`` and ``t_max``: the spatial walls, for
+all times. Conditions are attached to these names.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from kanpde.errors import ConfigError, ShapeError
 from kanpde.geometry.sampling import Seed, as_rng, check_method, sample_box, split_count
 
 __all__ = ["Box", "Interval", "Face", "Grid", "BoundarySample"]
+
+SPACE_BOUNDARY = "space_boundary"
 
 _ALIASES = {
     1: {"left": ("x_min",), "right": ("x_max",)},
@@ -90,6 +94,9 @@ class Box:
 
     Example: ``Box([-1, -1], [1, 1])`` is the square of the Poisson problems; its parts are
     ``left, right, bottom, top`` (= ``x_min, x_max, y_min, y_max``) and ``boundary``.
+    ``Box([0, 0, 0], [1, 1, 2], axes=("x", "y", "t"))`` has ``x_min`` ... ``t_max``, ``boundary`` (all six
+    faces) and ``space_boundary`` (the four x and y faces: ``Dirichlet("space_boundary", 0.0)`` holds the
+    walls at zero while ``Initial(g)`` sets ``t_min``).
     """
 
     def __init__(self, lower: Sequence[float], upper: Sequence[float], *, axes: Sequence[str] | None = None) -> None:
@@ -123,11 +130,18 @@ class Box:
         self._parts: dict[str, tuple[Face, ...]] = {n: (f,) for n, f in self._faces.items()}
         self._parts.update({alias: tuple(self._faces[n] for n in names) for alias, names in aliases.items()})
         self._parts["boundary"] = tuple(self._faces.values())
+        if self.spacetime:
+            self._parts[SPACE_BOUNDARY] = tuple(f for f in self._faces.values() if f.axis < d - 1)
 
     # --- geometry -------------------------------------------------------------------------------
     @property
     def dim(self) -> int:
         return self.lower.size
+
+    @property
+    def spacetime(self) -> bool:
+        """Whether this is a space-time box: at least one space axis, then a last axis named ``t``."""
+        return self.dim >= 2 and self.axes[-1] == "t"
 
     @property
     def parts(self) -> tuple[str, ...]:
@@ -139,8 +153,14 @@ class Box:
         try:
             return self._parts[name]
         except (KeyError, TypeError):
+            why = ""
+            if name == SPACE_BOUNDARY:
+                why = (
+                    f" ({SPACE_BOUNDARY!r} is the spatial boundary of a space-time box, whose last axis is named 't' "
+                    f"after at least one space axis; this one's axes are {', '.join(self.axes)})"
+                )
             raise ConfigError(
-                f"unknown boundary part {name!r}; this {self!r} has parts {', '.join(self.parts)}"
+                f"unknown boundary part {name!r}{why}; this {self!r} has parts {', '.join(self.parts)}"
             ) from None
 
     def contains(self, x: np.ndarray, *, tol: float = 0.0) -> np.ndarray:

@@ -68,7 +68,8 @@ class Solution:
         errors: ``{"rel_l2", "max_abs"}`` on the problem's evaluation grid (empty without a reference).
         history: entries ``{step, t, loss, phase, grid, rel_l2?}`` and events (``"event"`` key).
         phases: one dict per phase: its kind, steps, times and the status it ended with.
-        info: steps, timings, device, dtype, seed, parameter count, budget.
+        info: steps, timings (``train_s``, and ``budget_overshoot_s``: training seconds past a time
+            budget), device, dtype, seed, parameter count, budget.
     """
 
     model: Surrogate
@@ -144,6 +145,7 @@ class Solution:
             "max_abs": self.errors.get("max_abs"),
             "status": self.status.message,
             "status_kind": self.status.kind.value,
+            "stop_reason": self.status.stop_reason,
             **{k: v for k, v in self.info.items() if k not in ("problem", "problem_params")},
             "phases": list(self.phases),
             "history": list(self.history),
@@ -223,6 +225,7 @@ def load(
         "max_abs",
         "status",
         "status_kind",
+        "stop_reason",
         "phases",
         "history",
         "problem",
@@ -237,7 +240,11 @@ def load(
     return Solution(
         model=model,
         problem=problem,
-        status=Status.read(report.get("status") or "unknown: the run folder has no status", report.get("status_kind")),
+        status=Status.read(
+            report.get("status") or "unknown: the run folder has no status",
+            report.get("status_kind"),
+            report.get("stop_reason"),
+        ),
         errors=errors,
         history=tuple(report.get("history", ())),
         phases=tuple(report.get("phases", ())),
@@ -381,7 +388,7 @@ def _report_problem(report: Any) -> str | None:
     for key in ("history", "phases"):
         if not isinstance(report.get(key, []), list) or not all(isinstance(h, dict) for h in report.get(key, [])):
             return f"has a {key!r} entry that is not a list of objects"
-    for key in ("status", "status_kind", "problem"):
+    for key in ("status", "status_kind", "stop_reason", "problem"):
         if report.get(key) is not None and not isinstance(report[key], str):
             return f"has a {key!r} entry that is not a string"
     for key in ("rel_l2", "max_abs"):

@@ -1,8 +1,14 @@
+import math
+import re
+
 import numpy as np
 import pytest
+import torch
 
 import kanpde
+from kanpde import ops
 from kanpde.errors import ConfigError, ShapeError
+from kanpde.pinn.loss import Collocation
 
 
 def test_box_parts_and_aliases():
@@ -36,6 +42,62 @@ def test_box_rejects_bad_bounds(lower, upper, err, match):
 def test_unknown_part_lists_the_valid_ones():
     with pytest.raises(ConfigError, match="unknown boundary part 'north'.*left, right, bottom, top"):
         kanpde.Box([0, 0], [1, 1]).part("north")
+
+
+def test_a_space_time_box_names_its_spatial_boundary():
+    box = kanpde.Box([0, 0, 0], [1, 2, 3], axes=("x", "y", "t"))
+    assert box.spacetime and box.parts[-2:] == ("boundary", "space_boundary")
+    assert [f.name for f in box.part("space_boundary")] == ["x_min", "x_max", "y_min", "y_max"]
+    assert len(box.part("boundary")) == 6  # "boundary" keeps the t faces
+    sample = box.sample_boundary("space_boundary", 400, seed=0)
+    on_x = np.isin(sample.x[:, 0], [0, 1]) & (sample.normal[:, 0] != 0)
+    on_y = np.isin(sample.x[:, 1], [0, 2]) & (sample.normal[:, 1] != 0)
+    assert (on_x | on_y).all() and (sample.normal[:, 2] == 0).all()
+    assert ((sample.x[:, 2] >= 0) & (sample.x[:, 2] <= 3)).all()  # all times
+    heat = kanpde.Box([-1, 0], [1, 1], axes=("x", "t"))
+    assert [f.name for f in heat.part("space_boundary")] == ["x_min", "x_max"]
+
+
+@pytest.mark.parametrize(
+    "box",
+    [
+        kanpde.Box([0, 0], [1, 1]),  # no time axis
+        kanpde.Box([0, 0], [1, 1], axes=("t", "x")),  # t first: not a space-time box
+        kanpde.Interval(0, 1, axis="t"),  # time alone: no space to bound
+    ],
+    ids=["xy", "t-first", "t-only"],
+)
+def test_space_boundary_is_refused_elsewhere_with_the_parts(box):
+    assert not box.spacetime and "space_boundary" not in box.parts
+    parts = ", ".join(box.parts)
+    with pytest.raises(ConfigError, match=r"'space_boundary' is the spatial boundary of a space-time box, whose last "):
+        box.part("space_boundary")
+    with pytest.raises(ConfigError, match=re.escape(f"has parts {parts}")):
+        box.part("space_boundary")
+
+
+def test_a_dirichlet_condition_on_the_space_boundary_samples_the_x_faces_only():
+    heat = kanpde.FunctionProblem(
+        domain=kanpde.Box([-1, 0], [1, 0.5], axes=("x", "t")),
+        residual=lambda u, x: ops.dt(u, x) - ops.partial(u, x, 0, 0),
+        conditions=[kanpde.Dirichlet("space_boundary", 0.0), kanpde.Initial(lambda x: torch.sin(math.pi * x[:, 0]))],
+        n_interior=64,
+        n_boundary=40,
+    )
+    colloc = Collocation.sample(heat, seed=0, conditions=heat.conditions)
+    (walls,) = [b for b in colloc.boundary if b.condition.on == "space_boundary"]
+    x, normal = walls.x.detach(), walls.normal
+    assert x.shape[0] >= 40 and set(x[:, 0].tolist()) == {-1.0, 1.0}  # only on the x faces
+    assert torch.equal(normal[:, 0], torch.sign(x[:, 0])) and (normal[:, 1] == 0).all()
+    assert x[:, 1].min() == 0 and x[:, 1].max() == 0.5  # at all times
+    with pytest.raises(
+        ConfigError, match=r"unknown condition target 'space_boundary' in Dirichlet; the domain has parts"
+    ):
+        kanpde.FunctionProblem(
+            domain=kanpde.Box([0, 0], [1, 1]),
+            residual=lambda u, x: ops.laplacian(u, x),
+            conditions=[kanpde.Dirichlet("space_boundary", 0.0)],
+        )
 
 
 @pytest.mark.parametrize("method", ["random", "sobol", "lhs", "grid"])

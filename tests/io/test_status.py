@@ -28,6 +28,19 @@ def test_a_status_refuses_a_kind_that_is_not_one_and_an_empty_message():
         Status("complete", "schedule complete (1 phases)")
     with pytest.raises(DefinitionError, match=r"Status.message must be a non-empty str .*; got ''"):
         Status(StatusKind.COMPLETE, "")
+    with pytest.raises(DefinitionError, match=r"Status.stop_reason must be None or a non-empty str .*; got 3"):
+        Status(StatusKind.COMPLETE, "schedule complete (1 phases)", 3)
+
+
+def test_the_stop_reason_rides_along_without_changing_equality():
+    words = (
+        "schedule complete (1 phases); the last optimizer phase (1 of 1, lbfgs) stopped: line search found no decrease"
+    )
+    status = Status(StatusKind.COMPLETE, words, "line search found no decrease")
+    assert str(status) == words and status.stop_reason == "line search found no decrease"
+    assert status == Status(StatusKind.COMPLETE, words)  # kind and words decide; the reason is in the words
+    assert Status.read(words, "complete", "line search found no decrease").stop_reason == status.stop_reason
+    assert Status.read(words).stop_reason is None and Status.read(words, "complete", "").stop_reason is None
 
 
 @pytest.mark.parametrize(
@@ -57,17 +70,22 @@ def test_an_old_report_without_status_kind_still_loads(tmp_path):
     report = json.loads((run / "report.json").read_text())
     assert "status_kind" not in report and report["status"] == "schedule complete (1 phases)"
     sol = kanpde.load(run)
-    assert sol.status == Status(StatusKind.COMPLETE, "schedule complete (1 phases)")
+    assert sol.status == Status(StatusKind.COMPLETE, "schedule complete (1 phases)") and sol.status.stop_reason is None
     again = json.loads((sol.save(tmp_path / "again") / "report.json").read_text())
     assert again["status"] == "schedule complete (1 phases)" and again["status_kind"] == "complete"
-    assert "status_kind" not in kanpde.load(tmp_path / "again").info  # read back as the status, not as info
+    assert again["stop_reason"] is None  # not known for a run saved before stop reasons were kept
+    info = kanpde.load(tmp_path / "again").info
+    assert "status_kind" not in info and "stop_reason" not in info  # read back as the status, not as info
 
 
-def test_a_saved_run_keeps_the_message_and_the_kind(tmp_path):
+def test_a_saved_run_keeps_the_message_the_kind_and_the_stop_reason(tmp_path):
     sol = kanpde.solve(kanpde.problems.Poisson.sin(), model=kanpde.KAN([2, 3, 1], grid=3), steps=3, progress=False)
     report = json.loads((sol.save(tmp_path / "run") / "report.json").read_text())
     assert report["status"] == str(sol.status) and report["status_kind"] == "step_budget"
-    assert kanpde.load(tmp_path / "run").status == sol.status
+    assert report["stop_reason"] == sol.phases[-1]["status"] == "step budget of 3 steps reached"
+    assert str(sol.status).startswith("step budget of 3 steps reached during phase 1 of ")
+    loaded = kanpde.load(tmp_path / "run").status
+    assert loaded == sol.status and loaded.stop_reason == sol.status.stop_reason
     (tmp_path / "run" / "report.json").unlink()  # weights alone still load; why training stopped is unknown
     assert kanpde.load(tmp_path / "run").status.kind is StatusKind.UNKNOWN
 

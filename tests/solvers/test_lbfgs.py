@@ -64,3 +64,94 @@ def test_stops_with_a_reason_at_a_stationary_point():
     x = torch.tensor([1.0, 1.0], requires_grad=True)
     _, _, stop = run(x, rosenbrock, 5)
     assert stop == "gradient below tolerance (0)"
+
+
+# --- a deadline inside the iteration ----------------------------------------------------------------------
+def quadratic_closure(x, seen):
+    scales = torch.logspace(0, 3, x.numel(), dtype=torch.float64)
+
+    def f(v):
+        return 0.5 * (scales * (v - 1) ** 2).sum()
+
+    def closure():
+        x.grad = None
+        seen.append(x.detach().clone())
+        loss = f(x)
+        loss.backward()
+        return loss
+
+    return f, closure
+
+
+def after(n, seen):
+    """A deadline that passes once ``n`` evaluations have been made."""
+    return lambda: len(seen) >= n
+
+
+def test_a_deadline_in_the_line_search_keeps_an_evaluated_point_with_its_loss():
+    x = torch.zeros(6, dtype=torch.float64, requires_grad=True)
+    seen = []
+    f, closure = quadratic_closure(x, seen)
+    opt = LBFGSOptimizer([x], lr=1e-6)  # tiny first trial step: the line search extrapolates over many evaluations
+    opt.step(closure)  # a first iteration, so the next one starts from a known point
+    n = len(seen)
+    result = opt.step(closure, deadline=after(n + 3, seen))
+    assert result.interrupted and result.counts and result.evals == 3 and len(seen) == n + 3
+    assert any(torch.equal(x.detach(), p) for p in seen[n:])  # left at a point the line search evaluated
+    assert result.loss == float(f(x.detach())) == opt.state_dict()["f"]  # whose loss is the one reported
+    assert result.loss < float(f(seen[n - 1]))  # and lower than where the iteration started
+
+
+def test_a_deadline_before_any_decrease_leaves_the_optimizer_as_it_was():
+    x = torch.zeros(6, dtype=torch.float64, requires_grad=True)
+    seen = []
+    _, closure = quadratic_closure(x, seen)
+    opt = LBFGSOptimizer([x])
+    for _ in range(3):
+        opt.step(closure)
+    before, params = opt.state_dict(), x.detach().clone()
+    result = opt.step(closure, deadline=lambda: True)
+    assert result.interrupted and not result.counts and result.evals == 0
+    assert torch.equal(x.detach(), params) and opt.iterations == before["iterations"] == 3
+    assert all(torch.equal(a, b) for a, b in zip(opt.state_dict()["s"], before["s"]))
+    fresh = LBFGSOptimizer([torch.zeros(6, dtype=torch.float64, requires_grad=True)])
+    first = fresh.step(lambda: 1 / 0, deadline=lambda: True)  # the closure is never called
+    assert first.interrupted and not first.counts and fresh.evals == 0 and fresh.state_dict()["f"] is None
+
+
+def test_after_an_interrupted_iteration_a_saved_state_continues_exactly():
+    def continued(resume):
+        x = torch.zeros(6, dtype=torch.float64, requires_grad=True)
+        seen = []
+        _, closure = quadratic_closure(x, seen)
+        opt = LBFGSOptimizer([x], lr=1e-6)
+        opt.step(closure)
+        opt.step(closure, deadline=after(len(seen) + 2, seen))  # cut short after two trial points
+        if resume:  # a checkpoint's round trip: a new optimizer on the same parameters
+            state = opt.state_dict()
+            opt = LBFGSOptimizer([x], lr=1e-6)
+            opt.load_state_dict(state)
+        for _ in range(4):
+            opt.step(closure)
+        return x.detach().clone()
+
+    assert torch.equal(continued(False), continued(True))
+
+
+def test_a_deadline_that_never_passes_changes_nothing():
+    def trained(deadline):
+        x = torch.tensor([-1.2, 1.0], dtype=torch.float64, requires_grad=True)
+        opt = LBFGSOptimizer([x], history=10)
+
+        def closure():
+            x.grad = None
+            loss = rosenbrock(x)
+            loss.backward()
+            return loss
+
+        for _ in range(20):
+            opt.step(closure, deadline=deadline)
+        return x.detach().clone(), opt.evals
+
+    (x1, evals1), (x2, evals2) = trained(None), trained(lambda: False)
+    assert torch.equal(x1, x2) and evals1 == evals2

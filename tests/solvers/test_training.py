@@ -17,7 +17,7 @@ from kanpde.pinn.hard_constraints import CONSTRAINT_MODES, Constraints
 from kanpde.pinn.loss import DERIVATIVE_MODES, Collocation, Derivatives
 from kanpde.pinn.surrogate import Surrogate
 from kanpde.problems import Poisson
-from kanpde.solvers import LBFGS, Adam, Causal, Recipe
+from kanpde.solvers import LBFGS, Adam, Causal, Recipe, Resample
 from kanpde.solvers.training import Budget, Trainer, TrainingConfig
 
 
@@ -54,8 +54,8 @@ def exact(field, expected, value):
         ("seed", -1, "an int >= 0"),
         ("seed", 1.5, "an int >= 0"),
         ("derivatives", "jet", "a kanpde.pinn.loss.Derivatives (Derivatives.parse converts a name such as 'jet')"),
-        ("eval_every", -1, "a number of seconds >= 0 (0: at every step)"),
-        ("eval_every", math.inf, "a number of seconds >= 0 (0: at every step)"),
+        ("eval_every", -1, "None (errors at fixed steps only) or a number of seconds >= 0 (0: at every step)"),
+        ("eval_every", math.inf, "None (errors at fixed steps only) or a number of seconds >= 0 (0: at every step)"),
         ("record_every", 0, "an int >= 1"),
         ("n_boundary", 0, "an int >= 1 or None (the problem's count)"),
         ("causal", True, "a kanpde.solvers.Causal or None"),
@@ -116,21 +116,59 @@ def test_a_trainer_changes_its_state_not_its_config():
 # --- the status a run ends with -----------------------------------------------------------------------------
 def test_a_step_budget_ends_the_run_inside_or_before_a_phase():
     sol = run(small_problem(), [Adam(steps=10)], steps=5)
-    assert sol.status == Status(StatusKind.STEP_BUDGET, "step budget of 5 steps reached") and sol.info["steps"] == 5
+    assert sol.status == Status(StatusKind.STEP_BUDGET, "step budget of 5 steps reached during phase 1 of 1 (adam)")
+    assert (
+        sol.info["steps"] == 5 and sol.status.stop_reason == sol.phases[0]["status"] == "step budget of 5 steps reached"
+    )
     sol = run(small_problem(), [Adam(steps=5), LBFGS(steps=5)], steps=5)
     assert sol.status == Status(StatusKind.STEP_BUDGET, "step budget of 5 steps reached before phase 2 of 2 (lbfgs)")
+    assert sol.status.stop_reason == "completed 5 steps"  # the last phase that ran: Adam, to its end
 
 
 def test_a_completed_schedule():
     sol = run(small_problem(), [Adam(steps=3), LBFGS(steps=2)])
     assert sol.status == Status(StatusKind.COMPLETE, "schedule complete (2 phases)") and sol.info["steps"] == 5
     assert [p["status"] for p in sol.phases] == ["completed 3 steps", "completed 2 steps"]  # per phase: words
+    assert sol.status.stop_reason == "completed 2 steps"
+
+
+def test_a_completed_schedule_says_why_its_last_phase_stopped_early():
+    sol = run(small_problem(), [Adam(steps=3), LBFGS(steps=None, stall_window=1, stall_tol=0.9)])
+    reason = "stalled: best loss improved by less than 0.9 (relative) over 1 iterations"
+    assert sol.phases[1]["status"] == reason == sol.status.stop_reason
+    assert sol.status == Status(
+        StatusKind.COMPLETE, f"schedule complete (2 phases); the last optimizer phase (2 of 2, lbfgs) stopped: {reason}"
+    )
+    kan = kanpde.solve(
+        small_problem(),
+        model=kanpde.KAN([2, 3, 1], grid=4),
+        schedule=[LBFGS(steps=None, stall_window=1, stall_tol=0.9)],
+        progress=False,
+    )
+    assert str(kan.status).endswith(f"; the last optimizer phase (1 of 1, lbfgs on grid 4) stopped: {reason}")
+
+
+def test_a_budget_spent_between_phases_says_why_the_last_optimizer_phase_stopped():
+    stalling = LBFGS(steps=None, stall_window=1, stall_tol=0.9)
+    k = run(small_problem(), [stalling]).info["steps"]  # where it stalls
+    sol = run(small_problem(), [stalling, Resample(), Adam(steps=3)], steps=k)
+    reason = "stalled: best loss improved by less than 0.9 (relative) over 1 iterations"
+    assert sol.status == Status(
+        StatusKind.STEP_BUDGET,
+        f"step budget of {k} steps reached before phase 2 of 3 (resample); "
+        f"the last optimizer phase (1 of 3, lbfgs) stopped: {reason}",
+    )
+    assert sol.status.stop_reason == reason and [p["phase"] for p in sol.phases] == ["lbfgs"]
 
 
 def test_a_time_budget():
     sol = run(small_problem(), [Adam(steps=None), LBFGS(steps=5)], budget=0.3)
-    assert sol.status == Status(StatusKind.TIME_BUDGET, "time budget of 0.3 s reached before phase 2 of 2 (lbfgs)")
-    assert sol.info["train_s"] >= 0.3
+    steps = sol.info["steps"]
+    words = f"time budget of 0.3 s reached during phase 1 of 2 (adam) after {steps} steps"
+    assert (
+        sol.status == Status(StatusKind.TIME_BUDGET, words) and sol.status.stop_reason == "time budget of 0.3 s reached"
+    )
+    assert sol.info["train_s"] >= 0.3 and sol.info["budget_overshoot_s"] == pytest.approx(sol.info["train_s"] - 0.3)
 
 
 def nan_residual(bad):
@@ -154,6 +192,7 @@ def test_a_non_finite_loss_in_the_last_optimizer_phase_is_why_the_run_stopped():
         "non-finite loss (nan) at step 6; rolled back to the state of step 4 (phase 2 of 2, lbfgs); "
         "schedule complete (2 phases)",
     )
+    assert sol.status.stop_reason == sol.phases[1]["status"]
     assert all(torch.isfinite(p).all() for p in sol.model.parameters())  # rolled back
 
 
