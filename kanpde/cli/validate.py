@@ -1,8 +1,15 @@
-"""``kanpde validate [SUITE.toml] --out DIR``: a batch of cases, each judged against its reference."""
+"""``kanpde validate [SUITE] --out DIR``: a batch of cases, each judged against its reference.
+
+SUITE is a TOML file or the name of a shipped suite (``kanpde validate gallery``); without it, the default
+suite. A case may name a problem class of one's own as ``"package.module:Class"``; modules in the current
+folder are importable (the folder is searched after the installed packages).
+"""
 
 from __future__ import annotations
 
 import argparse
+import os
+import sys
 from pathlib import Path
 
 __all__ = ["add_parser", "run"]
@@ -13,8 +20,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     v.add_argument(
         "suite",
         nargs="?",
-        metavar="SUITE.toml",
-        help="the suite file (default: the shipped suite, every built-in problem with KAN and MLP)",
+        metavar="SUITE",
+        help="a suite file (.toml), or the name of a shipped suite such as 'gallery' "
+        "(default: the shipped default suite, every built-in problem with KAN and MLP)",
     )
     v.add_argument(
         "--out",
@@ -42,9 +50,16 @@ def run(args: argparse.Namespace) -> int:
     from kanpde.validation.batch.runner import run_suite
     from kanpde.validation.batch.suite import load_suite
 
-    suite = load_suite(args.suite)
-    scheduler = args.scheduler or ("local" if args.dask else None)
-    results = run_suite(suite, args.out, workers=args.workers, scheduler=scheduler, plots=not args.no_plots)
+    saved = list(sys.path)
+    # "mymodule:MyProblem" from the current folder; last, so that no file there shadows an installed module.
+    # Spawned local workers inherit sys.path.
+    sys.path.append(os.getcwd())
+    try:
+        suite = load_suite(args.suite)
+        scheduler = args.scheduler or ("local" if args.dask else None)
+        results = run_suite(suite, args.out, workers=args.workers, scheduler=scheduler, plots=not args.no_plots)
+    finally:
+        sys.path[:] = saved
     passed = sum(r["passed"] for r in results)
     print(f"{suite.name}: {passed} of {len(results)} cases passed -> {Path(args.out) / 'report.md'}")
     return 0 if passed == len(results) else 1

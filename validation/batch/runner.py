@@ -1,9 +1,10 @@
 """Batch validation: run a suite's cases in parallel processes (or on a Dask cluster) and report them.
 
-Each case runs in a worker: ``solve`` on the built-in instance, then ``sol.save`` and the plots into
-``OUT/cases/<id>/``, and last ``result.json``, written atomically. That file marks the case finished: a
-rerun of the same suite into the same folder skips it (unless the case's settings changed), so an
-interrupted batch resumes where it stopped. A case that raises or diverges (a non-finite loss) is
+Each case runs in a worker: ``solve`` on its problem (a built-in instance, or a user's class named
+``"package.module:Class"``, which travels as that string and is imported in the worker), then
+``sol.save`` and the plots into ``OUT/cases/<id>/``, and last ``result.json``, written atomically. That
+file marks the case finished: a rerun of the same suite into the same folder skips it (unless the case's
+settings changed), so an interrupted batch resumes where it stopped. A case that raises or diverges (a non-finite loss) is
 recorded as failed with the reason, and the batch goes on; one whose worker process dies (killed, out
 of memory) is reported as failed but left unfinished, so a rerun tries it again. The reports
 (``report.md``, ``report.json``, ``report.csv``, ``summary.png``) are rewritten atomically after each
@@ -38,7 +39,7 @@ from kanpde.errors import ConfigError
 from kanpde.io.files import atomic_write, jsonable
 from kanpde.io.status import StatusKind
 from kanpde.validation.batch.report import write_reports
-from kanpde.validation.batch.suite import Case, Suite
+from kanpde.validation.batch.suite import Case, Suite, build_problem
 
 __all__ = ["run_suite", "run_case", "finished_result", "RESULT_FILE"]
 
@@ -185,10 +186,9 @@ def finished_result(folder: Path, case: Case) -> dict[str, Any] | None:
 
 
 def _solve(spec: Case, device: str | None) -> Any:
-    from kanpde.pde.registry import instance
     from kanpde.solvers import default_model, solve
 
-    problem = instance(spec.problem)
+    problem = build_problem(spec.problem)  # a built-in name, or "package.module:Class" imported here
     net = default_model(problem, spec.model, hidden=spec.hidden, grid=spec.grid, k=spec.k, seed=spec.seed)
     return solve(
         problem,

@@ -19,10 +19,17 @@ file, the case, the field, the value and the fix, and nothing is written. The sc
     device = "cpu"                # optional: "cpu" or "cuda"; default: the worker's device
 
     [[case]]
-    problem = "poisson_sin"       # a built-in instance (`kanpde list`)
+    problem = "poisson_sin"       # a built-in instance (`kanpde list`), or "package.module:Class"
     model = "mlp"
     tol = 5e-2
     name = "sin-mlp"              # optional; the case id is NAME-sSEED (default: problem-model-width-gG-sSEED)
+
+A problem is a built-in name or a problem class of one's own, ``"package.module:Class"``: the module is
+imported (it must be importable where the cases run: ``kanpde validate`` puts the current folder on the
+import path, and local workers inherit it; Dask workers need it installed) and ``Class()`` is built with
+no arguments, once here to check it and again in the worker. Its default case id starts with the class
+name. A bare suite name (``load_suite("gallery")``) is a suite shipped in ``suites/``
+(:func:`shipped_suites`).
 
 The network width is ``[inputs, *hidden, outputs]`` where inputs is
 ``kanpde.solvers.network_inputs(problem, model)`` (3 for ``allen_cahn``, whose periodic x enters as cos
@@ -32,6 +39,7 @@ Without ``hidden`` a KAN gets [10] and an MLP [100, 100, 100], as in ``kanpde so
 
 from __future__ import annotations
 
+import importlib
 import math
 import os
 import re
@@ -43,9 +51,19 @@ from typing import Any
 
 from kanpde.checks import is_int
 from kanpde.errors import ConfigError
+from kanpde.pde.problem import Problem
 from kanpde.solvers.recipes import DEFAULT_HIDDEN
 
-__all__ = ["Case", "Suite", "load_suite", "parse_suite", "default_suite_path", "DEFAULT_HIDDEN"]
+__all__ = [
+    "Case",
+    "Suite",
+    "load_suite",
+    "parse_suite",
+    "default_suite_path",
+    "shipped_suites",
+    "build_problem",
+    "DEFAULT_HIDDEN",
+]
 
 CASE_FIELDS = {
     "problem",
@@ -64,12 +82,14 @@ CASE_FIELDS = {
 }
 KAN_ONLY = ("grid", "k")
 _ID = re.compile(r"^[A-Za-z0-9_.\-]+$")
+_CLASS_PATH = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*:[A-Za-z_]\w*$")
 
 
 @dataclass(frozen=True, kw_only=True)
 class Case:
-    """One validation run: ``solve(instance(problem), model, budget=, steps=, seed=)``, passed when
-    ``rel_l2 <= tol``. Built by :func:`parse_suite`, which checks every field."""
+    """One validation run: ``solve(build_problem(problem), model, budget=, steps=, seed=)``, passed when
+    ``rel_l2 <= tol``; ``problem`` is a built-in name or ``"package.module:Class"`` (a string, so a case
+    travels to worker processes as plain data). Built by :func:`parse_suite`, which checks every field."""
 
     id: str
     problem: str
@@ -108,12 +128,22 @@ def default_suite_path() -> Path:
     return Path(str(resources.files("kanpde.validation.batch").joinpath("suites", "default.toml")))
 
 
+def shipped_suites() -> dict[str, Path]:
+    """The suites shipped with kanpde (``suites/*.toml`` beside this module), by name: ``default``,
+    ``gallery`` (the problems of ``kanpde.problems.gallery``), ..."""
+    folder = Path(str(resources.files("kanpde.validation.batch").joinpath("suites")))
+    return {f.stem: f for f in sorted(folder.glob("*.toml"))}
+
+
 def load_suite(path: str | os.PathLike[str] | None = None) -> Suite:
-    """Read and check a suite file (default: :func:`default_suite_path`)."""
-    file = Path(path) if path is not None else default_suite_path()
+    """Read and check a suite: a TOML file, or the name of a shipped suite (``"gallery"``: a bare name
+    with no suffix that is not an existing path; see :func:`shipped_suites`). Default:
+    :func:`default_suite_path`."""
+    file = _suite_file(path)
     if not file.is_file():
         raise ConfigError(
-            f"suite file {str(file)!r} does not exist; pass a TOML suite file (see kanpde.validation.batch.suite for the schema)"
+            f"suite file {str(file)!r} does not exist; pass a TOML suite file (see kanpde.validation.batch.suite for the schema) "
+            f"or the name of a shipped suite ({', '.join(shipped_suites())})"
         )
     toml = _toml()
     try:
@@ -121,6 +151,73 @@ def load_suite(path: str | os.PathLike[str] | None = None) -> Suite:
     except (toml.TOMLDecodeError, UnicodeDecodeError) as err:
         raise ConfigError(f"{file}: not valid TOML ({err}); fix the syntax") from None
     return parse_suite(data, source=str(file), default_name=file.stem)
+
+
+def _suite_file(path: str | os.PathLike[str] | None) -> Path:
+    """The file ``load_suite(path)`` reads: a path as given, or for a bare name a shipped suite."""
+    if path is None:
+        return default_suite_path()
+    file = Path(path)
+    if file.exists() or file.suffix or len(file.parts) != 1:
+        return file
+    shipped = shipped_suites()
+    if file.name not in shipped:
+        raise ConfigError(
+            f"unknown suite {str(path)!r}: no such file, and no shipped suite has that name; the shipped suites are "
+            f"{', '.join(shipped)}; or pass the path of a TOML suite file"
+        )
+    return shipped[file.name]
+
+
+def build_problem(name: str) -> Problem:
+    """The problem a case names: a built-in instance (``"poisson_sin"``) or, for ``"package.module:Class"``,
+    ``Class()`` from that module. Raises a ``ConfigError`` that says what is wrong and how to fix it."""
+    if ":" in name:
+        return _class_problem(name, f"problem {name!r}")
+    from kanpde.pde.registry import instance
+
+    return instance(name)
+
+
+def _class_problem(path: str, where: str) -> Problem:
+    """``Class()`` for ``path = "package.module:Class"``; ``where`` starts each error message."""
+    if not _CLASS_PATH.match(path):
+        raise ConfigError(
+            f'{where}: a problem class is named "package.module:Class" (a dotted module path, one colon, a class name); got {path!r}'
+        )
+    module_name, _, class_name = path.partition(":")
+    try:
+        module = importlib.import_module(module_name)
+    except Exception as err:  # ImportError, or the module's own code failing as it runs
+        raise ConfigError(
+            f"{where}: cannot import module {module_name!r} ({type(err).__name__}: {err}); check the name, and that "
+            "the module is importable where the cases run (from the current folder, or an installed package)"
+        ) from None
+    cls = getattr(module, class_name, None)
+    if cls is None:
+        found = sorted(
+            name
+            for name, value in vars(module).items()
+            if isinstance(value, type) and issubclass(value, Problem) and value.__module__ == module.__name__
+        )
+        classes = f"its Problem classes are {', '.join(found)}" if found else "it defines no kanpde.Problem subclass"
+        raise ConfigError(f"{where}: module {module_name!r} has no {class_name!r}; {classes}")
+    if not (isinstance(cls, type) and issubclass(cls, Problem)):
+        what = f"the class {cls.__qualname__}" if isinstance(cls, type) else f"an object of type {type(cls).__name__}"
+        raise ConfigError(
+            f"{where}: {module_name}.{class_name} is {what}, not a kanpde.Problem subclass; name a class that "
+            "subclasses kanpde.Problem"
+        )
+    try:
+        problem = cls()
+    except Exception as err:  # the user's constructor or the checks of Problem.validate
+        raise ConfigError(
+            f"{where}: {class_name}() raised {type(err).__name__}: {err}; a suite builds the class with no "
+            "arguments: give every argument of its __init__ a default, or fix what the error names"
+        ) from None
+    if not isinstance(problem, Problem):  # a __new__ that returns something else
+        raise ConfigError(f"{where}: {class_name}() returned a {type(problem).__name__}, not a kanpde.Problem")
+    return problem
 
 
 def parse_suite(data: Mapping[str, Any], *, source: str = "suite", default_name: str = "suite") -> Suite:
@@ -173,10 +270,15 @@ def parse_suite(data: Mapping[str, Any], *, source: str = "suite", default_name:
 def _expand(m: dict[str, Any], raw: Mapping[str, Any], where: str, known: Mapping[str, str]) -> list[Case]:
     problem = m.get("problem")
     if not isinstance(problem, str):
-        raise ConfigError(f'{where}: problem is required, a built-in name such as "poisson_sin"; got {problem!r}')
-    if problem not in known:
         raise ConfigError(
-            f"{where}: problem {problem!r} is unknown; the built-in problems are: {', '.join(known)} (see `kanpde list`)"
+            f'{where}: problem is required, a built-in name such as "poisson_sin" or a class "package.module:Class"; got {problem!r}'
+        )
+    if ":" in problem:
+        _class_problem(problem, where)  # importable, a Problem, built with no arguments: checked before any case runs
+    elif problem not in known:
+        raise ConfigError(
+            f"{where}: problem {problem!r} is unknown; the built-in problems are: {', '.join(known)} (see `kanpde list`), "
+            'or name a problem class of your own as "package.module:Class"'
         )
     model = m.get("model", "kan")
     if model not in DEFAULT_HIDDEN:
@@ -236,7 +338,8 @@ def _expand(m: dict[str, Any], raw: Mapping[str, Any], where: str, known: Mappin
         raise ConfigError(
             f"{where}: name must be letters, digits, '_', '-' or '.' (it names the case folder); got {name!r}"
         )
-    stem = name or f"{problem}-{model}-{'x'.join(map(str, hidden))}" + (f"-g{grid}" if grid is not None else "")
+    label = problem.rpartition(":")[2]  # a class's name, or the built-in name
+    stem = name or f"{label}-{model}-{'x'.join(map(str, hidden))}" + (f"-g{grid}" if grid is not None else "")
     return [
         Case(
             id=f"{stem}-s{s}",
