@@ -23,7 +23,6 @@ from kanpde.pde.conditions import Initial, Periodic
 from kanpde.pde.field import Field
 from kanpde.pde.problem import Problem
 from kanpde.pde.registry import register_instance
-from kanpde.solvers.recipes import periodic_evolution_recipe, register_recipe
 from kanpde.validation.reference.cache import Reference, register_reference
 from kanpde.validation.reference.spectral import allen_cahn_spectral
 
@@ -130,5 +129,3 @@ register_reference(
     initial=allen_cahn_initial,
     summary="Fourier pseudo-spectral + ETDRK4, 4096 modes, dt = 1/1600, stored at t = j/200",
 )
-register_recipe(AllenCahn, "kan", periodic_evolution_recipe)
-register_recipe(AllenCahn, "mlp", periodic_evolution_recipe)

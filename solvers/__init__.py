@@ -4,16 +4,18 @@ from kanpde.solvers.lbfgs import LBFGSOptimizer
 from kanpde.solvers.phases import LBFGS, Adam, Phase, Prune, Refine, Resample, Sparsity, Symbolize, UpdateGrid
 from kanpde.solvers.recipes import (
     DEFAULT_HIDDEN,
+    Features,
     Recipe,
     default_model,
     default_recipe,
     default_schedule,
+    evolution_recipe,
     make_network,
     network_inputs,
-    periodic_evolution_recipe,
     problem_features,
     register_recipe,
     register_schedule,
+    steady_recipe,
     symbolic_recipe,
 )
 from kanpde.solvers.solve import solve
@@ -32,7 +34,9 @@ __all__ = [
     "register_schedule",
     "symbolic_recipe",
     "problem_features",
-    "periodic_evolution_recipe",
+    "Features",
+    "steady_recipe",
+    "evolution_recipe",
     "Adam",
     "LBFGS",
     "Refine",

@@ -192,6 +192,9 @@ def _phase_limit(state: TrainingState, phase: Adam | LBFGS, start_t: float, star
         return completed(phase)
     if _share_used(state, phase, start_t):
         return f"used its share of the time budget ({phase.share:g} x {state.config.budget.seconds:g} s)"
+    steps = state.config.budget.steps
+    if phase.share is not None and steps is not None and state.step - start_step >= max(1, round(phase.share * steps)):
+        return f"used its share of the step budget ({phase.share:g} x {steps} steps)"
     return None
 
 

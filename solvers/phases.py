@@ -5,7 +5,8 @@ A schedule is a list of phases run in order (``Resample`` draws fresh collocatio
     [LBFGS(steps=200), Refine(grid=10), LBFGS(steps=200), Refine(grid=20), LBFGS(steps=None)]
 
 An optimizer phase ends when its own ``steps`` run out, when it stalls, when it reaches its ``share`` of
-a time budget, or when the whole solve's budget is spent; each ending is reported in words. A phase with
+the budget (of the seconds of a time budget, of the steps of a step budget; either, where both are
+given), or when the whole solve's budget is spent; each ending is reported in words. A phase with
 ``steps=None`` runs until the budget ends. ``Refine`` and ``UpdateGrid`` change a KAN's grid and are
 followed by a fresh optimizer.
 """
@@ -72,7 +73,7 @@ class _OptimizerPhase:
             self.share is None or (is_real(self.share) and 0 < self.share <= 1),
             f"{name}.share",
             self.share,
-            "a fraction of the time budget in (0, 1] or None",
+            "a fraction of the budget in (0, 1] or None",
         )
         _check(
             self.sparsity is None or isinstance(self.sparsity, Sparsity),

@@ -13,15 +13,16 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from torch import nn
+import torch
+from torch import Tensor, nn
 
 from kanpde.errors import ConfigError
 from kanpde.nets.kan import KAN
 from kanpde.nets.mlp import MLP
 from kanpde.nets.symbol import SymbolLibrary
-from kanpde.pde.conditions import Dirichlet
 from kanpde.pde.problem import Problem
 from kanpde.pinn.hard_constraints import Constraints, split_conditions
+from kanpde.pinn.loss import residual_values
 from kanpde.pinn.surrogate import NETWORKS
 from kanpde.solvers.phases import LBFGS, Adam, Phase, Prune, Refine, Sparsity, Symbolize, check_schedule
 from kanpde.solvers.weighting import Balance, Causal
@@ -31,7 +32,9 @@ __all__ = [
     "register_recipe",
     "default_recipe",
     "problem_features",
-    "periodic_evolution_recipe",
+    "Features",
+    "steady_recipe",
+    "evolution_recipe",
     "default_model",
     "make_network",
     "network_inputs",
@@ -47,13 +50,14 @@ class Recipe:
     """What ``solve()`` uses when the caller does not say: ``schedule`` (phases), ``constraints``
     (``Constraints.HARD``: conditions built into the surrogate where they can be, else soft;
     ``Constraints.SOFT``; given as a member or its name, kept as a member) and ``causal`` (a causal
-    weighting of space-time residuals, or None) and ``balance`` (gradient-norm balancing of the condition
-    terms, or None)."""
+    weighting of space-time residuals, or None), ``balance`` (gradient-norm balancing of the condition
+    terms, or None) and ``name`` (what the report calls it)."""
 
     schedule: tuple[Phase, ...]
     constraints: Constraints = Constraints.SOFT
     causal: Causal | None = None
     balance: Balance | None = None
+    name: str = "custom"
 
     def __post_init__(self) -> None:
         check_schedule(self.schedule, "kan")
@@ -125,31 +129,114 @@ _REGISTRY: dict[tuple[type, str], RecipeFactory] = {}
 
 
 def register_recipe(problem_cls: type, kind: str, factory: RecipeFactory) -> None:
-    """Register ``factory(problem, net) -> Recipe`` for problems of ``problem_cls`` and a network kind."""
+    """Register ``factory(problem, net) -> Recipe`` for problems of ``problem_cls`` (a user's own class:
+    the built-in problems register none, so a copy of one gets the same recipe) and a network kind."""
     _REGISTRY[(problem_cls, kind)] = factory
 
 
 def default_recipe(problem: Problem, net: nn.Module) -> Recipe:
-    """The recommended recipe for this problem and network: a recipe registered for its class (most
-    specific first), else the one for its features (``problem_features``)."""
+    """The recommended recipe for this problem and network: one a user registered for its class (most
+    specific first), else the one for its features (``problem_features``): ``steady_recipe`` or
+    ``evolution_recipe``."""
     for cls in type(problem).__mro__:
         factory = _REGISTRY.get((cls, net.kind))
         if factory is not None:
             return factory(problem, net)
-    return _BY_FEATURES[(problem_features(problem), net.kind)](problem, net)
+    features = problem_features(problem)
+    return (evolution_recipe if features.evolution else steady_recipe)(problem, net)
 
 
-def problem_features(problem: Problem) -> str:
-    """What kind of problem this is, as far as the recipes tell apart:
+@dataclass(frozen=True)
+class Features:
+    """What the recipes tell problems apart by (``problem_features``).
 
-    * ``"steady_dirichlet"``: no time axis (the last axis is not named ``t``), and every condition is a
-      ``Dirichlet`` (Poisson, Darcy, ...);
-    * ``"general"``: anything else.
+    space_dim: the number of space axes; evolution: whether the last axis is time (named ``t``);
+    periodic: the periodic axes; conditions: the labels of the declared conditions; built_in: what the
+    hard constraints build into the surrogate (``"soft"`` when nothing); soft: the labels of the
+    conditions that stay loss terms even then (Neumann, Robin, and any that cannot be built in).
     """
-    conditions = tuple(problem.conditions)
-    if problem.domain.axes[-1] != "t" and conditions and all(isinstance(c, Dirichlet) for c in conditions):
-        return "steady_dirichlet"
-    return "general"
+
+    space_dim: int
+    evolution: bool
+    periodic: tuple[str, ...]
+    conditions: tuple[str, ...]
+    built_in: str
+    soft: tuple[str, ...]
+    linear: bool
+
+    @property
+    def kind(self) -> str:
+        """``"evolution"`` (first order in time from an initial condition) or ``"steady"``."""
+        return "evolution" if self.evolution else "steady"
+
+    def describe(self) -> dict[str, object]:
+        return {
+            "kind": self.kind,
+            "space_dim": self.space_dim,
+            "periodic": list(self.periodic),
+            "conditions": list(self.conditions),
+            "built_in": self.built_in,
+            "soft": list(self.soft),
+            "linear": self.linear,
+        }
+
+
+def problem_features(problem: Problem) -> Features:
+    """What kind of problem this is, from its declaration alone (never its class)."""
+    axes = problem.domain.axes
+    evolution = axes[-1] == "t"
+    hard, soft = split_conditions(problem, Constraints.HARD, strict=False)
+    return Features(
+        space_dim=problem.dim - evolution,
+        evolution=evolution,
+        periodic=tuple(axes[a] for a in hard.periodic),
+        conditions=tuple(c.label for c in problem.conditions),
+        built_in=hard.describe(axes),
+        soft=tuple(c.label for c in soft),
+        linear=is_linear(problem),
+    )
+
+
+class _Waves(nn.Module):
+    """A smooth test field sum_j c_j sin(a_j . x + b_j) per component, for probing a residual."""
+
+    def __init__(self, dim: int, out: int, seed: int, scale: float = 1.0) -> None:
+        super().__init__()
+        gen = torch.Generator().manual_seed(seed)
+        self.a = torch.randn(dim, 4 * out, generator=gen, dtype=torch.float64)
+        self.b = torch.rand(4 * out, generator=gen, dtype=torch.float64) * 6.28
+        self.out, self.scale = out, scale
+
+    def forward(self, x: Tensor) -> Tensor:
+        waves = torch.sin(x @ self.a + self.b).reshape(x.shape[0], self.out, 4)
+        return self.scale * waves.sum(-1)
+
+
+class _Sum(nn.Module):
+    def __init__(self, *parts: nn.Module) -> None:
+        super().__init__()
+        self.parts = nn.ModuleList(parts)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return sum(p(x) for p in self.parts)
+
+
+def is_linear(problem: Problem, n: int = 32) -> bool:
+    """Whether ``problem.residual`` is affine in u: r(u1 + u2) - r(u1) - r(u2) + r(0) vanishes (to
+    round-off, in float64) for two smooth test fields on ``n`` points of the domain. A residual that
+    fails to evaluate on them counts as nonlinear (``solve``'s preflight reports the failure)."""
+    x = torch.as_tensor(problem.domain.sample(n, method="sobol", seed=7), dtype=torch.float64)
+    u1, u2 = _Waves(problem.dim, problem.out_dim, 1), _Waves(problem.dim, problem.out_dim, 2, scale=0.5)
+    zero = _Waves(problem.dim, problem.out_dim, 3, scale=0.0)
+    try:
+        r = [
+            residual_values(problem, model, x.clone().requires_grad_(True)).detach()
+            for model in (_Sum(u1, u2), u1, u2, zero)
+        ]
+    except Exception:  # reported by preflight with its points
+        return False
+    gap = r[0] - r[1] - r[2] + r[3]
+    return bool(torch.isfinite(gap).all() and gap.abs().max() <= 1e-8 * (1 + max(float(v.abs().max()) for v in r)))
 
 
 def register_schedule(
@@ -188,7 +275,7 @@ def kan_refinement(
     ``share`` of it, or until it stalls), refining through ``grids``; the last grid trains until the
     budget ends. The share makes one recipe fit a 60 s and a 600 s budget alike: one for every grid, or
     a tuple with one per grid before the last (the starting grid's first; a network that starts on a
-    finer grid skips the leading ones)."""
+    finer grid skips the leading ones). Grids finer than ``max_grid(problem)`` are left out."""
     shares = share if isinstance(share, tuple) else (share,) * len(grids)
     if len(shares) != len(grids):
         raise ConfigError(
@@ -196,7 +283,7 @@ def kan_refinement(
         )
 
     def factory(problem: Problem, net: nn.Module) -> list[Phase]:
-        finer = [g for g in grids if g > net.grid]
+        finer = [g for g in grids if g > net.grid and g <= max_grid(problem)]
         phase_shares = shares[len(grids) - len(finer) :]
         schedule: list[Phase] = [
             LBFGS(steps=steps_per_grid, share=phase_shares[0] if phase_shares else None, history=history)
@@ -209,6 +296,16 @@ def kan_refinement(
     return factory
 
 
+POINTS_PER_INTERVAL = 100
+"""The fewest interior points per grid interval a recipe refines a KAN to: finer grids than the points
+support fit between them (a heat problem on 400 points ended 0.56 from G = 40 against 0.03 on G = 5)."""
+
+
+def max_grid(problem: Problem) -> int:
+    """The finest grid a recipe refines a KAN to for ``problem`` (its interior points / ``POINTS_PER_INTERVAL``)."""
+    return problem.n_interior // POINTS_PER_INTERVAL
+
+
 def mlp_adam_lbfgs(problem: Problem, net: nn.Module) -> list[Phase]:
     """Mini-batch Adam to leave the initial plateau, then full-batch L-BFGS until the budget ends."""
     batch = min(1000, problem.n_interior)
@@ -216,11 +313,11 @@ def mlp_adam_lbfgs(problem: Problem, net: nn.Module) -> list[Phase]:
 
 
 def space_time_kan(problem: Problem, net: nn.Module) -> list[Phase]:
-    """Adam to get the causal sweep going, then L-BFGS refining through G = 10, 20 and 40 with short
-    shares of a time budget on the coarse grids (5 %, 10 %, 20 %), where Allen-Cahn stalls, and the
-    rest on G = 40."""
+    """Adam to get the causal sweep going (up to 500 steps and a tenth of the budget), then L-BFGS
+    refining through G = 10, 20 and 40 with short shares of the budget on the coarse grids (5 %, 10 %,
+    20 %), where Allen-Cahn stalls, and the rest on G = 40."""
     return [
-        Adam(steps=500, lr=1e-2, final_lr=1e-3),
+        Adam(steps=500, lr=1e-2, final_lr=1e-3, share=0.1),
         *kan_refinement((10, 20, 40), steps_per_grid=2000, share=(0.05, 0.1, 0.2))(problem, net),
     ]
 
@@ -255,35 +352,39 @@ def symbolic_recipe(
             LBFGS(steps=300, share=0.15),
         ]
     schedule += [Symbolize(library=library, complexity_weight=complexity_weight), LBFGS(steps=None, stall_tol=0.0)]
-    return Recipe(schedule=tuple(schedule), constraints=Constraints.SOFT)
+    return Recipe(schedule=tuple(schedule), constraints=Constraints.SOFT, name="symbolic")
 
 
-_BY_FEATURES: dict[tuple[str, str], RecipeFactory] = {
-    ("general", "kan"): _schedule_recipe(kan_refinement((10, 20))),
-    ("general", "mlp"): _schedule_recipe(mlp_adam_lbfgs),
-    # Steady problems with Dirichlet conditions, measured on poisson_kan with a KAN [2, 10, 1] (README,
-    # Results): hard Dirichlet conditions reached 2.3e-4 at 60 s where the penalty reached 2.7e-3 on the same
-    # schedule; a quarter of a time budget on each of G = 5 and 10, then G = 20, beat fixed step counts and
-    # finer final grids (40, 80). The MLP [2, 100, 100, 100, 1] at 60 s: 1.1e-2 hard against 8.1e-2 soft
-    # with the same phases; 300 Adam steps (1.6e-2) or L-BFGS alone (8.7e-2) were worse. Darcy is the same.
-    ("steady_dirichlet", "kan"): _schedule_recipe(
-        kan_refinement((10, 20), steps_per_grid=2000, share=0.25), Constraints.HARD
-    ),
-    ("steady_dirichlet", "mlp"): _schedule_recipe(mlp_adam_lbfgs, Constraints.HARD),
-}
+def steady_recipe(problem: Problem, net: nn.Module) -> Recipe:
+    """The recipe for a problem without a time axis: every Dirichlet condition built in (hard; the
+    rest penalised), then, for a KAN, L-BFGS on G = 5 and 10 for up to a quarter of a time budget each
+    (2000 iterations under a step budget) and on G = 20 until the budget ends; an MLP gets
+    ``mlp_adam_lbfgs``.
+
+    Measured on poisson_kan with a KAN [2, 10, 1] (README, Results): hard Dirichlet conditions reached
+    2.3e-4 at 60 s where the penalty reached 2.7e-3 on the same schedule; a quarter of a time budget on
+    each of G = 5 and 10, then G = 20, beat fixed step counts and finer final grids (40, 80). The MLP
+    [2, 100, 100, 100, 1] at 60 s: 1.1e-2 hard against 8.1e-2 soft with the same phases; 300 Adam steps
+    (1.6e-2) or L-BFGS alone (8.7e-2) were worse. Darcy and the gallery (``kanpde validate gallery``) the same.
+    """
+    if net.kind == "kan":
+        schedule = kan_refinement((10, 20), steps_per_grid=2000, share=0.25)(problem, net)
+    else:
+        schedule = mlp_adam_lbfgs(problem, net)
+    return Recipe(schedule=tuple(schedule), constraints=Constraints.HARD, name="steady")
 
 
-def periodic_evolution_recipe(problem: Problem, net: nn.Module) -> Recipe:
-    """The recipe for a stiff evolution, periodic in space, from an initial condition (Allen-Cahn, which
-    registers it for its class): periodic embedding and a built-in initial condition, causal weights over
-    32 time chunks; a KAN gets ``space_time_kan``, an MLP ``mlp_adam_lbfgs``.
+def evolution_recipe(problem: Problem, net: nn.Module) -> Recipe:
+    """The recipe for an evolution (last axis ``t``) from an initial condition: the initial condition,
+    Dirichlet walls and periodic axes built in, causal weights over 32 time chunks; a KAN gets
+    ``space_time_kan``, an MLP ``mlp_adam_lbfgs``.
 
     Measured with a KAN [3, 10, 1] on ``allen_cahn`` (README, Results), one thread: shares 0.25 / 0.25 on
     G = 5 / 10, then G = 20, gave 4.1e-3 in 600 s with 6448 steps but 2.1e-2 with half the steps; at 300 s
     (~4000 steps) G = 40 last with shares 0.05 / 0.1 / 0.2 reached 5.7e-3, shares 0.1 / 0.15 / 0.3 1.0e-2,
-    and G = 20 last 1.4e-2. It is not chosen by features: its Adam phase takes 500 steps, which under a
-    step budget leaves a simple heat equation unsolved.
+    and G = 20 last 1.4e-2.
     """
     factory = space_time_kan if net.kind == "kan" else mlp_adam_lbfgs
     schedule = tuple(factory(problem, net))
-    return Recipe(schedule=schedule, constraints=Constraints.HARD, causal=Causal(chunks=32, tol=1.0))
+    causal = None if problem_features(problem).linear else Causal(chunks=32, tol=1.0)
+    return Recipe(schedule=schedule, constraints=Constraints.HARD, causal=causal, name="evolution")

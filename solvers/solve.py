@@ -20,13 +20,13 @@ from kanpde.io.solution import Solution, evaluate_errors
 from kanpde.io.status import Status
 from kanpde.pde.conditions import Condition
 from kanpde.pde.problem import Problem
-from kanpde.pinn.hard_constraints import Constraints, split_conditions
+from kanpde.pinn.hard_constraints import Constraints, split_conditions, why_soft
 from kanpde.pinn.loss import BoundarySet, Collocation, Derivatives
 from kanpde.pinn.surrogate import NETWORKS, Surrogate, count_parameters
 from kanpde.solvers.checkpoint import Checkpointing, fingerprint, read_checkpoint
 from kanpde.solvers.phases import Phase, check_schedule
 from kanpde.solvers.preflight import check_reference, preflight
-from kanpde.solvers.recipes import default_model, default_recipe
+from kanpde.solvers.recipes import default_model, default_recipe, problem_features
 from kanpde.solvers.training import Budget, Trainer, TrainingConfig
 from kanpde.solvers.weighting import Balance, Causal
 
@@ -217,6 +217,11 @@ def solve(
         "collocation": colloc.sizes,
         "derivatives": state.plan.describe(),
         "constraints": hard.describe(problem.domain.axes),
+        "recipe": {
+            "name": recipe.name if schedule is None else "given schedule",
+            "features": problem_features(problem).describe(),
+            "why_soft": _why_soft(problem, mode, constraints),
+        },
         "causal": None
         if causal_spec is None
         else {"chunks": causal_spec.chunks, "tol": causal_spec.tol, "drift": causal_spec.drift},
@@ -237,6 +242,13 @@ def solve(
         phases=tuple(p.as_dict() for p in state.phases),
         info=info,
     )
+
+
+def _why_soft(problem: Problem, mode: Constraints, asked: Constraints | None) -> str | None:
+    """Why the Dirichlet and initial conditions stay loss terms, or None when they are built in."""
+    if mode is Constraints.SOFT:
+        return "constraints='soft' was asked" if asked is not None else "the recipe penalises them"
+    return why_soft(problem)
 
 
 def _checkpoint_folder(checkpoint: Any, resume: Any) -> Path | None:

@@ -23,6 +23,7 @@ Practical hint: on ``poisson_kan`` the hard form reached 2.3e-4 at 60 s where th
 from __future__ import annotations
 
 import enum
+import itertools
 import logging
 import math
 from collections.abc import Callable, Sequence
@@ -43,6 +44,7 @@ __all__ = [
     "CONSTRAINT_MODES",
     "Hard",
     "split_conditions",
+    "why_soft",
     "periodic_features",
     "periodic_features_jet",
 ]
@@ -86,17 +88,27 @@ class HardDirichlet:
     G extends the Dirichlet data into the domain. value: the extension when one value fits every
     constrained part: a number, or a function g(x) of points x: (n, d) returning (n,) or (n, c). blend:
     when no single value fits (say u = 0 on the left face and u = 1 on the right), the data of each group
-    of faces, ``((faces, value), ...)``, blended by transfinite interpolation: G = sum_i w_i g_i with
-    w_i = prod_{j != i} D_j / sum_k prod_{j != k} D_k, D_i the distance factor of group i, so w_i = 1 on
-    group i's faces (Sukumar and Srivastava, CMAME 389, 2022). Where two groups meet the weights are
-    bounded but not smooth; data that agree there keep G continuous. box: (lower, upper) of the domain,
-    which maps points to the inputs t the distance factors take (needed by ``blend`` only).
+    of faces, ``((faces, value), ...)``, and then either
+
+    * ``project=True`` (data that agree where faces meet): the Boolean sum of the projectors along the
+      constrained axes, G = sum over non-empty sets S of axes of (-1)^(|S|+1) P_S g, where P_a
+      interpolates linearly between the data on the two faces of axis a (or takes the one face's data),
+      evaluated at the points projected onto the faces (Gordon's transfinite interpolation, the
+      Coons patch): exact on every face and as smooth as the data;
+    * ``project=False`` (data that disagree at a corner, where the solution is singular anyway):
+      transfinite interpolation by distance weights, G = sum_i w_i g_i, w_i = prod_{j != i} D_j /
+      sum_k prod_{j != k} D_k with D_i the distance factor of group i, so w_i = 1 on group i's faces
+      (Sukumar and Srivastava, CMAME 389, 2022); bounded, not smooth where groups meet, and the mean of
+      the groups at the meeting points themselves.
+
+    box: (lower, upper) of the domain (needed by ``blend`` only).
     """
 
     faces: tuple[tuple[int, int], ...]
     value: Lift = 0.0
     blend: tuple[tuple[tuple[tuple[int, int], ...], Lift], ...] = ()
     box: tuple[tuple[float, ...], tuple[float, ...]] | None = None
+    project: bool = False
     _jets: dict = field(default_factory=dict, compare=False, repr=False, hash=False)
 
     def __post_init__(self) -> None:
@@ -123,6 +135,8 @@ class HardDirichlet:
                 return _lift_values(self.value, x, channels)
             return torch.full((x.shape[0], channels), float(self.value), dtype=x.dtype, device=x.device)
         lower, upper = (torch.as_tensor(b, dtype=x.dtype, device=x.device) for b in self.box)
+        if self.project:
+            return self._boolean_sum(x, lower, upper, channels)
         t = 2 * (x - lower) / (upper - lower) - 1
         dist = [_distance(t, _signed(faces)) for faces, _ in self.blend]
         products = [math.prod(d for j, d in enumerate(dist) if j != i) for i in range(len(dist))]
@@ -137,6 +151,30 @@ class HardDirichlet:
             w = torch.where(corner, m / count, p / safe)
             g = _lift_values(value, x, channels) if callable(value) else float(value)
             out = out + w * g
+        return out.expand(-1, channels) if out.shape[1] == 1 else out
+
+    def _boolean_sum(self, x: Tensor, lower: Tensor, upper: Tensor, channels: int) -> Tensor:
+        data = {face: value for faces, value in self.blend for face in faces}
+        sides: dict[int, list[int]] = {}
+        for axis, side in sorted(data):
+            sides.setdefault(axis, []).append(side)
+        s = (x - lower) / (upper - lower)
+        out = 0.0
+        for size in range(1, len(sides) + 1):
+            for axes in itertools.combinations(sorted(sides), size):
+                for choice in itertools.product(*(sides[a] for a in axes)):
+                    weight = 1.0
+                    columns = list(x.unbind(1))
+                    for a, side in zip(axes, choice):
+                        if len(sides[a]) == 2:
+                            weight = weight * (s[:, a : a + 1] if side else 1 - s[:, a : a + 1])
+                        columns[a] = torch.full_like(columns[a], float((upper if side else lower)[a]))
+                    value = data[(axes[0], choice[0])]
+                    y = torch.stack(columns, 1)
+                    g = _lift_values(value, y, channels) if callable(value) else float(value)
+                    out = out + (-1) ** (size + 1) * weight * g
+        if not isinstance(out, Tensor) or out.shape[0] != x.shape[0]:
+            out = out + torch.zeros(x.shape[0], channels, dtype=x.dtype, device=x.device)
         return out.expand(-1, channels) if out.shape[1] == 1 else out
 
     def apply(self, x: Tensor, t: Tensor, out: Tensor) -> Tensor:
@@ -157,14 +195,13 @@ class HardDirichlet:
 
     def _lift_jet(self, x: Tensor, spec: jet.JetSpec, channels: int) -> Tensor:
         """G's jet at x, kept for the last few point sets: G does not depend on the network, and the
-        collocation points stay the same between steps, so its derivatives are taken once per point set."""
-        if x.requires_grad:
-            return function_jet(lambda y: self.lift(y, channels), x, spec, channels)
+        collocation points stay the same between steps, so its derivatives are taken once per point set
+        (the jet carries the derivatives along x itself: no gradient flows back to x)."""
         key = (id(x), x._version, spec, channels)
         hit = self._jets.get(key)
         if hit is not None and hit[0] is x:
             return hit[1]
-        value = function_jet(lambda y: self.lift(y, channels), x, spec, channels).detach()
+        value = function_jet(lambda y: self.lift(y, channels), x.detach(), spec, channels).detach()
         if len(self._jets) >= 8:
             self._jets.pop(next(iter(self._jets)))
         self._jets[key] = (x, value)
@@ -179,6 +216,7 @@ class HardDirichlet:
                 for faces, v in self.blend
             ]
             desc["box"] = [list(self.box[0]), list(self.box[1])]
+            desc["project"] = self.project
         return desc
 
     @classmethod
@@ -194,7 +232,7 @@ class HardDirichlet:
                 (tuple((int(a), int(s)) for a, s in b["faces"]), float(b["value"])) for b in desc.get("blend", ())
             )
             box = tuple(tuple(float(v) for v in side) for side in desc["box"]) if blend else None
-            return cls(faces, float(desc["value"]), blend, box)
+            return cls(faces, float(desc["value"]), blend, box, bool(desc.get("project", False)))
         if problem is None:
             raise ConfigError(
                 "this run builds a function-valued boundary or initial condition into its surrogate; "
@@ -303,8 +341,10 @@ class Hard:
         """``"soft"``, or what is hard, e.g. ``"hard (dirichlet on 4 faces, periodic x)"``."""
         parts = []
         if self.dirichlet is not None:
-            blended = f", {len(self.dirichlet.blend)} values blended" if self.dirichlet.blend else ""
-            parts.append(f"dirichlet on {len(self.dirichlet.faces)} faces{blended}")
+            how = "interpolated" if self.dirichlet.project else "blended"
+            blended = f", {len(self.dirichlet.blend)} values {how}" if self.dirichlet.blend else ""
+            n = len(self.dirichlet.faces)
+            parts.append(f"dirichlet on {n} face{'s' if n != 1 else ''}{blended}")
         parts += [f"periodic {axes[a]}" for a in self.periodic]
         return f"hard ({', '.join(parts)})" if parts else "soft"
 
@@ -340,6 +380,12 @@ def split_conditions(
         transform = _transform(problem, groups, dirichlet)
         soft = tuple(c for c in conditions if not isinstance(c, (Dirichlet, Periodic)))
     return Hard(transform, periodic), soft
+
+
+def why_soft(problem: Problem) -> str | None:
+    """Why ``Constraints.HARD`` leaves the problem's Dirichlet and initial conditions as loss terms, in
+    words (no such condition; two values on one face), or None when it builds them in."""
+    return _face_groups(problem, [c for c in problem.conditions if isinstance(c, Dirichlet)])[1]
 
 
 Group = tuple[tuple[tuple[int, int], ...], Dirichlet]
@@ -382,7 +428,31 @@ def _transform(problem: Problem, groups: Sequence[Group], dirichlet: Sequence[Di
         return HardDirichlet(faces, shared if callable(shared) else float(shared))
     blend = tuple((group_faces, c.value if callable(c.value) else float(c.value)) for group_faces, c in groups)
     box = (tuple(map(float, problem.domain.lower)), tuple(map(float, problem.domain.upper)))
-    return HardDirichlet(faces, 0.0, blend, box)
+    return HardDirichlet(faces, 0.0, blend, box, _agree_where_faces_meet(problem, groups))
+
+
+def _agree_where_faces_meet(problem: Problem, groups: Sequence[Group], n: int = 64) -> bool:
+    """Whether the groups' data agree (to round-off) on the edges where faces of different axes meet:
+    then the Boolean sum of projectors is exact on every face (``HardDirichlet``, ``project``)."""
+    owner = {face: c for faces, c in groups for face in faces}
+    lower, upper = problem.domain.lower, problem.domain.upper
+    base = problem.domain.sample(n, method="sobol", seed=0)
+    channels = problem.out_dim
+    for (a, sa), ca in owner.items():
+        for (b, sb), cb in owner.items():
+            if b <= a or ca is cb or _same_value(ca.value, cb.value):
+                continue
+            y = base.copy()
+            y[:, a] = upper[a] if sa else lower[a]
+            y[:, b] = upper[b] if sb else lower[b]
+            x = torch.as_tensor(y, dtype=torch.float64)
+            try:
+                ga, gb = ca.target(x, channels), cb.target(x, channels)
+            except Exception:  # reported by preflight with its points
+                return False
+            if not torch.allclose(ga, gb, rtol=1e-9, atol=1e-9 * (1 + float(ga.abs().max()))):
+                return False
+    return True
 
 
 def _fitting_value(

@@ -35,7 +35,8 @@ def test_solve_writes_a_run_folder(tmp_path, capsys):
     ):
         assert key in report
     assert report["problem"] == "poisson_sin" and report["steps"] == 5 and report["dtype"] == "float64"
-    assert report["model"] == {**report["model"], "kind": "kan", "width": [2, 4, 1], "grid": 5}
+    # the recipe refines within the 5 steps: one each on G = 5 and 10 (a quarter of the budget, at least one)
+    assert report["model"] == {**report["model"], "kind": "kan", "width": [2, 4, 1], "grid": 20}
     assert "rel_l2=" in capsys.readouterr().out
     sol = kanpde.load(out)
     assert sol.errors["rel_l2"] == pytest.approx(report["rel_l2"])

@@ -369,7 +369,9 @@ def test_cli_symbolic_writes_the_formula(tmp_path) -> None:
     report = json.loads((out / "report.json").read_text())
     expr = sympy.sympify(report["formula"])
     assert {str(s) for s in expr.free_symbols} <= {"x", "y"}
-    assert report["formula_rel_l2"] is not None and report["formula_edges"]
+    # the recipe's phases take shares of the 200 steps, so its Symbolize phases fix every edge: the formula
+    # needs no further fits
+    assert report["formula_rel_l2"] is not None and report["formula_edges"] == []
     assert "u(x, y) =" in (out / "formula.tex").read_text()
 
 

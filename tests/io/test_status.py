@@ -83,7 +83,7 @@ def test_a_saved_run_keeps_the_message_the_kind_and_the_stop_reason(tmp_path):
     report = json.loads((sol.save(tmp_path / "run") / "report.json").read_text())
     assert report["status"] == str(sol.status) and report["status_kind"] == "step_budget"
     assert report["stop_reason"] == sol.phases[-1]["status"] == "step budget of 3 steps reached"
-    assert str(sol.status).startswith("step budget of 3 steps reached during phase 1 of ")
+    assert str(sol.status).startswith("step budget of 3 steps reached during phase 5 of 5 (lbfgs on grid 20)")
     loaded = kanpde.load(tmp_path / "run").status
     assert loaded == sol.status and loaded.stop_reason == sol.status.stop_reason
     (tmp_path / "run" / "report.json").unlink()  # weights alone still load; why training stopped is unknown

@@ -88,7 +88,7 @@ def test_soft_periodic_and_initial_terms():
 
 def test_heat_solves_with_hard_conditions():
     sol = kanpde.solve(heat(), model=kanpde.KAN([3, 6, 1], grid=5), steps=200, constraints="hard", progress=False)
-    assert sol.info["constraints"] == "hard (dirichlet on 1 faces, periodic x)"
+    assert sol.info["constraints"] == "hard (dirichlet on 1 face, periodic x)"
     assert sol.errors["rel_l2"] < 5e-2, sol.errors
 
 

@@ -84,7 +84,7 @@ def test_jet_product_is_the_leibniz_rule():
 
 
 def test_hard_solve_drops_the_boundary_term_and_round_trips(tmp_path):
-    sol = kanpde.solve(Poisson.sin(), model=kanpde.KAN([2, 4, 1], grid=5), steps=60, constraints="hard", progress=False)
+    sol = kanpde.solve(Poisson.sin(), model=kanpde.KAN([2, 4, 1], grid=5), steps=100, constraints="hard", progress=False)
     assert sol.info["constraints"] == "hard (dirichlet on 4 faces)" and sol.info["collocation"] == {"interior": 2500}
     assert sol.errors["rel_l2"] < 0.05
     edge = torch.tensor([[1.0, 0.3], [-1.0, -0.7], [0.2, 1.0], [0.9, -1.0]])
@@ -263,7 +263,7 @@ def test_blended_numbers_load_without_the_problem(tmp_path):
         exact=lambda x: x[:, 0],
     )
     sol = kanpde.solve(problem, model=kanpde.KAN([1, 3, 1], grid=5), steps=20, progress=False)
-    assert sol.info["constraints"] == "hard (dirichlet on 2 faces, 2 values blended)"
+    assert sol.info["constraints"] == "hard (dirichlet on 2 faces, 2 values interpolated)"
     assert sol.errors["rel_l2"] < 1e-3
     x = torch.linspace(0, 1, 11, dtype=torch.float64).reshape(-1, 1)
     torch.testing.assert_close(sol.model.constraint.lift(x), x, rtol=0, atol=1e-15)  # the blend of 0 and 1 is x
@@ -271,3 +271,62 @@ def test_blended_numbers_load_without_the_problem(tmp_path):
     back = kanpde.load(tmp_path / "run")
     x = torch.rand(9, 1)
     torch.testing.assert_close(back(x), sol(x), rtol=0, atol=0)
+
+
+class Quadratic(kanpde.Problem):
+    """u = x^2 + y^2 + x y on [0, 1] x [0, 2], its data given face by face as restrictions (each a function
+    of the one coordinate that varies along its face), agreeing at the corners."""
+
+    domain = kanpde.Box([0.0, 0.0], [1.0, 2.0])
+    conditions = [
+        kanpde.Dirichlet("left", lambda x: x[:, 1] ** 2),
+        kanpde.Dirichlet("right", lambda x: 1 + x[:, 1] ** 2 + x[:, 1]),
+        kanpde.Dirichlet("bottom", lambda x: x[:, 0] ** 2),
+        kanpde.Dirichlet("top", lambda x: x[:, 0] ** 2 + 4 + 2 * x[:, 0]),
+    ]
+
+    def residual(self, u, x):
+        return kanpde.ops.laplacian(u, x) - 4
+
+
+def test_data_that_agree_at_corners_are_interpolated_by_projection():
+    """The Boolean sum of the projectors reproduces a quadratic from its face data everywhere (data
+    that disagree at a corner, as in ``Corner``, are blended by distance weights instead)."""
+    hard, _ = split_conditions(Quadratic(), "hard")
+    assert hard.dirichlet.project and len(hard.dirichlet.blend) == 4
+    assert not split_conditions(Corner(), "hard")[0].dirichlet.project
+    x = torch.rand(200, 2, dtype=torch.float64) * torch.tensor([1.0, 2.0], dtype=torch.float64)
+    exact = (x[:, 0] ** 2 + x[:, 1] ** 2 + x[:, 0] * x[:, 1]).reshape(-1, 1)
+    torch.testing.assert_close(hard.dirichlet.lift(x), exact, rtol=0, atol=1e-13)
+    assert kanpde.solvers.problem_features(Quadratic()).built_in == "hard (dirichlet on 4 faces, 4 values interpolated)"
+
+
+def test_projection_on_a_space_time_box_is_exact_on_walls_and_initial_face():
+    """Walls with time-dependent data and an initial condition that fits neither: interpolated, exact on
+    all three faces; one pass equals autograd through it."""
+    problem = kanpde.FunctionProblem(
+        domain=kanpde.Box([0, 0], [1, 1], axes=("x", "t")),
+        residual=lambda u, x: kanpde.ops.dt(u, x) - kanpde.ops.partial(u, x, 0, 0),
+        conditions=[
+            kanpde.Dirichlet("x_min", 1.0),
+            kanpde.Dirichlet("x_max", lambda x: 2 + torch.exp(-x[:, 1])),
+            kanpde.Initial(lambda x: 1 + x[:, 0] + torch.sin(math.pi * x[:, 0] / 2)),
+        ],
+    )
+    model = constrained(problem, kanpde.KAN([2, 4, 1], grid=5, init_noise=1.0, seed=5)).double()
+    assert model.constraint.project
+    s = torch.linspace(0, 1, 9, dtype=torch.float64).reshape(-1, 1)
+    with torch.no_grad():
+        torch.testing.assert_close(model(torch.cat([0 * s, s], 1)), 1 + 0 * s, rtol=0, atol=1e-14)
+        torch.testing.assert_close(model(torch.cat([1 + 0 * s, s], 1)), 2 + torch.exp(-s), rtol=0, atol=1e-14)
+        torch.testing.assert_close(
+            model(torch.cat([s, 0 * s], 1)), 1 + s + torch.sin(math.pi * s / 2), rtol=0, atol=1e-14
+        )
+    colloc = Collocation.sample(problem, n_interior=40, n_boundary=8, conditions=(), dtype=torch.float64)
+    params = list(model.parameters())
+    grads = {}
+    for mode in ("jet", "autograd"):
+        plan = plan_derivatives(problem, model, colloc, mode)
+        grads[mode] = torch.autograd.grad(total_loss(loss_terms(problem, model, colloc, plan)), params)
+    for a, b in zip(grads["jet"], grads["autograd"]):
+        assert float((a - b).abs().max() / b.abs().max()) <= 1e-10

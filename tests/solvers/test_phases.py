@@ -22,7 +22,7 @@ def message(field, expected, value):
 
 
 STEPS = "an int >= 1 or None (until the budget ends)"
-SHARE = "a fraction of the time budget in (0, 1] or None"
+SHARE = "a fraction of the budget in (0, 1] or None"
 
 BAD = [
     # Sparsity

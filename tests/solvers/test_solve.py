@@ -230,7 +230,7 @@ def test_residual_shape_is_checked_before_training(residual, match):
         (lambda: kanpde.Adam(batch=0), "Adam.batch must be an int >= 1 or None"),
         (lambda: kanpde.Adam(steps=None, final_lr=1e-4), "a decay needs a length"),
         (lambda: kanpde.LBFGS(history=0), "LBFGS.history must be an int >= 1; got 0"),
-        (lambda: kanpde.LBFGS(share=1.5), r"LBFGS.share must be a fraction of the time budget in \(0, 1\]"),
+        (lambda: kanpde.LBFGS(share=1.5), r"LBFGS.share must be a fraction of the budget in \(0, 1\]"),
         (lambda: kanpde.LBFGS(stall_tol=1.0), r"LBFGS.stall_tol must be a number in \[0, 1\)"),
         (lambda: kanpde.Refine(grid=0), "Refine.grid must be an int >= 1; got 0"),
         (lambda: kanpde.UpdateGrid(eps=0), r"UpdateGrid.eps must be a number in \(0, 1\]"),
@@ -298,15 +298,27 @@ def test_poisson_recipe_builds_the_boundary_in_where_it_can():
     assert (
         kan.info["constraints"] == "hard (dirichlet on 4 faces)" and "dirichlet:boundary" not in kan.info["collocation"]
     )
-    assert [p["phase"] for p in kan.phases] == ["lbfgs"]  # the step budget ends inside the first phase
+    # a quarter of the step budget (at least one step) on G = 5, then G = 10 until the budget ends
+    assert [p["phase"] for p in kan.phases] == ["lbfgs", "refine", "lbfgs"]
+    assert kan.phases[0]["status"] == "used its share of the step budget (0.25 x 2 steps)"
 
-    class TwoValues(Poisson):  # different values on two faces: no shared lift, so the recipe stays soft
+    class TwoValues(Poisson):  # different values on two faces: blended, built in all the same
         def __init__(self):
             super().__init__(source=lambda x: 0 * x[:, 0])
             self.conditions = [kanpde.Dirichlet("left", 0.0), kanpde.Dirichlet("right", 1.0)]
 
-    soft = kanpde.solve(TwoValues(), model=kanpde.KAN([2, 3, 1], grid=5), steps=2, progress=False)
-    assert soft.info["constraints"] == "soft" and soft.info["collocation"]["dirichlet:left"] == 512
+    two = kanpde.solve(TwoValues(), model=kanpde.KAN([2, 3, 1], grid=5), steps=2, progress=False)
+    assert two.info["constraints"] == "hard (dirichlet on 2 faces, 2 values interpolated)"
+    assert "dirichlet:left" not in two.info["collocation"]
+
+    class Flux(Poisson):  # nothing to build in: the recipe stays soft and says why
+        def __init__(self):
+            super().__init__(source=lambda x: 0 * x[:, 0] - 1)
+            self.conditions = [kanpde.Robin("boundary", 0.0, alpha=1.0, beta=1.0)]
+
+    soft = kanpde.solve(Flux(), model=kanpde.KAN([2, 3, 1], grid=5), steps=2, progress=False)
+    assert soft.info["constraints"] == "soft" and soft.info["collocation"]["robin:boundary"] == 512
+    assert "no Dirichlet" in soft.info["recipe"]["why_soft"]
     schedule = kanpde.solvers.default_schedule(Poisson.kan_paper(), kanpde.KAN([2, 10, 1], grid=5))
     assert [type(p).__name__ for p in schedule] == ["LBFGS", "Refine", "LBFGS", "Refine", "LBFGS"]
     assert schedule[0].share == 0.25 and schedule[-1].steps is None
