@@ -84,7 +84,9 @@ def test_jet_product_is_the_leibniz_rule():
 
 
 def test_hard_solve_drops_the_boundary_term_and_round_trips(tmp_path):
-    sol = kanpde.solve(Poisson.sin(), model=kanpde.KAN([2, 4, 1], grid=5), steps=100, constraints="hard", progress=False)
+    sol = kanpde.solve(
+        Poisson.sin(), model=kanpde.KAN([2, 4, 1], grid=5), steps=100, constraints="hard", progress=False
+    )
     assert sol.info["constraints"] == "hard (dirichlet on 4 faces)" and sol.info["collocation"] == {"interior": 2500}
     assert sol.errors["rel_l2"] < 0.05
     edge = torch.tensor([[1.0, 0.3], [-1.0, -0.7], [0.2, 1.0], [0.9, -1.0]])
