@@ -416,7 +416,7 @@ def _face_groups(problem: Problem, dirichlet: Sequence[Dirichlet]) -> tuple[list
 
 def _same_value(a: Lift, b: Lift) -> bool:
     if callable(a) or callable(b):
-        return a is b
+        return a is b or (callable(a) and callable(b) and a == b)  # ``self.exact`` twice: equal bound methods
     return float(a) == float(b)
 
 

@@ -1,0 +1,28 @@
+"""One gallery case with solve()'s defaults: ``python gallery_case.py CLASS BUDGET [kan|mlp] [SEED]`` prints
+one JSON line (rel_l2, steps, constraints, status)."""
+
+import json
+import sys
+import time
+
+import kanpde
+from kanpde.problems import gallery
+
+name, budget = sys.argv[1], float(sys.argv[2])
+kind = sys.argv[3] if len(sys.argv) > 3 else "kan"
+seed = int(sys.argv[4]) if len(sys.argv) > 4 else 0
+problem = getattr(gallery, name)()
+model = kanpde.solvers.default_model(problem, kind, seed=seed)
+t0 = time.time()
+sol = kanpde.solve(problem, model=model, budget=budget, seed=seed, progress=False)
+row = {
+    "case": name,
+    "kind": kind,
+    "seed": seed,
+    "rel_l2": sol.errors["rel_l2"],
+    "steps": sol.info.get("steps"),
+    "constraints": sol.info.get("constraints"),
+    "status": str(sol.status),
+    "wall": round(time.time() - t0, 1),
+}
+print(json.dumps(row))
