@@ -316,6 +316,8 @@ def test_readme_suite_example_is_a_valid_suite():
         "poisson_kan-kan-10-g5-s1",
         "pk-mlp-s0",
         "pk-mlp-s1",
+        "Helmholtz-kan-10-g5-s0",  # a problem class named "package.module:Class"
+        "Helmholtz-kan-10-g5-s1",
     ]
 
 
