@@ -16,6 +16,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from kanpde.errors import ConfigError, ShapeError
+from kanpde.geometry.domain import BoundarySample, Domain, default_axes
+from kanpde.geometry.pieces import Piece, Plane
 from kanpde.geometry.sampling import Seed, as_rng, check_method, sample_box, split_count
 
 __all__ = ["Box", "Interval", "Face", "Grid", "BoundarySample"]
@@ -35,17 +37,6 @@ class Face:
     axis: int
     side: int
     name: str
-
-
-@dataclass(frozen=True)
-class BoundarySample:
-    """Points on a boundary part with their outward unit normals.
-
-    x: (n, d) points; normal: (n, d) outward unit normals (a corner point takes its face's normal).
-    """
-
-    x: np.ndarray
-    normal: np.ndarray
 
 
 @dataclass(frozen=True)
@@ -84,13 +75,15 @@ class Grid:
         return np.stack([m.ravel() for m in mesh], axis=1)
 
 
-class Box:
+class Box(Domain):
     """An axis-aligned box ``[lower_0, upper_0] x ... x [lower_{d-1}, upper_{d-1}]``.
 
     Args:
         lower, upper: the corners, one number per dimension, with ``lower < upper`` on every axis.
         axes: optional names of the coordinates (default ``x, y, z`` or ``x0, x1, ...``); they name the
             faces (``"y_max"``) and label plots and exports.
+        name: optional name of the part holding all its faces (useful in CSG: ``Box(..., name="outer") -
+            Disk(..., name="hole")`` has parts ``outer`` and ``hole``).
 
     Example: ``Box([-1, -1], [1, 1])`` is the square of the Poisson problems; its parts are
     ``left, right, bottom, top`` (= ``x_min, x_max, y_min, y_max``) and ``boundary``.
@@ -99,7 +92,14 @@ class Box:
     walls at zero while ``Initial(g)`` sets ``t_min``).
     """
 
-    def __init__(self, lower: Sequence[float], upper: Sequence[float], *, axes: Sequence[str] | None = None) -> None:
+    def __init__(
+        self,
+        lower: Sequence[float],
+        upper: Sequence[float],
+        *,
+        axes: Sequence[str] | None = None,
+        name: str | None = None,
+    ) -> None:
         lo = _as_vector(lower, "Box.lower")
         hi = _as_vector(upper, "Box.upper")
         if lo.size != hi.size:
@@ -116,7 +116,7 @@ class Box:
             )
         d = lo.size
         if axes is None:
-            axes = ("x", "y", "z")[:d] if d <= 3 else tuple(f"x{i}" for i in range(d))
+            axes = default_axes(d)
         axes = tuple(axes)
         if len(axes) != d or len(set(axes)) != d or not all(isinstance(a, str) and a for a in axes):
             raise ConfigError(f"Box.axes must be {d} distinct non-empty names; got {axes!r}")
@@ -129,15 +129,28 @@ class Box:
         aliases = _ALIASES.get(d, {}) if axes == ("x", "y", "z")[:d] else {}
         self._parts: dict[str, tuple[Face, ...]] = {n: (f,) for n, f in self._faces.items()}
         self._parts.update({alias: tuple(self._faces[n] for n in names) for alias, names in aliases.items()})
+        if name is not None:
+            if not isinstance(name, str) or not name or name in self._parts or name in ("boundary", SPACE_BOUNDARY):
+                raise ConfigError(f"Box.name must be a new non-empty part name; got {name!r}")
+            self._parts[name] = tuple(self._faces.values())
+        self.name = name
         self._parts["boundary"] = tuple(self._faces.values())
         if self.spacetime:
             self._parts[SPACE_BOUNDARY] = tuple(f for f in self._faces.values() if f.axis < d - 1)
+        self._pieces = tuple(
+            Plane(
+                frozenset(n for n, faces in self._parts.items() if face in faces and n != "boundary"),
+                1.0,
+                face.axis,
+                float(hi[face.axis] if face.side else lo[face.axis]),
+                -1.0 if face.side else 1.0,
+                tuple(lo.tolist()),
+                tuple(hi.tolist()),
+            )
+            for face in self._faces.values()
+        )
 
     # --- geometry -------------------------------------------------------------------------------
-    @property
-    def dim(self) -> int:
-        return self.lower.size
-
     @property
     def spacetime(self) -> bool:
         """Whether this is a space-time box: at least one space axis, then a last axis named ``t``."""
@@ -168,6 +181,27 @@ class Box:
         x = np.asarray(x)
         return np.all((x >= self.lower - tol) & (x <= self.upper + tol), axis=1)
 
+    def inside(self, x: np.ndarray, *, margin: float = 0.0) -> np.ndarray:
+        x = np.asarray(x)
+        return np.all((x > self.lower + margin) & (x < self.upper - margin), axis=1)
+
+    def pieces(self) -> tuple[Piece, ...]:
+        return self._pieces
+
+    def part_pieces(self, part: str) -> tuple[int, ...]:
+        faces = list(self._faces.values())
+        return tuple(faces.index(f) for f in self.part(part))
+
+    def evaluation_points(self, n: int | None = None) -> Grid:
+        """The node grid on which errors are measured (``n`` per axis; 101 up to 2-D, 33 in 3-D, 9 beyond)."""
+        return self.grid(n if n is not None else 101 if self.dim <= 2 else 33 if self.dim == 3 else 9)
+
+    def __mul__(self, other: Domain) -> Domain:
+        """A box times a time interval is a space-time box (``Box(...) * Interval(0, 1, axis="t")``)."""
+        if isinstance(other, Box) and other.dim == 1 and other.axes == ("t",) and "t" not in self.axes:
+            return Box(np.append(self.lower, other.lower), np.append(self.upper, other.upper), axes=(*self.axes, "t"))
+        return super().__mul__(other)
+
     def __repr__(self) -> str:
         return f"Box(lower={self.lower.tolist()}, upper={self.upper.tolist()})"
 
@@ -182,8 +216,11 @@ class Box:
     __hash__ = None  # type: ignore[assignment]
 
     def describe(self) -> dict:
-        """A JSON-ready description (``Box(**describe())`` rebuilds it)."""
-        return {"lower": self.lower.tolist(), "upper": self.upper.tolist(), "axes": list(self.axes)}
+        """A JSON-ready description (``kanpde.geometry.from_description`` rebuilds it)."""
+        desc = {"kind": "box", "lower": self.lower.tolist(), "upper": self.upper.tolist(), "axes": list(self.axes)}
+        if self.name is not None:
+            desc["name"] = self.name
+        return desc
 
     # --- sampling -------------------------------------------------------------------------------
     def sample(self, n: int, *, method: str = "sobol", seed: Seed = 0) -> np.ndarray:

@@ -9,6 +9,7 @@ which lowers the quadrature error of a mean-squared residual for the same number
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
 from typing import Literal
 
 import numpy as np
@@ -79,3 +80,58 @@ def split_count(n: int, weights: np.ndarray) -> np.ndarray:
     for i in np.argsort(-(share - counts))[: n - counts.sum()]:
         counts[i] += 1
     return np.maximum(counts, 1)
+
+
+def grid_nodes(lower: np.ndarray, upper: np.ndarray, n: int) -> np.ndarray:
+    """The (n**d, d) nodes of a uniform grid with ``n`` points per axis over ``[lower, upper]`` (boundary
+    included), the last axis varying fastest."""
+    axes = [np.linspace(a, b, n) for a, b in zip(lower, upper)]
+    return np.stack([g.ravel() for g in np.meshgrid(*axes, indexing="ij")], axis=1)
+
+
+def rejection_sample(
+    inside: Callable[[np.ndarray], np.ndarray],
+    lower: np.ndarray,
+    upper: np.ndarray,
+    n: int,
+    method: str,
+    rng: np.random.Generator,
+) -> np.ndarray:
+    """``n`` points of a region (``inside``: (m, d) -> (m,) boolean) from its bounding box, shape (n, d).
+
+    Sobol points come from one scrambled sequence drawn in batches until ``n`` are inside, so the accepted
+    points keep the sequence's order and evenness; ``"random"`` and ``"lhs"`` draw fresh batches the same
+    way; ``"grid"`` takes the cell centres inside a uniform grid whose inside count is about ``n``.
+    """
+    check_method(method)
+    if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < 1:
+        raise ConfigError(f"the number of points must be an int >= 1; got {n!r}")
+    lower, upper = np.asarray(lower, dtype=np.float64), np.asarray(upper, dtype=np.float64)
+    d = lower.size
+    probe = sample_box(lower, upper, 4096, "random", np.random.default_rng(0))
+    fraction = float(inside(probe).mean())
+    if fraction == 0:
+        raise ConfigError("the domain has no interior points in its bounding box (an empty shape?)")
+    if method == "grid":
+        m = max(1, round((n / fraction) ** (1.0 / d)))
+        x = lower + unit_samples(m**d, d, "grid", rng) * (upper - lower)
+        return x[inside(x)]
+    engine = None
+    if method == "sobol":
+        from scipy.stats import qmc
+
+        engine = qmc.Sobol(d, scramble=True, rng=rng)
+    chunks, have = [], 0
+    while have < n:
+        draw = int((n - have) / fraction * 1.1) + 64
+        if engine is not None:
+            with warnings.catch_warnings():
+                warnings.filterwarnings("ignore", message=".*balance properties.*")
+                u = engine.random(draw)
+        else:
+            u = unit_samples(draw, d, method, rng)
+        x = lower + u * (upper - lower)
+        x = x[inside(x)]
+        chunks.append(x)
+        have += x.shape[0]
+    return np.concatenate(chunks)[:n]
