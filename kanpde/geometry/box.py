@@ -188,6 +188,9 @@ class Box(Domain):
     def pieces(self) -> tuple[Piece, ...]:
         return self._pieces
 
+    def check_part(self, part: str) -> None:
+        self.part(part)
+
     def part_pieces(self, part: str) -> tuple[int, ...]:
         faces = list(self._faces.values())
         return tuple(faces.index(f) for f in self.part(part))

@@ -99,13 +99,13 @@ class Polygon(Domain):
             raise ShapeError(f"Polygon.vertices must be at least 3 points (x, y), shape (m, 2); got shape {v.shape}")
         if not np.all(np.isfinite(v)):
             raise ConfigError(f"Polygon.vertices must be finite; got {v.tolist()}")
+        _check_simple(v)
         area = _signed_area(v)
         if abs(area) <= 1e-14 * max(1.0, float(np.ptp(v, axis=0).max()) ** 2):
             raise ConfigError(
                 f"Polygon.vertices enclose no area (all on one line or repeated); got {v.tolist()}: give at least "
                 "three corners that are not collinear"
             )
-        _check_simple(v)
         m = len(v)
         names = [f"edge{i}" for i in range(m)] if edges is None else list(edges)
         if len(names) != m or not all(isinstance(s, str) and s for s in names):

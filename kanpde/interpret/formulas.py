@@ -152,10 +152,10 @@ def surrogate_formula(surrogate: Surrogate, axes: Sequence[str]) -> tuple[list[s
     outs = kan_formula(surrogate.net, features)
     constraint = surrogate.constraint
     if constraint is not None:
-        if not constraint.constant:
+        if not constraint.has_formula:
             raise ConfigError(
-                "this surrogate builds a function-valued (or blended) boundary condition into its output, which has no "
-                "formula; "
+                "this surrogate builds a function-valued (or blended) boundary condition, or a distance function, "
+                "into its output, which has no formula; "
                 "solve with constraints='soft' to read a formula"
             )
         dist = sympy.Integer(1)

@@ -25,7 +25,7 @@ from kanpde.pde import ops
 from kanpde.pde.field import Field
 
 if TYPE_CHECKING:
-    from kanpde.geometry.box import BoundarySample, Box
+    from kanpde.geometry.domain import BoundarySample, Domain
 
 __all__ = ["Condition", "Dirichlet", "Neumann", "Robin", "Initial", "Periodic", "Value"]
 
@@ -62,15 +62,16 @@ class Condition(ABC):
     def needs_derivatives(self) -> bool:
         return False
 
-    def check_domain(self, domain: Box, owner: str) -> None:
+    def check_domain(self, domain: Domain, owner: str) -> None:
         """Raise if the condition's part does not exist on ``domain``."""
         if self.on not in domain.parts:
             raise ConfigError(
                 f"{owner}: unknown condition target {self.on!r} in {type(self).__name__}; "
                 f"the domain has parts {', '.join(domain.parts)}"
             )
+        domain.check_part(self.on)
 
-    def sample(self, domain: Box, n: int, method: str, rng: np.random.Generator) -> BoundarySample:
+    def sample(self, domain: Domain, n: int, method: str, rng: np.random.Generator) -> BoundarySample:
         """About ``n`` points where the condition applies, with outward normals."""
         return domain.sample_boundary(self.on, n, method=method, seed=rng)
 
@@ -162,11 +163,12 @@ class Initial(Dirichlet):
         object.__setattr__(self, "weight", weight)
         self.__post_init__()
 
-    def check_domain(self, domain: Box, owner: str) -> None:
+    def check_domain(self, domain: Domain, owner: str) -> None:
         if domain.axes[-1] != "t":
             raise ConfigError(
                 f"{owner}: Initial needs a space-time domain whose last axis is named 't'; got axes {domain.axes}. "
-                "Declare it as kanpde.Box([x0, t0], [x1, t1], axes=('x', 't'))"
+                "Declare it as kanpde.Box([x0, t0], [x1, t1], axes=('x', 't')), or a shape times "
+                "kanpde.Interval(t0, t1, axis='t')"
             )
 
 
@@ -195,7 +197,14 @@ class Periodic(Condition):
     def needs_derivatives(self) -> bool:
         return True
 
-    def check_domain(self, domain: Box, owner: str) -> None:
+    def check_domain(self, domain: Domain, owner: str) -> None:
+        from kanpde.geometry.box import Box
+
+        if not isinstance(domain, Box):
+            raise ConfigError(
+                f"{owner}: Periodic({self.on!r}) needs a box domain (opposite faces to match); got {domain!r}. "
+                "Declare the domain as a kanpde.Box, or use Dirichlet/Neumann conditions on its parts"
+            )
         if self.on not in domain.axes:
             raise ConfigError(
                 f"{owner}: Periodic({self.on!r}) names no axis of the domain; its axes are {', '.join(domain.axes)}"
@@ -208,8 +217,8 @@ class Periodic(Condition):
     def axis(self, domain_axes: tuple[str, ...]) -> int:
         return domain_axes.index(self.on)
 
-    def sample(self, domain: Box, n: int, method: str, rng: np.random.Generator) -> BoundarySample:
-        from kanpde.geometry.box import BoundarySample
+    def sample(self, domain: Domain, n: int, method: str, rng: np.random.Generator) -> BoundarySample:
+        from kanpde.geometry.domain import BoundarySample
 
         axis = self.axis(domain.axes)
         lo = domain.sample_boundary(f"{self.on}_min", max(1, n // 2), method=method, seed=rng)

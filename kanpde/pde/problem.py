@@ -29,7 +29,8 @@ from torch import Tensor
 
 from kanpde.checks import check_positive
 from kanpde.errors import ConfigError, DefinitionError, ShapeError
-from kanpde.geometry.box import Box, Grid
+from kanpde.geometry.box import Grid
+from kanpde.geometry.domain import Domain, PointSet
 from kanpde.geometry.sampling import METHODS
 from kanpde.pde.conditions import Condition
 from kanpde.pde.field import Field
@@ -47,10 +48,11 @@ class _ValidatedOnConstruction(ABCMeta):
 
 
 class Problem(metaclass=_ValidatedOnConstruction):
-    """A PDE on a box: ``residual(u, x) = 0`` inside, declared ``conditions`` on named boundary parts.
+    """A PDE on a domain: ``residual(u, x) = 0`` inside, declared ``conditions`` on named boundary parts.
 
     Attributes (set them as class attributes or in ``__init__``):
-        domain: a :class:`~kanpde.Box` (required).
+        domain: a :class:`~kanpde.Box`, ``Disk``, ``Polygon``, CSG shape (``Box(...) - Disk(...)``),
+            ``MeshDomain``, or any of these times ``Interval(t0, t1, axis="t")`` (required).
         conditions: ``Dirichlet``/``Neumann``/``Robin`` objects on parts of ``domain``.
         residual_weight: weight of ``mean(residual^2)`` in the loss; conditions carry their own weights.
             A small interior weight (0.01) helps a KAN honour the boundary on Poisson problems.
@@ -62,10 +64,11 @@ class Problem(metaclass=_ValidatedOnConstruction):
 
     Methods: ``residual(self, u, x)`` (required) returns an (n,) or (n, m) tensor or field;
     ``exact(self, x)`` (optional) returns the exact solution (n,) or (n, out_dim) at x: (n, d);
-    ``evaluation_grid()`` gives the grid on which errors are measured (never the training points).
+    ``evaluation_grid()`` gives the grid (or, off a box, the point set) on which errors are measured
+    (never the training points).
     """
 
-    domain: Box
+    domain: Domain
     conditions: Sequence[Condition] = ()
     residual_weight: float = 1.0
     n_interior: int = 4096
@@ -86,9 +89,10 @@ class Problem(metaclass=_ValidatedOnConstruction):
         """Number of coordinates of a point (space, then time)."""
         return self.domain.dim
 
-    def evaluation_grid(self) -> Grid:
-        """The grid on which ``Solution.errors`` are measured: by default a uniform node grid of the box."""
-        return self.domain.grid(101 if self.dim <= 2 else 33 if self.dim == 3 else 9)
+    def evaluation_grid(self) -> Grid | PointSet:
+        """Where ``Solution.errors`` are measured: by default a uniform node grid of the box, or off a box
+        the nodes of such a grid over its bounding box that lie in the domain (``Domain.evaluation_points``)."""
+        return self.domain.evaluation_points()
 
     def describe(self) -> dict[str, Any]:
         """A JSON-ready summary of the problem (its instance name and parameters when it has them)."""
@@ -110,9 +114,10 @@ class Problem(metaclass=_ValidatedOnConstruction):
         """Check the definition; raises a kanpde error that names the attribute, the value and the fix."""
         kind = type(self).__name__
         domain = getattr(self, "domain", None)
-        if not isinstance(domain, Box):
+        if not isinstance(domain, Domain):
             raise DefinitionError(
-                f"{kind}.domain must be a kanpde.Box or Interval; got {domain!r}. "
+                f"{kind}.domain must be a kanpde domain (Box, Interval, Disk, Polygon, a CSG shape such as "
+                f"Box(...) - Disk(...), or MeshDomain); got {domain!r}. "
                 "Set it as a class attribute: domain = kanpde.Box([0, 0], [1, 1])"
             )
         if type(self).residual is Problem.residual and not isinstance(self, FunctionProblem):
@@ -185,7 +190,7 @@ class FunctionProblem(Problem):
     def __init__(
         self,
         *,
-        domain: Box,
+        domain: Domain,
         residual: Callable[[Field, Tensor], Field | Tensor],
         conditions: Sequence[Condition] = (),
         exact: Callable[[Tensor], Tensor] | None = None,

@@ -34,6 +34,7 @@ import torch
 from torch import Tensor
 
 from kanpde.errors import ConfigError, ShapeError
+from kanpde.geometry.box import Box
 from kanpde.pde import jet
 from kanpde.pde.conditions import Condition, Dirichlet, Periodic
 from kanpde.pde.problem import Problem
@@ -124,6 +125,18 @@ class HardDirichlet:
         """Whether G is a number (then it needs no problem to be rebuilt and has a formula)."""
         return not self.blend and not callable(self.value)
 
+    @property
+    def has_formula(self) -> bool:
+        """Whether the constrained field has a closed form given the network's (a constant G)."""
+        return self.constant
+
+    def summary(self) -> str:
+        """What is built in, for ``Hard.describe``: ``"dirichlet on 4 faces[, 2 values interpolated]"``."""
+        how = "interpolated" if self.project else "blended"
+        blended = f", {len(self.blend)} values {how}" if self.blend else ""
+        n = len(self.faces)
+        return f"dirichlet on {n} face{'s' if n != 1 else ''}{blended}"
+
     def distance(self, t: Tensor) -> Tensor:
         """D at network inputs t: (n, d) -> (n, 1)."""
         return _distance(t, self.factors())
@@ -139,19 +152,7 @@ class HardDirichlet:
             return self._boolean_sum(x, lower, upper, channels)
         t = 2 * (x - lower) / (upper - lower) - 1
         dist = [_distance(t, _signed(faces)) for faces, _ in self.blend]
-        products = [math.prod(d for j, d in enumerate(dist) if j != i) for i in range(len(dist))]
-        total = sum(products)
-        # where two groups' faces meet every product vanishes: there G is the mean of the groups that meet
-        corner = total <= 1e-300
-        safe = torch.where(corner, torch.ones_like(total), total)
-        meeting = [(d <= 1e-300).to(d.dtype) for d in dist]
-        count = torch.clamp(sum(meeting), min=1.0)
-        out = 0.0
-        for p, m, (_, value) in zip(products, meeting, self.blend):
-            w = torch.where(corner, m / count, p / safe)
-            g = _lift_values(value, x, channels) if callable(value) else float(value)
-            out = out + w * g
-        return out.expand(-1, channels) if out.shape[1] == 1 else out
+        return blend_values(dist, [value for _, value in self.blend], x, channels)
 
     def _boolean_sum(self, x: Tensor, lower: Tensor, upper: Tensor, channels: int) -> Tensor:
         data = {face: value for faces, value in self.blend for face in faces}
@@ -194,18 +195,7 @@ class HardDirichlet:
         return u if self.value == 0 else jet.affine(u, u.new_ones(1), u.new_tensor([float(self.value)]))
 
     def _lift_jet(self, x: Tensor, spec: jet.JetSpec, channels: int) -> Tensor:
-        """G's jet at x, kept for the last few point sets: G does not depend on the network, and the
-        collocation points stay the same between steps, so its derivatives are taken once per point set
-        (the jet carries the derivatives along x itself: no gradient flows back to x)."""
-        key = (id(x), x._version, spec, channels)
-        hit = self._jets.get(key)
-        if hit is not None and hit[0] is x:
-            return hit[1]
-        value = function_jet(lambda y: self.lift(y, channels), x.detach(), spec, channels).detach()
-        if len(self._jets) >= 8:
-            self._jets.pop(next(iter(self._jets)))
-        self._jets[key] = (x, value)
-        return value
+        return cached_jet(self._jets, "lift", lambda y: self.lift(y, channels), x, spec, channels)
 
     def describe(self) -> dict[str, Any]:
         desc: dict[str, Any] = {"kind": "hard_dirichlet", "faces": [list(f) for f in self.faces]}
@@ -247,6 +237,24 @@ class HardDirichlet:
         return hard.dirichlet
 
 
+def blend_values(dist: Sequence[Tensor], values: Sequence[Lift], x: Tensor, channels: int) -> Tensor:
+    """Transfinite interpolation of data by distance weights: sum_i w_i g_i with w_i = prod_{j != i} D_j /
+    sum_k prod_{j != k} D_k, D_i: (n, 1) the distance to group i (zero on its parts), so w_i = 1 where
+    D_i = 0 (Sukumar and Srivastava, CMAME 389, 2022); where groups meet, the mean of those that meet."""
+    products = [math.prod(d for j, d in enumerate(dist) if j != i) for i in range(len(dist))]
+    total = sum(products)
+    corner = total <= 1e-300
+    safe = torch.where(corner, torch.ones_like(total), total)
+    meeting = [(d <= 1e-300).to(d.dtype) for d in dist]
+    count = torch.clamp(sum(meeting), min=1.0)
+    out = 0.0
+    for p, m, value in zip(products, meeting, values):
+        w = torch.where(corner, m / count, p / safe)
+        g = _lift_values(value, x, channels) if callable(value) else float(value)
+        out = out + w * g
+    return out.expand(-1, channels) if out.shape[1] == 1 else out
+
+
 def _signed(faces: Sequence[tuple[int, int]]) -> list[tuple[int, float]]:
     return [(axis, 1.0 if side == 0 else -1.0) for axis, side in faces]
 
@@ -269,6 +277,29 @@ def _lift_values(g: Callable[[Tensor], Tensor], x: Tensor, channels: int) -> Ten
             f"a hard condition's value g(x) must return ({x.shape[0]},) or ({x.shape[0]}, {channels}); got {tuple(y.shape)}"
         )
     return y.to(x.dtype).expand(-1, channels)
+
+
+def cached_jet(
+    store: dict, tag: str, g: Callable[[Tensor], Tensor], x: Tensor, spec: jet.JetSpec, channels: int
+) -> Tensor:
+    """The jet of a function of the points g at x, kept in ``store`` for the last few point sets: g does
+    not depend on the network and the collocation points stay the same between steps, so its derivatives
+    are taken once per point set (the jet carries the derivatives along x itself: no gradient flows back
+    to x). Computed in chunks of points, so a costly g (a distance function over many mesh facets) stays
+    within memory."""
+    key = (tag, id(x), x._version, spec, channels)
+    hit = store.get(key)
+    if hit is not None and hit[0] is x:
+        return hit[1]
+    points = x.detach()
+    value = torch.cat([function_jet(g, chunk, spec, channels).detach() for chunk in points.split(_JET_CHUNK)], dim=1)
+    if len(store) >= 8:
+        store.pop(next(iter(store)))
+    store[key] = (x, value)
+    return value
+
+
+_JET_CHUNK = 4096
 
 
 def function_jet(g: Callable[[Tensor], Tensor], x: Tensor, spec: jet.JetSpec, channels: int) -> Tensor:
@@ -341,10 +372,7 @@ class Hard:
         """``"soft"``, or what is hard, e.g. ``"hard (dirichlet on 4 faces, periodic x)"``."""
         parts = []
         if self.dirichlet is not None:
-            how = "interpolated" if self.dirichlet.project else "blended"
-            blended = f", {len(self.dirichlet.blend)} values {how}" if self.dirichlet.blend else ""
-            n = len(self.dirichlet.faces)
-            parts.append(f"dirichlet on {n} face{'s' if n != 1 else ''}{blended}")
+            parts.append(self.dirichlet.summary())
         parts += [f"periodic {axes[a]}" for a in self.periodic]
         return f"hard ({', '.join(parts)})" if parts else "soft"
 
@@ -367,7 +395,7 @@ def split_conditions(
         return Hard(), conditions
     periodic = tuple(sorted({c.axis(problem.domain.axes) for c in conditions if isinstance(c, Periodic)}))
     dirichlet = [c for c in conditions if isinstance(c, Dirichlet)]
-    groups, reason = _face_groups(problem, dirichlet)
+    groups, reason = _groups(problem, dirichlet)
     if reason is not None and not periodic:
         if strict:
             raise ConfigError(f"constraints='hard' cannot be used for {problem!r}: {reason}; use constraints='soft'")
@@ -385,10 +413,19 @@ def split_conditions(
 def why_soft(problem: Problem) -> str | None:
     """Why ``Constraints.HARD`` leaves the problem's Dirichlet and initial conditions as loss terms, in
     words (no such condition; two values on one face), or None when it builds them in."""
-    return _face_groups(problem, [c for c in problem.conditions if isinstance(c, Dirichlet)])[1]
+    return _groups(problem, [c for c in problem.conditions if isinstance(c, Dirichlet)])[1]
 
 
 Group = tuple[tuple[tuple[int, int], ...], Dirichlet]
+
+
+def _groups(problem: Problem, dirichlet: Sequence[Dirichlet]) -> tuple[list, str | None]:
+    """Faces of a box (``_face_groups``), or parts of any other shape (``shape_groups``), by value."""
+    if isinstance(problem.domain, Box):
+        return _face_groups(problem, dirichlet)
+    from kanpde.pinn.shape_constraints import shape_groups
+
+    return shape_groups(problem, dirichlet)
 
 
 def _face_groups(problem: Problem, dirichlet: Sequence[Dirichlet]) -> tuple[list[Group], str | None]:
@@ -422,8 +459,12 @@ def _same_value(a: Lift, b: Lift) -> bool:
 
 def _transform(problem: Problem, groups: Sequence[Group], dirichlet: Sequence[Dirichlet]) -> HardDirichlet:
     """One value extended into the domain where one fits every group's faces, else the groups blended."""
-    faces = tuple(f for group_faces, _ in groups for f in group_faces)
     shared = groups[0][1].value if len(groups) == 1 else _fitting_value(problem, [c for _, c in groups], dirichlet)
+    if not isinstance(problem.domain, Box):
+        from kanpde.pinn.shape_constraints import shape_transform
+
+        return shape_transform(problem, groups, shared)
+    faces = tuple(f for group_faces, _ in groups for f in group_faces)
     if shared is not None:
         return HardDirichlet(faces, shared if callable(shared) else float(shared))
     blend = tuple((group_faces, c.value if callable(c.value) else float(c.value)) for group_faces, c in groups)

@@ -31,7 +31,8 @@ class Surrogate(nn.Module):
     Args:
         net: a ``KAN`` or ``MLP`` (anything with ``width``, ``kind``, ``describe`` and ``from_description``).
         lower, upper: the box mapped onto [-1, 1]^d, shape (d,).
-        constraint: an output transform that satisfies Dirichlet/initial conditions exactly (None: none).
+        constraint: an output transform that satisfies Dirichlet/initial conditions exactly (None: none): a
+            ``HardDirichlet`` on a box, a ``ShapeDirichlet`` (distance functions) on any other domain.
         periodic: axes whose coordinate enters as (cos pi t_a, sin pi t_a) (``phi``; see
             ``kanpde.pinn.hard_constraints``), so the field is periodic along them; the network takes
             ``d + len(periodic)`` inputs.
@@ -42,7 +43,7 @@ class Surrogate(nn.Module):
         net: nn.Module,
         lower: Tensor,
         upper: Tensor,
-        constraint: HardDirichlet | None = None,
+        constraint: Any = None,
         periodic: Sequence[int] = (),
     ) -> None:
         super().__init__()
@@ -142,9 +143,17 @@ class Surrogate(nn.Module):
             )
         net = NETWORKS[kind].from_description(net_desc)
         box = desc["input_box"]
-        constraint = HardDirichlet.from_description(desc["constraint"], problem) if desc.get("constraint") else None
+        constraint = _constraint_from_description(desc["constraint"], problem) if desc.get("constraint") else None
         lower, upper = (torch.tensor(box[k], dtype=torch.float64) for k in ("lower", "upper"))
         return cls(net, lower, upper, constraint, desc.get("periodic", ()))
+
+
+def _constraint_from_description(desc: dict[str, Any], problem: Any) -> Any:
+    if desc.get("kind") == "shape_dirichlet":
+        from kanpde.pinn.shape_constraints import ShapeDirichlet
+
+        return ShapeDirichlet.from_description(desc, problem)
+    return HardDirichlet.from_description(desc, problem)
 
 
 def count_parameters(module: nn.Module) -> int:

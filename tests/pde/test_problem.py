@@ -33,7 +33,7 @@ def make(**attrs):
 @pytest.mark.parametrize(
     "attrs, err, match",
     [
-        ({"domain": None}, DefinitionError, r"Custom.domain must be a kanpde.Box or Interval; got None"),
+        ({"domain": None}, DefinitionError, r"Custom.domain must be a kanpde domain .Box, Interval, Disk"),
         ({"domain": [0, 1]}, DefinitionError, "domain must be a kanpde.Box"),
         (
             {"conditions": [kanpde.Dirichlet("north")]},

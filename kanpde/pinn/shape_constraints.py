@@ -1,0 +1,179 @@
+"""Dirichlet and initial conditions built into the surrogate on any domain, through distance functions.
+
+Off a box, the constrained field is
+
+    u(x) = G(x) + phi(x) N(t),
+
+with phi the approximate distance function to the Dirichlet parts (zero there, positive inside, smooth;
+the R-equivalence of the parts' piece distances, ``kanpde.geometry.pieces``; Sukumar and Srivastava,
+"Exact imposition of boundary conditions with distance functions in physics-informed deep neural
+networks", CMAME 389, 2022) and G the data lifted into the domain: the declared value where one fits every
+Dirichlet part, else the groups' data blended by distance weights (``blend_values``, the same transfinite
+interpolation a box uses when faces disagree). It is the box's mechanism with the face factors replaced by
+the geometry's distances; on a ``Box`` the face factors are kept (they are the exact distances there).
+
+On the one-pass derivative path phi and G enter as jets, taken once per point set by autograd on the
+points and kept (``cached_jet``), so a step costs one product of jets more than the plain network.
+Practical hint: a distance function with many pieces (a mesh boundary) costs most at its first use on a
+point set; later steps reuse it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+from torch import Tensor
+
+from kanpde.errors import ConfigError
+from kanpde.geometry.domain import Distance, Domain
+from kanpde.pde import jet
+from kanpde.pde.conditions import Dirichlet
+from kanpde.pde.problem import Problem
+from kanpde.pinn.hard_constraints import Lift, _lift_values, _same_value, blend_values, cached_jet
+
+__all__ = ["ShapeDirichlet", "shape_groups", "shape_transform"]
+
+
+@dataclass(frozen=True)
+class ShapeDirichlet:
+    """``u = G(x) + phi(x) N(t)`` on ``domain`` with phi vanishing on the Dirichlet ``parts`` (see the module doc).
+
+    value: G when one value fits every part (a number, or a function g(x): (n, d) -> (n,) or (n, c));
+    blend: otherwise ``((parts, value), ...)``, one group of parts per value, blended by distance weights.
+    """
+
+    domain: Domain
+    parts: tuple[str, ...]
+    value: Lift = 0.0
+    blend: tuple[tuple[tuple[str, ...], Lift], ...] = ()
+    _jets: dict = field(default_factory=dict, compare=False, repr=False, hash=False)
+    _dist: dict = field(default_factory=dict, compare=False, repr=False, hash=False)
+
+    def __post_init__(self) -> None:
+        for group in (self.parts, *(g for g, _ in self.blend)):
+            why = self.domain.distance(group)
+            if isinstance(why, str):
+                raise ConfigError(f"a distance function cannot hold parts {', '.join(group)}: {why}")
+            self._dist[tuple(group)] = why
+
+    @property
+    def distance_function(self) -> Distance:
+        return self._dist[tuple(self.parts)]
+
+    @property
+    def constant(self) -> bool:
+        """Whether G is a number (then the surrogate rebuilds from its description alone)."""
+        return not self.blend and not callable(self.value)
+
+    @property
+    def has_formula(self) -> bool:
+        return False
+
+    def summary(self) -> str:
+        blended = f", {len(self.blend)} values blended" if self.blend else ""
+        return f"dirichlet on {', '.join(self.parts)} by distance function{blended}"
+
+    def distance(self, x: Tensor) -> Tensor:
+        """phi at points x: (n, d) -> (n, 1)."""
+        return self.distance_function(x)
+
+    def lift(self, x: Tensor, channels: int = 1) -> Tensor:
+        """G at points x: (n, d) -> (n, channels)."""
+        if not self.blend:
+            if callable(self.value):
+                return _lift_values(self.value, x, channels)
+            return torch.full((x.shape[0], channels), float(self.value), dtype=x.dtype, device=x.device)
+        dist = [self._dist[tuple(group)](x) for group, _ in self.blend]
+        return blend_values(dist, [v for _, v in self.blend], x, channels)
+
+    def apply(self, x: Tensor, t: Tensor, out: Tensor) -> Tensor:
+        """The constrained output at points x: (n, d) with network outputs out: (n, c) (t is unused here)."""
+        u = self.distance(x) * out
+        return u + (float(self.value) if self.constant else self.lift(x, out.shape[1]))
+
+    def apply_jet(self, x: Tensor, t: Tensor, out: Tensor, spec: jet.JetSpec) -> Tensor:
+        """The same on jets: x (n, d), out (C, n, c) -> (C, n, c)."""
+        phi = cached_jet(self._jets, "distance", self.distance, x, spec, 1)
+        u = jet.product(phi, out, spec)
+        if self.constant:
+            return u if self.value == 0 else jet.affine(u, u.new_ones(1), u.new_tensor([float(self.value)]))
+        channels = out.shape[-1]
+        return u + cached_jet(self._jets, "lift", lambda y: self.lift(y, channels), x, spec, channels)
+
+    def describe(self) -> dict[str, Any]:
+        desc: dict[str, Any] = {
+            "kind": "shape_dirichlet",
+            "domain": self.domain.describe(),
+            "parts": list(self.parts),
+            "value": "problem" if callable(self.value) else float(self.value),
+        }
+        if self.blend:
+            desc["blend"] = [
+                {"parts": list(group), "value": "problem" if callable(v) else float(v)} for group, v in self.blend
+            ]
+        return desc
+
+    @classmethod
+    def from_description(cls, desc: dict[str, Any], problem: Problem | None = None) -> ShapeDirichlet:
+        from kanpde.geometry import from_description
+
+        values = [desc["value"], *(b["value"] for b in desc.get("blend", ()))]
+        if "problem" not in values:
+            blend = tuple((tuple(b["parts"]), float(b["value"])) for b in desc.get("blend", ()))
+            return cls(from_description(desc["domain"]), tuple(desc["parts"]), float(desc["value"]), blend)
+        if problem is None:
+            raise ConfigError(
+                "this run builds a function-valued boundary or initial condition into its surrogate; "
+                "load it with its problem: kanpde.load(DIR, problem=MyProblem())"
+            )
+        from kanpde.pinn.hard_constraints import Constraints, split_conditions
+
+        hard, _ = split_conditions(problem, Constraints.HARD)
+        if not isinstance(hard.dirichlet, cls) or hard.dirichlet.parts != tuple(desc["parts"]):
+            raise ConfigError(
+                f"the problem given to load builds its Dirichlet conditions on other parts than the saved run "
+                f"({', '.join(desc['parts'])}); load it with the problem it was trained on"
+            )
+        return hard.dirichlet
+
+
+Group = tuple[tuple[str, ...], Dirichlet]
+
+
+def shape_groups(problem: Problem, dirichlet: Sequence[Dirichlet]) -> tuple[list[Group], str | None]:
+    """The Dirichlet parts grouped by value (conditions with the same value share a group), or the reason
+    they cannot be built in: two values on one boundary piece, or a part with no distance function."""
+    if not dirichlet:
+        return [], "it has no Dirichlet or initial condition"
+    domain = problem.domain
+    owner: dict[int, Dirichlet] = {}
+    for c in dirichlet:
+        for i in domain.part_pieces(c.on):
+            other = owner.setdefault(i, c)
+            if not _same_value(other.value, c.value):
+                return [], f"{other.label} and {c.label} set different values on one boundary piece"
+    groups: list[tuple[list[str], Dirichlet]] = []
+    for c in dirichlet:
+        for parts, head in groups:
+            if _same_value(head.value, c.value):
+                parts.append(c.on)
+                break
+        else:
+            groups.append(([c.on], c))
+    for parts, _ in groups:
+        why = domain.distance(parts)
+        if isinstance(why, str):
+            return [], why
+    return [(tuple(dict.fromkeys(parts)), c) for parts, c in groups], None
+
+
+def shape_transform(problem: Problem, groups: Sequence[Group], shared: Lift | None) -> ShapeDirichlet:
+    """One value lifted into the domain where one fits (``shared``), else the groups blended."""
+    parts = tuple(dict.fromkeys(p for group, _ in groups for p in group))
+    if shared is not None:
+        return ShapeDirichlet(problem.domain, parts, shared if callable(shared) else float(shared))
+    blend = tuple((group, c.value if callable(c.value) else float(c.value)) for group, c in groups)
+    return ShapeDirichlet(problem.domain, parts, 0.0, blend)
