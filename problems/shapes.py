@@ -31,6 +31,7 @@ from kanpde.pde.conditions import Dirichlet
 from kanpde.pde.field import Field
 from kanpde.pde.problem import Problem
 from kanpde.pde.registry import register_instance
+from kanpde.validation.reference.cache import Reference, register_reference
 
 __all__ = ["PoissonDisk", "PoissonLShape", "PoissonHoles"]
 
@@ -146,7 +147,39 @@ class PoissonHoles(Problem):
         return reference("poisson_holes", x).to(device=x.device, dtype=x.dtype)
 
 
+def holes_reference(resolution: int, *, device: object = None) -> Reference:
+    """The P1 finite-element solution of ``poisson_holes`` on a gmsh mesh of element size 2 / resolution
+    (``resolution`` elements across the square), as a ``"mesh"`` reference."""
+    import time
+
+    from kanpde.geometry.meshing import mesh_domain
+    from kanpde.validation.reference.fem import solve_p1
+
+    start = time.perf_counter()
+    mesh = mesh_domain(holes_domain(), 2.0 / resolution)
+    dirichlet = {"outer": 0.0, **{f"hole{i}": 1.0 for i in range(1, 5)}}
+    sol = solve_p1(mesh, f=1.0, dirichlet=dirichlet)
+    return Reference.from_mesh(
+        mesh.points,
+        mesh.cells,
+        sol.values,
+        method=f"P1 finite elements, {len(mesh.cells)} triangles (gmsh, size {2.0 / resolution:.4g})",
+        wall_s=time.perf_counter() - start,
+    )
+
+
+register_reference(
+    "poisson_holes",
+    holes_reference,
+    resolution=400,
+    min_resolution=8,
+    summary="P1 finite elements on a gmsh mesh (400 elements across the square)",
+)
+
 register_instance("poisson_disk", PoissonDisk, "Poisson on the unit disk, smooth exact solution, data lifted inside")
 register_instance(
     "poisson_lshape", PoissonLShape, "Laplace on the L-shape, exact r^(2/3) sin(2 theta/3): the corner singularity"
+)
+register_instance(
+    "poisson_holes", PoissonHoles, "-lap u = 1 on a square with four holes (u = 1 on them), against a P1 FE reference"
 )

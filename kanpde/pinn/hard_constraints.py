@@ -299,7 +299,7 @@ def cached_jet(
     return value
 
 
-_JET_CHUNK = 4096
+_JET_CHUNK = 1024
 
 
 def function_jet(g: Callable[[Tensor], Tensor], x: Tensor, spec: jet.JetSpec, channels: int) -> Tensor:

@@ -36,6 +36,8 @@ from kanpde.pinn.hard_constraints import Lift, _lift_values, _same_value, blend_
 
 __all__ = ["ShapeDirichlet", "shape_groups", "shape_transform"]
 
+_CHUNK = 4096
+
 
 @dataclass(frozen=True)
 class ShapeDirichlet:
@@ -77,8 +79,9 @@ class ShapeDirichlet:
         return f"dirichlet on {', '.join(self.parts)} by distance function{blended}"
 
     def distance(self, x: Tensor) -> Tensor:
-        """phi at points x: (n, d) -> (n, 1)."""
-        return self.distance_function(x)
+        """phi at points x: (n, d) -> (n, 1), in chunks of points (a distance over many mesh facets makes
+        (points x facets) intermediates)."""
+        return _chunked(self.distance_function, x)
 
     def lift(self, x: Tensor, channels: int = 1) -> Tensor:
         """G at points x: (n, d) -> (n, channels)."""
@@ -86,7 +89,7 @@ class ShapeDirichlet:
             if callable(self.value):
                 return _lift_values(self.value, x, channels)
             return torch.full((x.shape[0], channels), float(self.value), dtype=x.dtype, device=x.device)
-        dist = [self._dist[tuple(group)](x) for group, _ in self.blend]
+        dist = [_chunked(self._dist[tuple(group)], x) for group, _ in self.blend]
         return blend_values(dist, [v for _, v in self.blend], x, channels)
 
     def apply(self, x: Tensor, t: Tensor, out: Tensor) -> Tensor:
@@ -138,6 +141,10 @@ class ShapeDirichlet:
                 f"({', '.join(desc['parts'])}); load it with the problem it was trained on"
             )
         return hard.dirichlet
+
+
+def _chunked(fn: Distance, x: Tensor) -> Tensor:
+    return fn(x) if x.shape[0] <= _CHUNK else torch.cat([fn(chunk) for chunk in x.split(_CHUNK)])
 
 
 Group = tuple[tuple[str, ...], Dirichlet]

@@ -61,7 +61,7 @@ __all__ = [
 logger = logging.getLogger("kanpde")
 
 CACHE_ENV = "KANPDE_CACHE"
-KINDS = ("grid", "periodic")
+KINDS = ("grid", "periodic", "mesh")
 
 
 @dataclass(frozen=True, eq=False)
@@ -71,9 +71,11 @@ class Reference:
     kind: ``"grid"``: ``values`` at the nodes of a tensor grid ``axes`` covering the domain (walls
         included), interpolated multilinearly; ``"periodic"``: ``axes = (x, t)`` with x the n nodes of
         a periodic grid and t the stored time levels, interpolated by the Fourier series in x (exact
-        for a spectral solution) and by cubic Lagrange polynomials in t (exact on the levels).
-    axes: one 1-D coordinate array per axis, space first, time last.
-    values: (len(axes[0]), ..., len(axes[-1])) float64.
+        for a spectral solution) and by cubic Lagrange polynomials in t (exact on the levels);
+        ``"mesh"``: ``axes = (points, cells)``, a simplicial mesh ((n, d) nodes, (m, d + 1) node numbers)
+        with ``values`` (n,) at the nodes, interpolated linearly in each cell (a P1 finite-element field).
+    axes: one 1-D coordinate array per axis, space first, time last (``"mesh"``: points and cells).
+    values: (len(axes[0]), ..., len(axes[-1])) float64 (``"mesh"``: (n,)).
     method, wall_s: how the reference was computed and how long it took.
     name, params, resolution: what it is a reference of (set by the registry).
     initial: for ``"periodic"``: the exact u(x, t0), used at t == t0 instead of the Fourier interpolant
@@ -93,6 +95,9 @@ class Reference:
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
             raise ConfigError(f"Reference.kind must be one of {', '.join(KINDS)}; got {self.kind!r}")
+        if self.kind == "mesh":
+            self._check_mesh()
+            return
         axes = tuple(np.asarray(a, dtype=np.float64).reshape(-1) for a in self.axes)
         values = np.asarray(self.values, dtype=np.float64)
         if values.shape != tuple(a.size for a in axes):
@@ -104,6 +109,25 @@ class Reference:
             raise ConfigError(f"a periodic Reference needs axes (x, t); got {len(axes)} axes")
         object.__setattr__(self, "axes", axes)
         object.__setattr__(self, "values", values)
+
+    def _check_mesh(self) -> None:
+        if len(self.axes) != 2:
+            raise ConfigError(f"a mesh Reference needs axes (points, cells); got {len(self.axes)} arrays")
+        points = np.asarray(self.axes[0], dtype=np.float64)
+        cells = np.asarray(self.axes[1], dtype=np.int64)
+        values = np.asarray(self.values, dtype=np.float64).reshape(-1)
+        if points.ndim != 2 or cells.ndim != 2 or cells.shape[1] != points.shape[1] + 1 or values.size != len(points):
+            raise ConfigError(
+                f"a mesh Reference needs points (n, d), cells (m, d + 1) and values (n,); got {points.shape}, "
+                f"{cells.shape} and {np.shape(self.values)}"
+            )
+        object.__setattr__(self, "axes", (points, cells))
+        object.__setattr__(self, "values", values)
+
+    @classmethod
+    def from_mesh(cls, points: np.ndarray, cells: np.ndarray, values: Tensor | np.ndarray, **kw: Any) -> Reference:
+        """A ``"mesh"`` reference: a P1 field with ``values`` (n,) at the nodes ``points`` (n, d) of ``cells``."""
+        return cls("mesh", (points, cells), _numpy(values).reshape(-1), **kw)
 
     @classmethod
     def from_grid(cls, grid: Grid, values: Tensor | np.ndarray, **kw: Any) -> Reference:
@@ -130,10 +154,24 @@ class Reference:
             )
         if self.kind == "grid":
             out = interpolate_grid(self.axes, self.values, x)
+        elif self.kind == "mesh":
+            out = self._p1(x)
         else:
             out = interpolate_periodic(self.axes[0], self.axes[1], self.values, x, initial=self.initial)
         device = points.device if isinstance(points, Tensor) else "cpu"
         return torch.as_tensor(out, dtype=torch.float64).reshape(-1, 1).to(device)
+
+    def _p1(self, x: np.ndarray) -> np.ndarray:
+        """The P1 field at points x: (n, d) (outside the mesh: the nearest cell's value, see ``FESolution``)."""
+        from kanpde.validation.reference.fem import FESolution
+
+        field = self.__dict__.get("_field")
+        if field is None:
+            from kanpde.geometry.mesh import MeshDomain
+
+            field = FESolution(MeshDomain(self.axes[0], self.axes[1], source=f"reference {self.name}"), self.values)
+            object.__setattr__(self, "_field", field)
+        return field(x)
 
 
 @dataclass(frozen=True)
