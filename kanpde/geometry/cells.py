@@ -219,10 +219,10 @@ def read_file(path: str | Path) -> MeshFile:
     name = str(path)
     if not Path(path).is_file():
         raise ConfigError(f"mesh file {name!r} does not exist; pass a file meshio reads (.msh, .vtu, .xdmf, ...)")
-    try:
-        with contextlib.redirect_stdout(io.StringIO()):  # meshio prints the formats it tried and failed (.msh: ansys)
+    try:  # meshio prints the formats it tried (.msh: ansys, then gmsh) and exits when none fits
+        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
             mesh = meshio.read(path)
-    except Exception as err:  # meshio raises ReadError, KeyError, ValueError... on files it cannot parse
+    except (Exception, SystemExit) as err:  # ReadError, KeyError, ValueError, sys.exit(1)...
         raise ConfigError(
             f"mesh file {name!r} could not be read by meshio ({type(err).__name__}: {err}); pass a .msh, .vtu, "
             ".xdmf or another format meshio reads"
