@@ -268,11 +268,15 @@ def _groups(mesh: object, dim: int) -> dict[str, dict[str, np.ndarray]]:
         for b in facet_blocks:
             if per_block[b] is not None:
                 add(name, b, np.asarray(per_block[b], dtype=np.int64))
+    # gmsh physical tags: the groups cell_sets missed (msh 2.2 files, unnamed groups named physical<tag>)
     tags = mesh.cell_data.get("gmsh:physical")
-    if not groups and tags is not None and len(tags) == len(mesh.cells):
+    if tags is not None and len(tags) == len(mesh.cells):
         names = {(int(v[0]), int(v[1])): k for k, v in mesh.field_data.items() if len(v) >= 2}
+        named = set(groups)
         for b in facet_blocks:
             block_tags = np.asarray(tags[b]).reshape(-1)
             for tag in np.unique(block_tags):
-                add(names.get((int(tag), dim - 1), f"physical{int(tag)}"), b, np.flatnonzero(block_tags == tag))
+                name = names.get((int(tag), dim - 1), f"physical{int(tag)}")
+                if name not in named:
+                    add(name, b, np.flatnonzero(block_tags == tag))
     return {name: {k: np.concatenate(v) for k, v in by_type.items()} for name, by_type in groups.items()}

@@ -116,3 +116,27 @@ def test_missing_gmsh_names_the_install(monkeypatch):
     monkeypatch.setitem(sys.modules, "gmsh", None)
     with pytest.raises(ConfigError, match="pip install gmsh"):
         mesh_domain(Disk([0, 0], 1), 0.2)
+
+
+@pytest.mark.parametrize("version", [4.1, 2.2])
+def test_unnamed_physical_groups_become_physical_tag_parts(tmp_path, version):
+    gmsh.initialize(readConfigFiles=False, interruptible=False)
+    try:
+        gmsh.option.setNumber("General.Terminal", 0)
+        gmsh.option.setNumber("Mesh.MshFileVersion", version)
+        gmsh.model.add("square")
+        gmsh.model.occ.addRectangle(0, 0, 0, 1, 1)
+        gmsh.model.occ.synchronize()
+        curves = [t for _, t in gmsh.model.getEntities(1)]
+        gmsh.model.addPhysicalGroup(1, curves[:1], tag=7)
+        gmsh.model.addPhysicalGroup(1, curves[1:2], tag=8, name="named")
+        gmsh.model.addPhysicalGroup(2, [1], tag=9, name="domain")
+        gmsh.option.setNumber("Mesh.MeshSizeMax", 0.25)
+        gmsh.model.mesh.generate(2)
+        gmsh.write(str(tmp_path / "square.msh"))
+    finally:
+        gmsh.finalize()
+    domain = MeshDomain.read(tmp_path / "square.msh")
+    assert set(domain.parts) == {"physical7", "named", "boundary"}
+    assert domain.volume() == pytest.approx(1.0)
+    assert sum(p.measure for p in domain.pieces() if "physical7" in p.names) == pytest.approx(1.0)
