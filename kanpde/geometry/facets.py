@@ -47,7 +47,11 @@ class Facets(Piece):
     """Boundary facets: ``vertices`` (k, d, d), facet i's corners, ordered so its outward normal is the
     right normal of a -> b (2-D) or (b - a) x (c - a) (3-D), as ``MeshDomain`` orders them."""
 
-    vertices: np.ndarray = field(default_factory=lambda: np.zeros((1, 2, 2)))
+    vertices: np.ndarray = field(default_factory=lambda: np.zeros((1, 2, 2)), repr=False)
+
+    # equal only to itself (the base class would compare names and sign alone)
+    __eq__ = object.__eq__
+    __hash__ = object.__hash__
 
     def __post_init__(self) -> None:
         v = np.array(self.vertices, dtype=np.float64)

@@ -25,6 +25,7 @@ import warnings
 from collections.abc import Mapping, Sequence
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -34,6 +35,10 @@ from kanpde.geometry.domain import BOUNDARY, Domain, PointSet, default_axes
 from kanpde.geometry.facets import Facets, facet_distance, pick, simplex_weights, spread
 from kanpde.geometry.pieces import Piece
 from kanpde.geometry.sampling import Seed, as_rng, check_method
+
+if TYPE_CHECKING:
+    import meshio
+    from scipy.spatial import cKDTree
 
 __all__ = ["MeshDomain"]
 
@@ -157,7 +162,7 @@ class MeshDomain(Domain):
         }
 
     @property
-    def mesh(self):  # -> meshio.Mesh
+    def mesh(self) -> meshio.Mesh:
         """A ``meshio.Mesh`` of the cells and the boundary facets (one cell set per part), for export."""
         import meshio
 
@@ -283,7 +288,7 @@ class MeshDomain(Domain):
         return self.points[self.cells].mean(axis=1)
 
     @cached_property
-    def _cell_tree(self):  # -> scipy.spatial.cKDTree
+    def _cell_tree(self) -> cKDTree:
         from scipy.spatial import cKDTree
 
         return cKDTree(self._centroids)
@@ -294,7 +299,7 @@ class MeshDomain(Domain):
         return float(np.linalg.norm(self.points[self.cells] - self._centroids[:, None], axis=2).max())
 
     @cached_property
-    def _facet_tree(self):  # -> scipy.spatial.cKDTree
+    def _facet_tree(self) -> cKDTree:
         from scipy.spatial import cKDTree
 
         return cKDTree(self.points[self.facets].mean(axis=1))
@@ -321,11 +326,23 @@ class MeshDomain(Domain):
         lam = np.einsum("nij,nj->ni", self._inverse[cells], x - self.points[self.cells[cells, 0]])
         return np.concatenate([1 - lam.sum(axis=1, keepdims=True), lam], axis=1)
 
-    def _best(self, x, rows, near, cell, bary, tol) -> None:
+    def _best(
+        self, x: np.ndarray, rows: np.ndarray, near: np.ndarray, cell: np.ndarray, bary: np.ndarray, tol: float
+    ) -> None:
+        """``_best_pairs`` for the candidates near (len(rows), k): the k nearest cells of each point."""
         owner = np.repeat(np.arange(len(rows)), near.shape[1])
         self._best_pairs(x, rows, owner, near.reshape(-1), cell, bary, tol)
 
-    def _best_pairs(self, x, rows, owner, cand, cell, bary, tol) -> None:
+    def _best_pairs(
+        self,
+        x: np.ndarray,
+        rows: np.ndarray,
+        owner: np.ndarray,
+        cand: np.ndarray,
+        cell: np.ndarray,
+        bary: np.ndarray,
+        tol: float,
+    ) -> None:
         """Among candidate (point, cell) pairs, keep for each point the cell where its smallest barycentric
         coordinate is largest, if that is >= -tol."""
         if owner.size == 0:
