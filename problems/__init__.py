@@ -6,6 +6,15 @@ from kanpde.problems.allen_cahn import AllenCahn
 from kanpde.problems.darcy import Darcy
 from kanpde.problems.manufactured import Manufactured
 from kanpde.problems.poisson import Poisson
-from kanpde.problems.shapes import PoissonDisk, PoissonHoles, PoissonLShape
+from kanpde.problems.shapes import PoissonCavity, PoissonDisk, PoissonHoles, PoissonLShape
 
-__all__ = ["Poisson", "Darcy", "AllenCahn", "Manufactured", "PoissonDisk", "PoissonLShape", "PoissonHoles"]
+__all__ = [
+    "Poisson",
+    "Darcy",
+    "AllenCahn",
+    "Manufactured",
+    "PoissonDisk",
+    "PoissonLShape",
+    "PoissonHoles",
+    "PoissonCavity",
+]

@@ -208,7 +208,15 @@ class Domain(ABC):
     # --- distance functions -------------------------------------------------------------------------
     def distance(self, parts: Sequence[str] = (BOUNDARY,)) -> Distance | str:
         """The approximate distance function to the named parts, or a sentence saying why there is none
-        (a piece whose carrier surface crosses the domain and has no trimmed form)."""
+        (a piece whose carrier surface crosses the domain and has no trimmed form). Kept per set of parts:
+        a shape is immutable, and a distance over many mesh facets is costly to set up."""
+        cache = self.__dict__.setdefault("_distance_cache", {})
+        key = tuple(sorted(set(parts)))
+        if key not in cache:
+            cache[key] = self._distance(key)
+        return cache[key]
+
+    def _distance(self, parts: Sequence[str]) -> Distance | str:
         indices = sorted({i for part in parts for i in self.part_pieces(part) if self._kept_measure(i) > 0})
         pieces = self.pieces()
         chosen = []
@@ -224,7 +232,7 @@ class Domain(ABC):
                     f"the surface carrying part {names} of {self!r} passes through the domain's interior, so its "
                     "distance function would pin the solution there"
                 )
-        probe = torch.as_tensor(self.sample(4096, seed=11), dtype=torch.float64)
+        probe = torch.as_tensor(self.sample(1024, seed=11), dtype=torch.float64)
         with torch.no_grad():
             peak = float(Distance(chosen)(probe).max())
         return Distance(chosen, 1.0 / peak if peak > 0 else 1.0)

@@ -93,9 +93,26 @@ class ShapeDirichlet:
         return blend_values(dist, [v for _, v in self.blend], x, channels)
 
     def apply(self, x: Tensor, t: Tensor, out: Tensor) -> Tensor:
-        """The constrained output at points x: (n, d) with network outputs out: (n, c) (t is unused here)."""
-        u = self.distance(x) * out
-        return u + (float(self.value) if self.constant else self.lift(x, out.shape[1]))
+        """The constrained output at points x: (n, d) with network outputs out: (n, c) (t is unused here).
+        Off the derivative path (x needs no gradient: evaluation, the error history) phi and G are kept for
+        the last few point sets, like their jets."""
+        channels = out.shape[1]
+        if x.requires_grad and torch.is_grad_enabled():
+            phi, lift = self.distance(x), None if self.constant else self.lift(x, channels)
+        else:
+            phi, lift = self._values(x, channels)
+        return phi * out + (float(self.value) if self.constant else lift)
+
+    def _values(self, x: Tensor, channels: int) -> tuple[Tensor, Tensor | None]:
+        key = ("values", id(x), x._version, channels)
+        hit = self._jets.get(key)
+        if hit is None or hit[0] is not x:
+            with torch.no_grad():
+                values = (self.distance(x), None if self.constant else self.lift(x, channels))
+            if len(self._jets) >= 8:
+                self._jets.pop(next(iter(self._jets)))
+            hit = self._jets[key] = (x, values)
+        return hit[1]
 
     def apply_jet(self, x: Tensor, t: Tensor, out: Tensor, spec: jet.JetSpec) -> Tensor:
         """The same on jets: x (n, d), out (C, n, c) -> (C, n, c)."""
