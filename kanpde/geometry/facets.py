@@ -96,14 +96,23 @@ class Facets(Piece):
         return x, self.normals[index]
 
     def plain(self, x: Tensor) -> Tensor:
-        """(n, 1) the facets' Lp-distance (module doc); x: (n, d). Zero on the facets, positive off them."""
-        v = torch.as_tensor(np.array(self.vertices), dtype=x.dtype, device=x.device)
+        """(n, 1) the facets' Lp-distance (module doc); x: (n, d). Zero on the facets, positive off them.
+        Computed in coordinates centred on the facets and scaled by their extent (the products of up to six
+        lengths stay in range in float32), then scaled back."""
+        centre, scale = self._frame
+        v = torch.as_tensor((self.vertices - centre) / scale, dtype=x.dtype, device=x.device)
+        x = (x - x.new_tensor(centre)) / scale
         total = x.new_zeros(x.shape[0])
         step = max(1, _CHUNK // max(1, x.shape[0]))
         terms = _segment_terms if self.dim == 2 else _triangle_terms
         for start in range(0, v.shape[0], step):
             total = total + terms(x, v[start : start + step]).sum(dim=1)
-        return ((math.pi if self.dim == 2 else 2 * math.pi) / total)[:, None]
+        return (scale * (math.pi if self.dim == 2 else 2 * math.pi) / total)[:, None]
+
+    @cached_property
+    def _frame(self) -> tuple[np.ndarray, float]:
+        corners = self.vertices.reshape(-1, self.dim)
+        return corners.mean(axis=0), float(np.ptp(corners, axis=0).max())
 
     def trimmed(self, x: Tensor) -> Tensor:
         """The same as ``plain``: it is zero on the facets only."""

@@ -246,6 +246,15 @@ def test_distance_does_not_depend_on_how_straight_edges_are_cut():
     assert float(total) == pytest.approx(0.25, rel=1e-12)
 
 
+@pytest.mark.parametrize("scale", [1e-3, 1.0, 1e5])
+def test_distance_in_float32_at_any_scale(scale):
+    """At the centre of a cube of side s the distance is s / 4, in float32 too (products of six lengths)."""
+    cube = MeshDomain.grid([0, 0, 0], [scale] * 3, 2)
+    centre = torch.full((1, 3), 0.5 * scale, dtype=torch.float32)
+    total = sum(p.plain(centre) ** -1 for p in cube.pieces()) ** -1
+    assert total.dtype == torch.float32 and float(total) == pytest.approx(0.25 * scale, rel=1e-5)
+
+
 @pytest.mark.parametrize("m", [6, 24, 96])
 def test_distance_at_the_centre_of_a_regular_polygon(m):
     """Each edge subtends 2 pi / m at the centre, at distance R cos(pi / m): phi = R cos(pi / m) / 2 -> R / 2."""
