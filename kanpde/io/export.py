@@ -13,6 +13,15 @@ hold every point of space-time with time varying fastest (row ``s * nt + k`` is 
 time slice ``k``), so ``.h5``/``.vtu``/``.vti`` show a space-time field and ``.xdmf`` one step per time
 slice, which ParaView plays as an animation.
 
+Off a box (a disk, a polygon, a CSG shape, a ``MeshDomain``, or one of these in time) ``.vtu``, ``.xdmf``
+and ``.h5`` are written on a mesh of the shape: a ``MeshDomain``'s own cells, else a gmsh mesh when gmsh
+is installed, else a Delaunay triangulation (:mod:`kanpde.io.triangulate`), with cells about one grid
+spacing wide (``resolution`` points per axis of the bounding box); a shape in time is meshed in space and
+repeated at every time slice (wedges in a ``.vtu``, one step per slice in an ``.xdmf``). A ``.vti`` (image
+data, a uniform grid) holds the node grid of the bounding box, each field NaN outside the domain, and a
+field ``inside`` (1 in the closed domain, 0 outside) to threshold on in ParaView. A run loaded without its
+problem (``kanpde.load(DIR)``) is exported on its shape rebuilt from the saved description.
+
 Practical hint: ``--resolution 512`` is about 0.3 s of evaluation for a small KAN; a user mesh gives the
 fields at its nodes (``kanpde.export(sol, "on_mesh.vtu", mesh="part.msh")``).
 """
@@ -20,7 +29,6 @@ fields at its nodes (``kanpde.export(sol, "on_mesh.vtu", mesh="part.msh")``).
 from __future__ import annotations
 
 import os
-import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -30,9 +38,19 @@ import torch
 from torch import Tensor
 
 from kanpde._version import __version__
-from kanpde.errors import ConfigError, ShapeError
+from kanpde.errors import ConfigError
 from kanpde.geometry.box import Box, Grid
 from kanpde.io.files import jsonable
+from kanpde.io.layouts import (
+    bounding_grid,
+    box_grid,
+    check_points,
+    export_domain,
+    grid_cells,
+    locate,
+    read_mesh,
+    time_dependent,
+)
 from kanpde.io.sampled import Sampled
 from kanpde.io.solution import Solution
 from kanpde.pde.jetfield import discover_spec
@@ -50,26 +68,16 @@ __all__ = [
     "Sampled",
     "reference_values",
     "evaluation_grid",
+    "export_domain",
+    "sample_formats",
+    "grid_cells",
+    "read_mesh",
     "FORMATS",
     "check_format",
 ]
 
 FORMATS = (".h5", ".vtu", ".vti", ".xdmf")
 CHUNK = 8192
-
-# topological dimension of meshio cell types, by name prefix
-_CELL_DIMS = {
-    "vertex": 0,
-    "line": 1,
-    "triangle": 2,
-    "quad": 2,
-    "polygon": 2,
-    "tetra": 3,
-    "hexahedron": 3,
-    "wedge": 3,
-    "pyramid": 3,
-    "polyhedron": 3,
-}
 
 
 def export(
@@ -86,15 +94,16 @@ def export(
         path: the file to write (its folder is created if needed). ``.xdmf`` also writes ``path`` with
             suffix ``.h5`` beside it (the XDMF file holds no data, only where it is in the ``.h5``).
         resolution: points per axis of a uniform node grid over the domain (an int, or one per axis);
-            default: the problem's evaluation grid.
+            default: the problem's evaluation grid. Off a box: of its bounding box; the mesh of the shape
+            has cells about one such grid spacing wide.
         mesh: a mesh file meshio reads (``.msh``, ``.vtu``, ...) or a ``meshio.Mesh``: export at its
             nodes instead of a grid (its dimension must be the problem's space dimension).
 
     Returns the files written. Each is written under a temporary name and renamed, so an interrupted
     export leaves no partial file and an existing file is replaced only by a complete one.
     """
-    check_export(sol, path, resolution=resolution, mesh=mesh)
-    return write(sample(sol, resolution=resolution, mesh=mesh), path)
+    suffix = check_export(sol, path, resolution=resolution, mesh=mesh)
+    return write(sample(sol, resolution=resolution, mesh=mesh, masked=suffix == ".vti"), path)
 
 
 def write(data: Sampled, path: str | os.PathLike[str]) -> list[Path]:
@@ -117,17 +126,8 @@ def check_export(
     mesh: str | os.PathLike[str] | meshio.Mesh | None = None,
 ) -> str:
     """Every check :func:`export` makes before it evaluates anything; returns the format suffix."""
-    from kanpde.io.writers import check_layout
-
     suffix = check_format(path)
-    box = _box(sol)
-    if mesh is not None and resolution is not None and not _time_dependent(box.axes):
-        raise ConfigError("export(resolution=...) sets a grid and mesh= replaces the grid; pass one of them")
-    check_layout(suffix, box.axes, evaluation_grid(sol, resolution) if mesh is None else None, on_mesh=mesh is not None)
-    if mesh is not None:
-        with warnings.catch_warnings():  # sample() warns about nodes outside the domain, once
-            warnings.simplefilter("ignore")
-            read_mesh(mesh, box.dim - 1 if _time_dependent(box.axes) else box.dim, box.axes, box)
+    check_points(export_domain(sol), suffix, problem=sol.problem, resolution=resolution, mesh=mesh)
     return suffix
 
 
@@ -147,40 +147,65 @@ def sample(
     resolution: int | Sequence[int] | None = None,
     mesh: str | os.PathLike[str] | meshio.Mesh | None = None,
     residual: bool = True,
+    masked: bool = False,
 ) -> Sampled:
-    """Evaluate the fields of ``sol`` on a grid or at a mesh's nodes (see :func:`export` for the arguments).
+    """Evaluate the fields of ``sol`` on a grid, at a mesh's nodes, or on a mesh of its shape (see
+    :func:`export` for the arguments).
 
     residual: also evaluate the PDE residual (skipped without a problem, noted in the metadata).
+    masked: off a box, the node grid of the bounding box instead of a mesh of the shape, the fields NaN at
+        the nodes outside the domain and a field ``inside`` (1.0 in, 0.0 out): what ``.vti`` files and
+        plots show. No effect on a box or with ``mesh``.
     """
-    box = _box(sol)
-    axes = box.axes
-    timed = _time_dependent(axes)
-    ds = box.dim - 1 if timed else box.dim
-    if mesh is None:
-        grid = _grid(sol, box, resolution)
-        points = grid.points()
-        space_shape = grid.shape[:-1] if timed else grid.shape
-        times = grid.axes[-1] if timed else None
-        space_points = (
-            np.stack([m.ravel() for m in np.meshgrid(*grid.axes[:ds], indexing="ij")], axis=1) if timed else points
-        )
-        cells = _blocks(grid_cells(grid.shape))
-        space_cells = _blocks(grid_cells(space_shape))
-        on = f"grid {'x'.join(map(str, grid.shape))}"
-    else:
-        space_points, space_cells, name = read_mesh(mesh, ds, axes[:ds], box)
-        grid, on = None, f"mesh {name}"
-        if timed:
-            times = _times(sol, box, resolution)
-            points = np.concatenate(
-                [np.repeat(space_points, times.size, axis=0), np.tile(times, space_points.shape[0])[:, None]], axis=1
-            )
-            cells = None
-        else:
-            times, points, cells = None, space_points, space_cells
-    fields, notes = field_values(sol, points, residual=residual)
-    meta = metadata(sol, axes=axes, on=on, fields=list(fields), notes=notes)
-    return Sampled(points, fields, axes, grid, cells, space_points, space_cells, times, meta)
+    domain = export_domain(sol)
+    where = locate(sol.problem, domain, resolution=resolution, mesh=mesh, masked=masked)
+    inside = where.inside
+    fields, notes = field_values(sol, where.points if inside is None else where.points[inside], residual=residual)
+    if inside is not None:
+        fields = _masked(fields, inside)
+    meta = metadata(sol, axes=domain.axes, on=where.on, fields=list(fields), notes=notes)
+    return Sampled(
+        where.points,
+        fields,
+        tuple(domain.axes),
+        where.grid,
+        where.cells,
+        where.space_points,
+        where.space_cells,
+        where.times,
+        meta,
+    )
+
+
+def sample_formats(
+    sol: Solution,
+    suffixes: Sequence[str],
+    *,
+    resolution: int | Sequence[int] | None = None,
+    mesh: str | os.PathLike[str] | meshio.Mesh | None = None,
+) -> dict[str, Sampled]:
+    """Fields for each format suffix, sampled once per layout (off a box ``.vti`` takes the masked grid
+    and the other formats the mesh of the shape; on a box all share one sample)."""
+    masked = mesh is None and not isinstance(export_domain(sol), Box)
+    found: dict[bool, Sampled] = {}
+    out = {}
+    for suffix in suffixes:
+        key = masked and suffix == ".vti"
+        if key not in found:
+            found[key] = sample(sol, resolution=resolution, mesh=mesh, masked=key)
+        out[suffix] = found[key]
+    return out
+
+
+def _masked(fields: dict[str, np.ndarray], inside: np.ndarray) -> dict[str, np.ndarray]:
+    """Fields at the points inside (n_in, c) spread over all N points, NaN outside; plus ``inside``."""
+    out = {}
+    for name, values in fields.items():
+        full = np.full((inside.size, values.shape[1]), np.nan)
+        full[inside] = values
+        out[name] = full
+    out["inside"] = inside.astype(np.float64)[:, None]
+    return out
 
 
 def field_values(
@@ -259,7 +284,7 @@ def metadata(sol: Solution, *, axes: Sequence[str], on: str, fields: list[str], 
             if problem is not None and problem.exact is not None
             else "numerical",
             "axes": list(axes),
-            "time_dependent": _time_dependent(axes),
+            "time_dependent": time_dependent(axes),
             "on": on,
             "fields": fields,
             "notes": notes,
@@ -269,136 +294,7 @@ def metadata(sol: Solution, *, axes: Sequence[str], on: str, fields: list[str], 
 
 # --- points --------------------------------------------------------------------------------------------
 def evaluation_grid(sol: Solution, resolution: int | Sequence[int] | None = None) -> Grid:
-    """The grid an export uses: ``resolution`` points per axis over the domain, or the problem's evaluation grid."""
-    return _grid(sol, _box(sol), resolution)
-
-
-def _time_dependent(axes: Sequence[str]) -> bool:
-    return len(axes) > 1 and axes[-1] == "t"
-
-
-def _axes(sol: Solution) -> tuple[str, ...]:
-    return _box(sol).axes
-
-
-def _box(sol: Solution) -> Box:
-    """The problem's domain; for a solution without one, the surrogate's input box with the saved axis names."""
-    if sol.problem is not None:
-        return sol.problem.domain
-    saved = ((sol.info.get("problem_description") or {}).get("domain") or {}).get("axes")
-    lower, upper = sol.model.lower.cpu().tolist(), sol.model.upper.cpu().tolist()
-    return Box(lower, upper, axes=saved if saved and len(saved) == len(lower) else None)
-
-
-def _grid(sol: Solution, box: Box, resolution: int | Sequence[int] | None) -> Grid:
-    if resolution is not None:
-        counts = [resolution] * box.dim if isinstance(resolution, (int, np.integer)) else list(resolution)
-        if len(counts) != box.dim or any(
-            isinstance(c, bool) or not isinstance(c, (int, np.integer)) or c < 2 for c in counts
-        ):
-            raise ConfigError(
-                f"export resolution must be an int >= 2 or {box.dim} of them (points per axis, boundary included); got {resolution!r}"
-            )
-        return box.grid(counts)
-    if sol.problem is not None:
-        return sol.problem.evaluation_grid()
-    return box.grid(101 if box.dim <= 2 else 33 if box.dim == 3 else 9)  # Problem.evaluation_grid's default
-
-
-def _times(sol: Solution, box: Box, resolution: int | Sequence[int] | None) -> np.ndarray:
-    """(nt,) time slices for a mesh in time: ``resolution`` of them (its last entry), or the evaluation grid's."""
-    if resolution is not None:
-        n = resolution if isinstance(resolution, (int, np.integer)) else list(resolution)[-1]
-        return _grid(sol, Box([box.lower[-1]], [box.upper[-1]], axes=("t",)), n).axes[0]
-    return _grid(sol, box, None).axes[-1]
-
-
-def grid_cells(shape: Sequence[int]) -> tuple[str, np.ndarray] | None:
-    """Cells of a node grid (last axis fastest): lines (1-D), quads (2-D) or hexahedra (3-D), counter-clockwise.
-
-    Returns (meshio cell type, (m, 2 ** dim) int32 connectivity), or None beyond three dimensions.
-    """
-    shape = tuple(int(s) for s in shape)
-    if not 1 <= len(shape) <= 3:
-        return None
-    index = np.arange(int(np.prod(shape)), dtype=np.int64).reshape(shape)
-    corners = {
-        1: [(0,), (1,)],
-        2: [(0, 0), (1, 0), (1, 1), (0, 1)],
-        3: [(0, 0, 0), (1, 0, 0), (1, 1, 0), (0, 1, 0), (0, 0, 1), (1, 0, 1), (1, 1, 1), (0, 1, 1)],
-    }[len(shape)]
-    conn = [index[tuple(slice(o, o + s - 1) for o, s in zip(c, shape))].ravel() for c in corners]
-    kind = {1: "line", 2: "quad", 3: "hexahedron"}[len(shape)]
-    return kind, np.stack(conn, axis=1).astype(np.int32 if index.size < 2**31 else np.int64)
-
-
-def _blocks(block: tuple[str, np.ndarray] | None) -> list[tuple[str, np.ndarray]] | None:
-    return None if block is None else [block]
-
-
-def read_mesh(
-    mesh: str | os.PathLike[str] | meshio.Mesh, dim: int, axes: Sequence[str], box: Box
-) -> tuple[np.ndarray, list[tuple[str, np.ndarray]], str]:
-    """The nodes (n, dim) and top-dimensional cell blocks of a mesh, checked against the problem's space dimension."""
-    import meshio
-
-    name = "mesh"
-    if not isinstance(mesh, meshio.Mesh):
-        name = Path(mesh).name
-        if not Path(mesh).is_file():
-            raise ConfigError(
-                f"mesh file {str(mesh)!r} does not exist; pass a file meshio reads (.msh, .vtu, .xdmf, ...)"
-            )
-        try:
-            mesh = meshio.read(mesh)
-        except Exception as err:  # meshio raises ReadError, KeyError, ValueError... on unreadable files
-            raise ConfigError(
-                f"mesh file {name!r} could not be read by meshio ({type(err).__name__}: {err}); pass a .msh, .vtu, .xdmf or another format meshio reads"
-            ) from None
-    pts = np.asarray(mesh.points, dtype=np.float64)
-    blocks = [(c.type, np.asarray(c.data)) for c in mesh.cells if len(c.data)]
-    dims = {c: _cell_dim(c) for c, _ in blocks}
-    if dims:
-        mesh_dim = max(dims.values())
-    else:  # a point cloud: its dimension is the number of coordinates that vary
-        mesh_dim = int(np.sum(np.ptp(pts, axis=0) > 0)) if len(pts) else 0
-    what = (
-        f"its cells are {', '.join(sorted({c for c, d in dims.items() if d == mesh_dim}))}" if dims else "a point cloud"
-    )
-    if mesh_dim != dim or pts.ndim != 2 or pts.shape[1] < dim:
-        raise ShapeError(
-            f"mesh {name!r} is {mesh_dim}-D ({what}) but the problem has {dim} space dimension(s) ({', '.join(axes)}); pass a {dim}-D mesh"
-        )
-    extra = pts[:, dim:]
-    if extra.size and np.abs(extra).max() > 1e-12 * max(1.0, float(np.abs(pts).max())):
-        raise ShapeError(
-            f"mesh {name!r} has non-zero coordinates past the first {dim} (max |value| {np.abs(extra).max():.3g}); a {dim}-D mesh must lie in the plane of {', '.join(axes)}"
-        )
-    pts = np.ascontiguousarray(pts[:, :dim])
-    outside = int(
-        np.sum(
-            ~box.contains(
-                np.concatenate([pts, np.broadcast_to(box.lower[dim:], (len(pts), box.dim - dim))], axis=1), tol=1e-9
-            )
-        )
-    )
-    if outside:
-        warnings.warn(
-            f"{outside} of {len(pts)} nodes of mesh {name!r} lie outside the problem's domain {box!r}; the surrogate is extrapolated there",
-            stacklevel=3,
-        )
-    merged: dict[str, list[np.ndarray]] = {}
-    for c, data in blocks:
-        if dims[c] == mesh_dim:
-            merged.setdefault(c, []).append(data)
-    cells = [(c, np.concatenate(d).astype(np.int32 if len(pts) < 2**31 else np.int64)) for c, d in merged.items()]
-    return pts, cells, name
-
-
-def _cell_dim(cell_type: str) -> int:
-    for prefix, d in _CELL_DIMS.items():
-        if cell_type.startswith(prefix):
-            return d
-    raise ConfigError(
-        f"mesh cell type {cell_type!r} is not supported for export; use a mesh of lines, triangles, quads, tetrahedra, hexahedra, wedges or pyramids"
-    )
+    """The grid an export uses: ``resolution`` points per axis over the domain, or the problem's evaluation
+    grid; off a box, the node grid of its bounding box (the problem's evaluation points lie in it)."""
+    domain = export_domain(sol)
+    return box_grid(sol.problem, domain, resolution) if isinstance(domain, Box) else bounding_grid(domain, resolution)

@@ -40,8 +40,9 @@ __all__ = ["WRITERS", "check", "check_layout", "write_h5", "write_vti", "write_v
 
 
 def check(data: Sampled, suffix: str) -> None:
-    """A ConfigError when ``data`` does not fit the format (see :func:`check_layout`)."""
-    check_layout(suffix, data.axes, data.grid, on_mesh=data.grid is None)
+    """A ConfigError when ``data`` does not fit the format (see :func:`check_layout`); points without
+    space-time cells count as a mesh in time."""
+    check_layout(suffix, data.axes, data.grid, on_mesh=data.grid is None and data.cells is None)
 
 
 def check_layout(suffix: str, axes: Sequence[str], grid: Grid | None, *, on_mesh: bool) -> None:
