@@ -21,7 +21,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import torch
 
-from kanpde.io.export import Sampled, evaluation_grid, sample
+from kanpde.geometry.box import Box
+from kanpde.io.export import Sampled, evaluation_grid, export_domain, sample
 from kanpde.io.files import atomic_write
 from kanpde.io.solution import Solution
 
@@ -73,8 +74,10 @@ def plot_solution(sol: Solution, *, resolution: int | Sequence[int] | None = Non
 
     A time-dependent problem in one space dimension gives space-time maps (x across, t up); with more
     axes the maps are slices through the first two (at the final time, and the middle of other axes).
+    Off a box the maps cover its bounding box and are blank (NaN) outside the domain: a disk is drawn as
+    a disk, and a disk in time as a disk at the final time.
     """
-    data = sample(sol, resolution=resolution, residual=False)
+    data = sample(sol, resolution=resolution, residual=False, masked=True)
     grid = data.grid
     names = [n for n in ("u", "reference", "error") if n in data.fields]
     fig = _figure()
@@ -89,10 +92,7 @@ def plot_solution(sol: Solution, *, resolution: int | Sequence[int] | None = Non
         x, y = grid.axes[0], grid.axes[1]
         for c in range(channels):
             shared = [data.fields[n][:, c] for n in ("u", "reference") if n in data.fields]
-            limits = (
-                min(v.min() for v in shared),
-                max(v.max() for v in shared),
-            )  # one colour scale for u and reference
+            limits = _limits(shared)  # one colour scale for u and reference
             for j, name in enumerate(names):
                 values = data.fields[name][:, c].reshape(grid.shape)[index]
                 label = "|u - reference|" if name == "error" else name
@@ -110,6 +110,13 @@ def plot_solution(sol: Solution, *, resolution: int | Sequence[int] | None = Non
     fig.suptitle(title, fontsize=10)
     fig.tight_layout()
     return fig
+
+
+def _limits(values: list[np.ndarray]) -> tuple[float, float] | None:
+    """The smallest and largest finite value of several arrays (NaN marks points outside the domain);
+    None when none is finite."""
+    finite = np.concatenate([v[np.isfinite(v)] for v in values])
+    return (float(finite.min()), float(finite.max())) if finite.size else None
 
 
 def _slice(data: Sampled) -> tuple[tuple[Any, ...], str]:
@@ -220,7 +227,8 @@ def plot_history(sol: Solution) -> Figure | None:
 def plot_kan(sol: Solution, *, points: int = 200) -> Figure | None:
     """The learned edge functions phi_oi(x) = w_oi silu(x) + spline_oi(x) of every KAN layer: one panel per
     (layer, input), one curve per output, over the range the layer's inputs take on the evaluation grid
-    (grid knots marked). None for an MLP. (With hard constraints the field is a transform of the KAN's output.)
+    (grid knots marked; off a box, at the grid nodes in the domain). None for an MLP. (With hard constraints
+    the field is a transform of the KAN's output.)
     """
     from kanpde.nets.kan import KAN
 
@@ -228,7 +236,11 @@ def plot_kan(sol: Solution, *, points: int = 200) -> Figure | None:
     if not isinstance(net, KAN):
         return None
     p = next(net.parameters())
-    x = torch.as_tensor(evaluation_grid(sol).points(), dtype=p.dtype, device=p.device)
+    nodes = evaluation_grid(sol).points()
+    domain = export_domain(sol)
+    if not isinstance(domain, Box):
+        nodes = nodes[domain.contains(nodes)]
+    x = torch.as_tensor(nodes, dtype=p.dtype, device=p.device)
     inputs = net.layer_inputs(sol.model.features(x))
     columns = max(net.width[:-1])
     fig = _figure()
