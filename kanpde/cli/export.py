@@ -58,23 +58,23 @@ def parse_formats(values: list[str] | str | None, flag: str) -> list[str]:
 
 
 def check_solve_exports(problem: Problem, suffixes: list[str]) -> None:
-    """Before training: every ``--export`` format fits the problem's evaluation grid."""
-    from kanpde.io.writers import check_layout
+    """Before training: every ``--export`` format fits the problem's evaluation grid (off a box: the mesh of
+    its shape, or for ``vti`` the grid of its bounding box)."""
+    from kanpde.io.layouts import check_points
 
-    grid = problem.evaluation_grid()
     for suffix in suffixes:
         try:
-            check_layout(suffix, problem.domain.axes, grid, on_mesh=False)
+            check_points(problem.domain, suffix, problem=problem)
         except ConfigError as err:
             raise ConfigError(f"--export {suffix[1:]}: {err}") from None
 
 
 def export_after_solve(sol: Solution, out: Path, suffixes: list[str], plots: bool) -> list[Path]:
     """The exports and plots ``solve`` writes into its run folder after saving."""
-    from kanpde.io.export import sample, write
+    from kanpde.io.export import sample_formats, write
 
-    data = sample(sol) if suffixes else None  # once for every format
-    written = [p for suffix in suffixes for p in write(data, out / f"{STEM}{suffix}")]
+    data = sample_formats(sol, suffixes)  # once per layout, not once per format
+    written = [p for suffix in suffixes for p in write(data[suffix], out / f"{STEM}{suffix}")]
     if plots:
         from kanpde.io.plots import plot_solution_report
 
@@ -84,7 +84,7 @@ def export_after_solve(sol: Solution, out: Path, suffixes: list[str], plots: boo
 
 def run(args: argparse.Namespace) -> int:
     """``kanpde export DIR --format ...``: load the run, check every flag, then write."""
-    from kanpde.io.export import FORMATS, check_export, sample, write
+    from kanpde.io.export import FORMATS, check_export, sample_formats, write
     from kanpde.io.solution import load
 
     suffixes = parse_formats(args.format, "--format")
@@ -124,7 +124,7 @@ def run(args: argparse.Namespace) -> int:
             about_mesh = isinstance(err, ShapeError) or str(err).startswith("mesh file")
             flag = f"--mesh {args.mesh}" if args.mesh and about_mesh else f"--format {target.suffix[1:]}"
             raise type(err)(f"{flag}: {err}") from None
-    data = sample(sol, resolution=args.resolution, mesh=args.mesh)
-    written = [p for target in targets for p in write(data, target)]
+    data = sample_formats(sol, [t.suffix.lower() for t in targets], resolution=args.resolution, mesh=args.mesh)
+    written = [p for target in targets for p in write(data[target.suffix.lower()], target)]
     print("wrote " + ", ".join(str(p) for p in written))
     return 0
