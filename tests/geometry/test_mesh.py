@@ -72,12 +72,13 @@ def test_read_3d_file_parts_volume_normals():
 
 def test_read_meshio_formats_keep_the_domain(tmp_path):
     domain = MeshDomain.read(DATA / "bracket.msh")
-    for suffix in (".vtu", ".xdmf"):
-        path = tmp_path / f"bracket{suffix}"
-        meshio.write(path, domain.mesh)
-        again = MeshDomain.read(path)
+    for suffix in (".vtu", ".xdmf", ".msh"):
+        again = MeshDomain.read(domain.write(tmp_path / f"bracket{suffix}"))
         assert again.volume() == pytest.approx(domain.volume(), rel=1e-12)
         assert len(again.facets) == len(domain.facets)
+    assert again.parts == domain.parts  # .msh keeps the parts as physical groups
+    for part in domain.facet_parts:
+        np.testing.assert_array_equal(again.part_nodes(part), domain.part_nodes(part))
 
 
 # --- cells of every kind -------------------------------------------------------------------------------------
