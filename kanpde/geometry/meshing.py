@@ -8,6 +8,8 @@ names most of its facets agree on win. The names become gmsh physical groups of 
 are the group ``domain``), so a file written with ``path=`` reads back with ``MeshDomain.read``.
 
 gmsh is an optional dependency (``pip install gmsh``, or the ``mesh`` extra: ``pip install kanpde[mesh]``).
+Without it, 2-D shapes get a rougher Delaunay mesh (scipy) of boundary and lattice points, with a warning, and
+3-D shapes a ``ConfigError``.
 Practical hint: a mesh is what the finite-element reference (``kanpde.validation.reference.fem``) needs; a
 PINN samples a CSG shape directly and needs none.
 """
@@ -15,6 +17,7 @@ PINN samples a CSG shape directly and needs none.
 from __future__ import annotations
 
 import math
+import warnings
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -26,6 +29,7 @@ import torch
 from kanpde.errors import ConfigError
 from kanpde.geometry.domain import Domain
 from kanpde.geometry.mesh import MeshDomain
+from kanpde.geometry.pieces import Segment
 
 __all__ = ["mesh_domain"]
 
@@ -39,8 +43,8 @@ def mesh_domain(domain: Domain, size: float, *, path: str | Path | None = None) 
     Args:
         domain: a ``Box``, ``Disk``/``Ball``, ``Polygon`` or a CSG combination of them.
         size: the target element size (a length > 0).
-        path: also write the mesh there (gmsh picks the format by suffix; ``.msh`` keeps the part names as
-            physical groups).
+        path: also write the mesh there (the format by suffix; ``.msh`` keeps the part names as physical
+            groups).
 
     Returns a ``MeshDomain`` whose boundary parts carry the shape's part names.
     """
@@ -56,7 +60,11 @@ def mesh_domain(domain: Domain, size: float, *, path: str | Path | None = None) 
             f"mesh_domain size {size} is larger than the shape itself (diameter {domain.diameter:.3g}); pass a "
             "fraction of it, e.g. size=diameter/20"
         )
-    with _session() as gmsh:
+    try:
+        import gmsh
+    except ImportError:
+        return _without_gmsh(domain, float(size), path)
+    with _session(gmsh) as gmsh:
         _build(gmsh, domain.describe(), domain.dim)
         gmsh.model.occ.synchronize()
         gmsh.option.setNumber("Mesh.MeshSizeMax", float(size))
@@ -72,14 +80,8 @@ def mesh_domain(domain: Domain, size: float, *, path: str | Path | None = None) 
 
 
 @contextmanager
-def _session() -> Iterator[object]:
+def _session(gmsh: object) -> Iterator[object]:
     """gmsh, initialized (and finalized after) unless it already was, quiet, in a fresh model."""
-    try:
-        import gmsh
-    except ImportError:
-        raise ConfigError(
-            "mesh_domain needs gmsh, an optional dependency: pip install gmsh (or pip install 'kanpde[mesh]')"
-        ) from None
     own = not gmsh.isInitialized()
     if own:
         gmsh.initialize(readConfigFiles=False, interruptible=False)
@@ -204,3 +206,58 @@ def _piece_names(domain: Domain, x: np.ndarray, size: float) -> list[frozenset[s
     best = chosen.min(axis=1, keepdims=True)
     match = chosen <= best + tol
     return [frozenset().union(*(pieces[i].names for i in np.flatnonzero(row))) for row in match]
+
+
+# --- without gmsh (2-D) ----------------------------------------------------------------------------------------
+def _without_gmsh(domain: Domain, size: float, path: str | Path | None) -> MeshDomain:
+    """2-D: the Delaunay triangles (scipy) of points spaced about ``size`` on every boundary piece (with the
+    ends of straight edges) and of a triangular lattice inside, at least size / 2 from the boundary, kept
+    where their centroid lies inside; facets named from the pieces as with gmsh. A rougher mesh than gmsh's
+    (corners where two curves meet are cut by up to an element), but one with the shape's parts."""
+    if domain.dim != 2:
+        raise ConfigError(
+            f"mesh_domain needs gmsh to mesh a {domain.dim}-D shape: pip install gmsh (or pip install "
+            "'kanpde[mesh]'); without it only 2-D shapes get a (Delaunay) mesh"
+        )
+    warnings.warn(
+        "mesh_domain: gmsh is not installed, so this is a Delaunay mesh of boundary and lattice points; "
+        "pip install gmsh for a quality mesh",
+        stacklevel=3,
+    )
+    from scipy.spatial import Delaunay
+
+    points = _fallback_points(domain, size)
+    tri = Delaunay(points).simplices
+    corners = points[tri]
+    area = 0.5 * np.abs(np.linalg.det(corners[:, 1:] - corners[:, :1]))
+    keep = domain.inside(corners.mean(axis=1)) & (area > 1e-8 * size**2)
+    bare = MeshDomain(points, tri[keep], axes=domain.axes, source=f"Delaunay mesh of {domain!r}")
+    names = _piece_names(domain, bare.points[bare.facets].mean(axis=1), size)
+    parts = {n: bare.facets[[n in s for s in names]] for n in sorted(set().union(*names))}
+    mesh = MeshDomain(bare.points, bare.cells, parts, axes=domain.axes, source=bare.source)
+    if path is not None:
+        mesh.write(path)
+    return mesh
+
+
+def _fallback_points(domain: Domain, size: float) -> np.ndarray:
+    """Boundary points (kept parts of every piece, straight edges' ends) and lattice points inside."""
+    rng = np.random.default_rng(0)
+    edge = []
+    for i, piece in enumerate(domain.pieces()):
+        x, _ = piece.sample(max(4, math.ceil(piece.measure / size)), "grid", rng)
+        edge.append(x[domain.keep(i, x)])
+        if isinstance(piece, Segment):
+            ends = np.array([piece.a, piece.b], dtype=np.float64)
+            edge.append(ends[domain.contains(ends)])
+    edge_points = np.concatenate(edge)
+    rows = np.arange(domain.lower[1], domain.upper[1] + size, size * math.sqrt(3) / 2)
+    cols = np.arange(domain.lower[0], domain.upper[0] + size, size)
+    lattice = np.array([(x + (j % 2) * size / 2, y) for j, y in enumerate(rows) for x in cols])
+    inner = lattice[domain.inside(lattice, margin=size / 2)]
+    points = np.concatenate([edge_points, inner])
+    from scipy.spatial import cKDTree
+
+    close = cKDTree(points).query_pairs(0.25 * size, output_type="ndarray")
+    drop = np.unique(close.max(axis=1)) if len(close) else np.zeros(0, dtype=np.int64)
+    return np.delete(points, drop, axis=0)

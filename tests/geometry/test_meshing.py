@@ -3,7 +3,6 @@ Oracles: boundary nodes lie exactly on the piece their part names (circles, sphe
 and volumes converge to the shape's, files read back with their groups (msh 4.1 and 2.2)."""
 
 import math
-import sys
 
 import numpy as np
 import pytest
@@ -110,12 +109,6 @@ def test_bad_calls():
         mesh_domain(Disk([0, 0], 1) * Interval(0, 1, axis="t"), 0.1)
     with pytest.raises(ConfigError, match="builds box, disk/ball, polygon and csg shapes; got kind 'mesh'"):
         mesh_domain(MeshDomain.grid([0, 0], [1, 1], 2), 0.1)
-
-
-def test_missing_gmsh_names_the_install(monkeypatch):
-    monkeypatch.setitem(sys.modules, "gmsh", None)
-    with pytest.raises(ConfigError, match="pip install gmsh"):
-        mesh_domain(Disk([0, 0], 1), 0.2)
 
 
 @pytest.mark.parametrize("version", [4.1, 2.2])
