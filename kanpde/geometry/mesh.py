@@ -78,17 +78,9 @@ class MeshDomain(Domain):
             raise ConfigError(
                 f"mesh {source} has no {d}-D cells; pass {_CELL_TYPE[d]} cells (or quads/hexahedra) of shape (m, {d + 1})"
             )
-        if simp.min() < 0 or simp.max() >= len(pts):
-            raise ConfigError(
-                f"mesh {source}: cells refer to node numbers {int(simp.min())}..{int(simp.max())} but there are "
-                f"{len(pts)} points; node numbers start at 0"
-            )
-        if not np.all(np.isfinite(pts)):
-            raise ConfigError(f"mesh {source}: the point coordinates must be finite; some are nan or inf")
         pts, simp, index = _compact(pts, simp)
         top = topology(pts, simp, source)
-        self.points, self.cells, self.volumes = pts, top.cells, top.volumes
-        self.facets, self._owner = top.facets, top.owner
+        self.points, self.cells, self.volumes, self.facets = pts, top.cells, top.volumes, top.facets
         self.axes = _check_axes(axes, d, source)
         self.name = None
         self.lower, self.upper = pts.min(axis=0), pts.max(axis=0)
@@ -413,6 +405,14 @@ def _inputs(
         pts = pts[:, :2]
     if pts.shape[1] != d:
         raise ShapeError(f"mesh {source}: {d}-D cells need points of shape (n, {d}); got {pts.shape}")
+    if not np.all(np.isfinite(pts)):
+        raise ConfigError(f"mesh {source}: the point coordinates must be finite; some are nan or inf")
+    for kind, data in blocks.items():
+        if data.size and (not np.issubdtype(data.dtype, np.integer) or data.min() < 0 or data.max() >= len(pts)):
+            raise ConfigError(
+                f"mesh {source}: {kind} cells must be node numbers 0..{len(pts) - 1} (there are {len(pts)} points); "
+                f"got {data.dtype} values {data.min()}..{data.max()}"
+            )
     return pts, blocks, d
 
 

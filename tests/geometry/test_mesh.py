@@ -390,8 +390,12 @@ def test_bad_arrays():
     points = np.array([[0.0, 0], [1, 0], [0, 1]])
     with pytest.raises(ShapeError, match=r"cells must be integer node numbers of shape \(m, 3\)"):
         MeshDomain(points, np.array([[0.0, 1.0, 2.0]]))
-    with pytest.raises(ConfigError, match="node numbers 0..3"):
+    with pytest.raises(ConfigError, match=r"triangle cells must be node numbers 0..2 \(there are 3 points\)"):
         MeshDomain(points, np.array([[0, 1, 3]]))
+    with pytest.raises(ConfigError, match="hexahedron cells must be node numbers"):
+        MeshDomain(np.zeros((8, 3)), {"hexahedron": np.array([[0, 1, 2, 3, 4, 5, 6, 9]])})
+    with pytest.raises(ConfigError, match="coordinates must be finite"):
+        MeshDomain(np.array([[0.0, 0], [1, 0], [0, np.nan]]), np.array([[0, 1, 2]]))
     with pytest.raises(ShapeError, match=r"points must have shape \(n, 2\) or \(n, 3\)"):
         MeshDomain(np.zeros((3, 4)), np.array([[0, 1, 2]]))
     with pytest.raises(ConfigError, match="other than 'boundary'"):
