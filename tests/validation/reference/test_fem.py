@@ -131,3 +131,12 @@ def test_errors():
         solve_p1(domain, 1.0, dirichlet={"inlet": 0.0})
     with pytest.raises(ConfigError, match="f must be a number or a function"):
         solve_p1(domain, "x**2")
+
+
+def test_the_module_example():
+    """u = 1 - |x|^2 on the unit disk: -laplace u = 4, u = 0 on the circle, u(0) = 1."""
+    pytest.importorskip("gmsh")
+    from kanpde.geometry.meshing import mesh_domain
+
+    sol = solve_p1(mesh_domain(Disk([0, 0], 1), 0.05), f=lambda x: 4 + 0 * x[:, 0], dirichlet={"circle": 0.0})
+    assert sol(np.array([[0.0, 0.0]]))[0] == pytest.approx(1.0, abs=2e-3)
