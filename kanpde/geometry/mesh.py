@@ -265,19 +265,19 @@ class MeshDomain(Domain):
 
     def boundary_distance(self, x: np.ndarray, reach: float = np.inf) -> np.ndarray:
         """(n,) Euclidean distance from points x (n, d) to the boundary facets; ``inf`` where it exceeds
-        ``reach`` (only facets whose centroid lies within reach + facet size are examined)."""
+        ``reach``. Exact: the nearest facet centroid bounds the distance D from above, and every facet within
+        D has its centroid within D + (the largest centroid-corner distance), so only those are examined."""
         x = _as_points(x, self.dim, "MeshDomain.boundary_distance")
         out = np.full(len(x), np.inf)
-        radius = min(reach, self.diameter) + self._facet_reach
         corners = self.points[self.facets]
         for start in range(0, len(x), _BATCH):
             rows = np.arange(start, min(start + _BATCH, len(x)))
-            pairs = self._facet_tree.query_ball_point(x[rows], radius)
+            nearest, _ = self._facet_tree.query(x[rows], k=1)
+            pairs = self._facet_tree.query_ball_point(x[rows], np.minimum(nearest, reach) + self._facet_reach)
             owner = np.repeat(rows, [len(p) for p in pairs])
             cand = np.fromiter((c for p in pairs for c in p), dtype=np.int64, count=owner.size)
             if owner.size:
-                dist = facet_distance(x[owner], corners[cand])
-                np.minimum.at(out, owner, dist)
+                np.minimum.at(out, owner, facet_distance(x[owner], corners[cand]))
         out[out > reach] = np.inf
         return out
 

@@ -211,6 +211,19 @@ def test_inside_margin_in_3d():
         np.testing.assert_array_equal(domain.inside(x, margin=margin), inner > margin)
 
 
+def test_boundary_distance_equals_brute_force():
+    """The k-d tree search against the distance to every facet, for points inside, outside and far away."""
+    from kanpde.geometry.facets import facet_distance
+
+    domain = MeshDomain.read(DATA / "bracket.msh")
+    x = np.random.default_rng(0).uniform(-1, 3, size=(200, 3))
+    corners = domain.points[domain.facets]
+    brute = np.array([facet_distance(np.repeat(p[None], len(corners), axis=0), corners).min() for p in x])
+    np.testing.assert_allclose(domain.boundary_distance(x), brute, rtol=1e-12, atol=1e-15)
+    capped = domain.boundary_distance(x, reach=0.2)
+    np.testing.assert_array_equal(capped, np.where(brute <= 0.2, brute, np.inf))
+
+
 def test_evaluation_points_are_nodes_and_centroids():
     domain = MeshDomain.grid([0, 0], [1, 1], 4)
     pts = domain.evaluation_points().points()
