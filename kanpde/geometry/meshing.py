@@ -7,17 +7,17 @@ boundary piece it lies on: its facets' centroids are tested against every piece'
 names most of its facets agree on win. The names become gmsh physical groups of dimension d - 1 (the cells
 are the group ``domain``), so a file written with ``path=`` reads back with ``MeshDomain.read``.
 
-gmsh is an optional dependency (``pip install gmsh``, or the ``mesh`` extra: ``pip install kanpde[mesh]``).
-Without it, 2-D shapes get a rougher Delaunay mesh (scipy) of boundary and lattice points, with a warning, and
-3-D shapes a ``ConfigError``.
+gmsh is an optional dependency (``pip install gmsh``, or the ``mesh`` extra: ``pip install kanpde[mesh]``);
+without it ``mesh_domain`` raises a ``ConfigError`` naming the install, or with ``fallback=True`` meshes a 2-D
+shape by Delaunay triangles (scipy) of boundary and lattice points: rougher, with the same part names.
 Practical hint: a mesh is what the finite-element reference (``kanpde.validation.reference.fem``) needs; a
 PINN samples a CSG shape directly and needs none.
 """
 
 from __future__ import annotations
 
+import logging
 import math
-import warnings
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -33,11 +33,13 @@ from kanpde.geometry.pieces import Segment
 
 __all__ = ["mesh_domain"]
 
+log = logging.getLogger("kanpde")
+
 DOMAIN_GROUP = "domain"
 _ELEMENT = {1: 1, 2: 2, 3: 4}  # gmsh element type of the linear simplex of each dimension
 
 
-def mesh_domain(domain: Domain, size: float, *, path: str | Path | None = None) -> MeshDomain:
+def mesh_domain(domain: Domain, size: float, *, path: str | Path | None = None, fallback: bool = False) -> MeshDomain:
     """A triangle (2-D) or tetrahedron (3-D) mesh of ``domain`` with elements of about ``size``.
 
     Args:
@@ -45,6 +47,7 @@ def mesh_domain(domain: Domain, size: float, *, path: str | Path | None = None) 
         size: the target element size (a length > 0).
         path: also write the mesh there (the format by suffix; ``.msh`` keeps the part names as physical
             groups).
+        fallback: without gmsh, mesh a 2-D shape by Delaunay triangles instead of raising (see the module doc).
 
     Returns a ``MeshDomain`` whose boundary parts carry the shape's part names.
     """
@@ -63,7 +66,12 @@ def mesh_domain(domain: Domain, size: float, *, path: str | Path | None = None) 
     try:
         import gmsh
     except ImportError:
-        return _without_gmsh(domain, float(size), path)
+        if fallback and domain.dim == 2:
+            return _without_gmsh(domain, float(size), path)
+        raise ConfigError(
+            f"mesh_domain needs gmsh to mesh {domain!r}: pip install gmsh (or pip install 'kanpde[mesh]')"
+            + ("" if fallback or domain.dim != 2 else "; or pass fallback=True for a Delaunay mesh of a 2-D shape")
+        ) from None
     with _session(gmsh) as gmsh:
         _build(gmsh, domain.describe(), domain.dim)
         gmsh.model.occ.synchronize()
@@ -214,16 +222,7 @@ def _without_gmsh(domain: Domain, size: float, path: str | Path | None) -> MeshD
     ends of straight edges) and of a triangular lattice inside, at least size / 2 from the boundary, kept
     where their centroid lies inside; facets named from the pieces as with gmsh. A rougher mesh than gmsh's
     (corners where two curves meet are cut by up to an element), but one with the shape's parts."""
-    if domain.dim != 2:
-        raise ConfigError(
-            f"mesh_domain needs gmsh to mesh a {domain.dim}-D shape: pip install gmsh (or pip install "
-            "'kanpde[mesh]'); without it only 2-D shapes get a (Delaunay) mesh"
-        )
-    warnings.warn(
-        "mesh_domain: gmsh is not installed, so this is a Delaunay mesh of boundary and lattice points; "
-        "pip install gmsh for a quality mesh",
-        stacklevel=3,
-    )
+    log.info("mesh_domain(%r): gmsh is not installed; a Delaunay mesh of boundary and lattice points", domain)
     from scipy.spatial import Delaunay
 
     points = _fallback_points(domain, size)
