@@ -155,3 +155,10 @@ def test_neumann_on_a_curved_hole_uses_its_outward_normal():
 
     sol = kanpde.solve(Annulus(), model=kanpde.KAN([2, 6, 1], grid=5, seed=0), steps=100, progress=False)
     assert sol.errors["rel_l2"] < 5e-2, sol.errors  # 1.1e-2 here; the wrong sign gives 2
+
+
+def test_residual_based_resampling_runs_on_a_shape():
+    schedule = [kanpde.LBFGS(steps=3), kanpde.Resample(adaptive=True), kanpde.LBFGS(steps=3)]
+    sol = kanpde.solve(LShape(), model=kanpde.KAN([2, 4, 1], grid=3, seed=0), schedule=schedule, progress=False)
+    events = [h for h in sol.history if h.get("event") == "resample"]
+    assert len(events) == 1 and events[0]["adaptive"] and sol.info["steps"] == 6
