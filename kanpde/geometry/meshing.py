@@ -73,16 +73,24 @@ def mesh_domain(domain: Domain, size: float, *, path: str | Path | None = None, 
             + ("" if fallback or domain.dim != 2 else "; or pass fallback=True for a Delaunay mesh of a 2-D shape")
         ) from None
     with _session(gmsh) as gmsh:
-        _build(gmsh, domain.describe(), domain.dim)
-        gmsh.model.occ.synchronize()
-        gmsh.option.setNumber("Mesh.MeshSizeMax", float(size))
-        gmsh.model.mesh.generate(domain.dim)
-        points, tag_index = _nodes(gmsh, domain.dim)
-        cells = _elements(gmsh, domain.dim, -1, tag_index)
-        parts = _name_boundary(gmsh, domain, tag_index, points, float(size))
-        if path is not None:
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-            gmsh.write(str(path))
+        try:
+            _build(gmsh, domain.describe(), domain.dim)
+            gmsh.model.occ.synchronize()
+            gmsh.option.setNumber("Mesh.MeshSizeMax", float(size))
+            gmsh.model.mesh.generate(domain.dim)
+            points, tag_index = _nodes(gmsh, domain.dim)
+            cells = _elements(gmsh, domain.dim, -1, tag_index)
+            parts = _name_boundary(gmsh, domain, tag_index, points, float(size))
+            if path is not None:
+                Path(path).parent.mkdir(parents=True, exist_ok=True)
+                gmsh.write(str(path))
+        except ConfigError:
+            raise
+        except Exception as err:  # gmsh reports every failure as a bare Exception
+            raise ConfigError(
+                f"gmsh could not mesh {domain!r} with size {size} ({err}); check the shape (parts that touch in a "
+                "point or a line are hard for OpenCASCADE), the size, and that path has a suffix gmsh writes (.msh)"
+            ) from None
     source = repr(str(path)) if path is not None else f"gmsh mesh of {domain!r}"
     return MeshDomain(points, cells, parts, axes=domain.axes, source=source)
 

@@ -100,13 +100,15 @@ def test_distance_of_a_meshed_disk_converges_to_half_the_radius_at_the_centre():
     assert errors[0] / errors[2] > 8  # second order in the facet size
 
 
-def test_bad_calls():
+def test_bad_calls(tmp_path):
     with pytest.raises(ConfigError, match="size must be a length > 0"):
         mesh_domain(Disk([0, 0], 1), 0.0)
     with pytest.raises(ConfigError, match="larger than the shape itself"):
         mesh_domain(Disk([0, 0], 1), 10.0)
     with pytest.raises(ConfigError, match="space-time domain"):
         mesh_domain(Disk([0, 0], 1) * Interval(0, 1, axis="t"), 0.1)
+    with pytest.raises(ConfigError, match=r"gmsh could not mesh .*Unknown output file format.*suffix gmsh writes"):
+        mesh_domain(Box([0, 0], [1, 1]), 0.2, path=tmp_path / "mesh.unknownsuffix")
     with pytest.raises(ConfigError, match="builds box, disk/ball, polygon and csg shapes; got kind 'mesh'"):
         mesh_domain(MeshDomain.grid([0, 0], [1, 1], 2), 0.1)
 
