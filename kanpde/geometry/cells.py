@@ -136,7 +136,9 @@ def topology(points: np.ndarray, cells: np.ndarray, source: str) -> Topology:
     source: how the mesh is named in error messages (a file name, or ``"arrays"``).
     """
     d = points.shape[1]
-    cells = np.unique(np.sort(cells, axis=1), axis=0) if len(cells) else cells
+    if len(cells):  # drop repeated cells (msh 2.2 repeats an element once per physical group)
+        _, first = _unique_rows(np.sort(cells, axis=1), len(points), return_index=True)
+        cells = cells[np.sort(first)]
     corners = points[cells]  # (m, d+1, d)
     edges = corners[:, 1:] - corners[:, :1]
     signed = np.linalg.det(edges) / factorial(d)
@@ -158,8 +160,7 @@ def topology(points: np.ndarray, cells: np.ndarray, source: str) -> Topology:
     keys = np.sort(cells[:, local], axis=2).reshape(-1, d)  # (m*(d+1), d)
     opposite = cells.reshape(-1)  # the node each facet leaves out, in the same order
     owner_all = np.repeat(np.arange(len(cells)), d + 1)
-    _, inverse, counts = np.unique(keys, axis=0, return_inverse=True, return_counts=True)
-    inverse = inverse.reshape(-1)
+    inverse, counts = _unique_rows(keys, len(points))
     shared = counts[inverse]
     if (shared > 2).any():
         k = int(np.flatnonzero(shared > 2)[0])
@@ -174,6 +175,20 @@ def topology(points: np.ndarray, cells: np.ndarray, source: str) -> Topology:
     flip = side[boundary] < 0 if d == 2 else side[boundary] > 0
     facets[flip] = facets[flip][:, ::-1] if d == 2 else facets[flip][:, [0, 2, 1]]
     return Topology(cells, volumes, facets, owner_all[boundary])
+
+
+def _unique_rows(rows: np.ndarray, n: int, *, return_index: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """Rows of node numbers below n as one int64 each (when n ** width fits), then ``np.unique``: returns
+    (inverse, counts), or (inverse, first index) with ``return_index``."""
+    width = rows.shape[1]
+    if float(n) ** width < 2.0**62:
+        ids = np.zeros(len(rows), dtype=np.int64)
+        for j in range(width):
+            ids = ids * n + rows[:, j]
+    else:  # pragma: no cover - meshes with over two million nodes in 3-D
+        ids = rows
+    _, index, inverse, counts = np.unique(ids, axis=0, return_index=True, return_inverse=True, return_counts=True)
+    return inverse.reshape(-1), (index if return_index else counts)
 
 
 def _side(points: np.ndarray, keys: np.ndarray, opposite: np.ndarray) -> np.ndarray:

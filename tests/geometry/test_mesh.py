@@ -116,6 +116,17 @@ def test_hexahedra_split_conforming_with_quad_parts():
     assert divergence_check(domain) == pytest.approx(1.0, rel=1e-3)
 
 
+def test_repeated_cells_and_nodes_count_once():
+    """msh 2.2 repeats an element per physical group; some writers repeat nodes per cell."""
+    grid = MeshDomain.grid([0, 0], [1, 1], 3)
+    twice = MeshDomain(grid.points, np.concatenate([grid.cells, grid.cells[:, ::-1]]))
+    assert twice.volume() == pytest.approx(1.0) and len(twice.facets) == 12
+    split = np.concatenate([grid.points, grid.points])  # each cell gets its own copies of its nodes
+    cells = grid.cells + len(grid.points) * (np.arange(len(grid.cells)) % 2)[:, None]
+    again = MeshDomain(split, cells)
+    assert len(again.points) == len(grid.points) and len(again.facets) == 12
+
+
 def test_grid_mesh_has_the_box_faces():
     domain = MeshDomain.grid([0, 0, 0], [1, 2, 3], (2, 3, 4))
     assert domain.volume() == pytest.approx(6.0)
