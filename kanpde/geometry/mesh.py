@@ -207,8 +207,9 @@ class MeshDomain(Domain):
                 result[out] = self.boundary_distance(x[out], -margin) <= -margin
         return result
 
-    def volume(self, n: int = 0) -> float:
-        """The exact area or volume: the sum of the cell volumes (``n`` is ignored)."""
+    def volume(self, n: int = 0, *, method: str = "sobol") -> float:
+        """The exact area or volume: the sum of the cell volumes (``n`` and ``method``, the base class's
+        sampling estimate, are ignored)."""
         return float(self.volumes.sum())
 
     def sample(self, n: int, *, method: str = "sobol", seed: Seed = 0) -> np.ndarray:
