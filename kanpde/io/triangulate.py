@@ -1,9 +1,10 @@
 """Meshes of shapes for export: the cells a ``.vtu``/``.xdmf``/``.h5`` export of a non-box domain is drawn on.
 
-:func:`shape_mesh` picks, in order: a ``MeshDomain``'s own nodes and cells; a gmsh mesh of the shape
-(``kanpde.geometry.meshing.mesh_domain``, when gmsh is installed and can build it); else :func:`triangulate`,
-a Delaunay triangulation that needs only the ``Domain`` interface (``inside``, ``pieces``,
-``sample_boundary``), so it serves any shape, a user's own ``Domain`` subclass included.
+:func:`shape_mesh` picks, in order: a ``MeshDomain``'s own nodes and cells; ``mesh_domain(shape, size,
+fallback=True)`` (``kanpde.geometry.meshing``: gmsh when it is installed, else its Delaunay mesh of a 2-D
+shape); else :func:`triangulate`, which covers what ``mesh_domain`` does not (1-D shapes, 3-D shapes
+without gmsh, a user's own ``Domain`` subclass that gmsh cannot rebuild from ``describe()``): it needs only
+the ``Domain`` interface (``inside``, ``pieces``, ``sample_boundary``).
 
 :func:`triangulate` (1-3 D): the nodes of a uniform grid of spacing ``h`` over the bounding box that lie
 farther than ``h / 4`` inside, plus points on the boundary about ``h`` apart and the corners of straight
@@ -51,8 +52,9 @@ class ShapeMesh:
 def shape_mesh(domain: Domain, spacing: float) -> ShapeMesh:
     """The mesh an export of ``domain`` (a spatial shape, not a box) is written on; cells about ``spacing`` wide.
 
-    A ``MeshDomain`` gives its own nodes and cells unchanged; other 2-D/3-D shapes a gmsh mesh when gmsh
-    can make one, else :func:`triangulate`; beyond three dimensions, the grid nodes inside, without cells.
+    A ``MeshDomain`` gives its own nodes and cells unchanged; other 2-D/3-D shapes ``mesh_domain``'s mesh
+    (gmsh, or without it a 2-D Delaunay mesh) when it can make one, else :func:`triangulate`; beyond three
+    dimensions, the grid nodes inside, without cells.
     """
     from kanpde.geometry.mesh import MeshDomain
 
@@ -61,30 +63,21 @@ def shape_mesh(domain: Domain, spacing: float) -> ShapeMesh:
     if domain.dim > 3:
         nodes = _grid_nodes(domain, spacing)
         return ShapeMesh(nodes[domain.contains(nodes)], [], f"grid nodes {spacing:.3g} apart inside {domain!r}")
-    why = "gmsh meshes 2-D and 3-D shapes only"
+    why = "mesh_domain meshes 2-D and 3-D shapes only"
     if domain.dim in (2, 3):
+        from kanpde.geometry.meshing import mesh_domain
+
         try:
-            return _gmsh_mesh(domain, spacing)
-        except ConfigError as err:  # gmsh missing, or a shape it cannot build
+            meshed = mesh_domain(domain, min(spacing, domain.diameter), fallback=True)
+        except ConfigError as err:  # 3-D without gmsh, or a shape gmsh cannot build
             why = str(err)
+        else:
+            return ShapeMesh(
+                meshed.points, [(SIMPLEX[domain.dim], meshed.cells)], f"{meshed.source}, size {spacing:.3g}"
+            )
     log.info("export of %r: Delaunay triangulation (%s)", domain, why)
     points, cells = triangulate(domain, spacing)
-    return ShapeMesh(
-        points, [(SIMPLEX[domain.dim], cells)], f"Delaunay triangulation, spacing {spacing:.3g} (no gmsh mesh: {why})"
-    )
-
-
-def _gmsh_mesh(domain: Domain, spacing: float) -> ShapeMesh:
-    """``mesh_domain`` of the shape; a ConfigError when gmsh is missing or fails (it raises plain Exceptions)."""
-    from kanpde.geometry.meshing import mesh_domain
-
-    try:
-        meshed = mesh_domain(domain, min(spacing, domain.diameter))
-    except ConfigError:
-        raise
-    except Exception as err:  # noqa: BLE001 - gmsh reports every failure as a bare Exception
-        raise ConfigError(f"gmsh failed ({type(err).__name__}: {err})") from None
-    return ShapeMesh(meshed.points, [(SIMPLEX[domain.dim], meshed.cells)], f"gmsh mesh, element size {spacing:.3g}")
+    return ShapeMesh(points, [(SIMPLEX[domain.dim], cells)], f"Delaunay triangulation, spacing {spacing:.3g} ({why})")
 
 
 def triangulate(domain: Domain, spacing: float) -> tuple[np.ndarray, np.ndarray]:

@@ -240,6 +240,35 @@ def test_shape_mesh_of_a_mesh_domain_is_the_mesh_and_beyond_3d_is_nodes_only():
     assert spacetime_cells(made.points, [("tetra", np.zeros((1, 4), dtype=int))], 3) is None
 
 
+def test_a_ball_without_gmsh_is_triangulated_here(monkeypatch):
+    monkeypatch.setitem(sys.modules, "gmsh", None)
+    ball = Disk([0.0, 0.0, 0.0], 1.0)
+    made = shape_mesh(ball, 0.4)
+    assert made.how.startswith("Delaunay triangulation") and "pip install gmsh" in made.how
+    assert made.cells[0][0] == "tetra" and ball.contains(made.points).all()
+
+
+def test_two_rods_in_time_export_without_bridging_the_gap(tmp_path):
+    rods = Interval(0.0, 1.0) | Interval(2.0, 3.0)
+    problem = kanpde.FunctionProblem(
+        domain=rods * Interval(0.0, 1.0, axis="t"),
+        residual=lambda u, x: kanpde.ops.dt(u, x),
+        exact=lambda x: x[:, 0] * x[:, 1],
+    )
+    sol = untrained(problem)
+    kanpde.export(sol, tmp_path / "r.vtu", resolution=(13, 3))
+    mesh = meshio.read(tmp_path / "r.vtu")
+    xt = mesh.points[:, :2]
+    assert problem.domain.contains(xt).all() and list(mesh.cells_dict) == ["quad"]
+    quads = xt[mesh.cells_dict["quad"]]
+    assert np.all(np.ptp(quads[..., 0], axis=1) <= 0.25 + 1e-12)  # no quad spans the gap (1, 2)
+    assert problem.domain.contains(quads.mean(axis=1)).all()
+    np.testing.assert_allclose(mesh.point_data["u"], sol(xt)[:, 0], rtol=0, atol=1e-14)
+    np.testing.assert_allclose(
+        np.abs(mesh.point_data["error"]), np.abs(sol(xt)[:, 0] - xt[:, 0] * xt[:, 1]), atol=1e-14
+    )
+
+
 def test_lines_in_time_are_counter_clockwise_quads():
     quads = spacetime_cells(np.array([[1.0], [0.0]]), [("line", np.array([[0, 1]]))], 3)
     # node s * nt + k; the line runs right to left, so it is flipped first
