@@ -10,7 +10,7 @@ sol.errors      # {"rel_l2": ..., "max_abs": ...}
 from kanpde import geometry, interpret, io, nets, pde, pinn
 from kanpde._version import __version__
 from kanpde.errors import ConfigError, DefinitionError, KanpdeError, ShapeError, TrainingError
-from kanpde.geometry import Ball, Box, Disk, Grid, Interval, Polygon
+from kanpde.geometry import Ball, Box, Disk, Grid, Interval, MeshDomain, Polygon
 from kanpde.io import Solution, Status, export, load
 from kanpde.nets import KAN, MLP
 from kanpde.pde import Condition, Dirichlet, Field, FunctionProblem, Initial, Neumann, Periodic, Problem, Robin, ops
@@ -29,6 +29,7 @@ __all__ = [
     "Disk",
     "Ball",
     "Polygon",
+    "MeshDomain",
     "Grid",
     "Condition",
     "Dirichlet",

@@ -5,6 +5,7 @@ from kanpde.errors import ConfigError
 from kanpde.geometry.box import Box, Face, Grid, Interval
 from kanpde.geometry.csg import CSG
 from kanpde.geometry.domain import BoundarySample, Distance, Domain, PointSet
+from kanpde.geometry.mesh import MeshDomain
 from kanpde.geometry.sampling import METHODS, sample_box
 from kanpde.geometry.shapes import Ball, Disk, Polygon
 from kanpde.geometry.spacetime import SpaceTime
@@ -18,6 +19,7 @@ __all__ = [
     "Polygon",
     "CSG",
     "SpaceTime",
+    "MeshDomain",
     "Face",
     "Grid",
     "PointSet",
@@ -43,8 +45,6 @@ def from_description(desc: dict) -> Domain:
     if kind == "spacetime":
         return SpaceTime(from_description(desc["space"]), from_description(desc["time"]))
     if kind == "mesh":
-        from kanpde.geometry.mesh import MeshDomain
-
         return MeshDomain.from_description(desc)
     raise ConfigError(
         f"unknown domain kind {kind!r} in a saved description; expected box, disk, polygon, csg, spacetime or mesh"

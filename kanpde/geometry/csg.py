@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from kanpde.errors import ConfigError, ShapeError
-from kanpde.geometry.domain import Domain
+from kanpde.geometry.domain import Domain, register_combination
 from kanpde.geometry.pieces import Piece
 
 __all__ = ["CSG"]
@@ -45,7 +45,7 @@ class CSG(Domain):
             self.lower, self.upper = np.maximum(a.lower, b.lower), np.minimum(a.upper, b.upper)
         else:
             self.lower, self.upper = a.lower.copy(), a.upper.copy()
-        if np.any(self.lower >= self.upper) or self.volume(4096) <= 0:
+        if np.any(self.lower >= self.upper) or self.volume(4096, method="random") <= 0:
             raise ConfigError(f"the CSG {op} of {a!r} and {b!r} is empty: the shapes do not overlap as needed")
         flip = op == "difference"
         self._pieces = tuple(a.pieces()) + tuple(p.flipped() if flip else p for p in b.pieces())
@@ -80,3 +80,7 @@ class CSG(Domain):
     def __repr__(self) -> str:
         symbol = {"union": "|", "intersection": "&", "difference": "-"}[self.op]
         return f"({self.a!r} {symbol} {self.b!r})"
+
+
+for _op in _OPS:
+    register_combination(_op, lambda a, b, op=_op: CSG(op, a, b))

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -24,7 +24,7 @@ from kanpde.errors import ConfigError, ShapeError
 from kanpde.geometry.pieces import Chosen, Piece, r_equivalence
 from kanpde.geometry.sampling import Seed, as_rng, check_method, split_count
 
-__all__ = ["Domain", "BoundarySample", "PointSet", "Distance", "BOUNDARY", "default_axes"]
+__all__ = ["Domain", "BoundarySample", "PointSet", "Distance", "BOUNDARY", "default_axes", "register_combination"]
 
 BOUNDARY = "boundary"
 
@@ -95,6 +95,14 @@ class Domain(ABC):
     def pieces(self) -> tuple[Piece, ...]:
         """The boundary pieces, each with its part names and its sign (outward normals)."""
 
+    def reentrant_corners(self) -> tuple[tuple[np.ndarray, tuple[int, ...]], ...]:
+        """Corners where the domain's interior angle exceeds pi, as (point, indices of the pieces that meet
+        there). Solutions of elliptic problems are singular there (like r^(pi / angle)); a distance
+        function that vanishes on those pieces would force the network's part of the field to blow up, so
+        Dirichlet parts that touch one stay loss terms. Known for polygons (and their space-time sweeps);
+        other shapes report none."""
+        return ()
+
     def keep(self, index: int, x: np.ndarray) -> np.ndarray:
         """(n,) boolean: which points x on piece ``index`` lie on this domain's boundary (a CSG result
         drops the parts of its operands' pieces that end up inside or outside; a plain shape keeps all)."""
@@ -160,11 +168,11 @@ class Domain(ABC):
             cache[index] = piece.measure * float(self.keep(index, x).mean())
         return cache[index]
 
-    def volume(self, n: int = 1 << 16) -> float:
-        """The d-dimensional measure (area, volume), estimated from ``n`` Sobol points of the bounding box."""
+    def volume(self, n: int = 1 << 16, *, method: str = "sobol") -> float:
+        """The d-dimensional measure (area, volume), estimated from ``n`` points of the bounding box."""
         from kanpde.geometry.sampling import sample_box
 
-        x = sample_box(self.lower, self.upper, n, "sobol", np.random.default_rng(0))
+        x = sample_box(self.lower, self.upper, n, method, np.random.default_rng(0))
         return float(np.prod(self.upper - self.lower)) * float(self.inside(x).mean())
 
     # --- sampling -----------------------------------------------------------------------------------
@@ -241,26 +249,33 @@ class Domain(ABC):
         x = piece.carrier(n, self.lower, self.upper)
         return not bool(self.inside(x, margin=1e-6 * self.diameter).any())
 
-    # --- CSG ----------------------------------------------------------------------------------------
+    # --- CSG and products --------------------------------------------------------------------------
     def __or__(self, other: Domain) -> Domain:
-        from kanpde.geometry.csg import CSG
-
-        return CSG("union", self, other)
+        return _combine("union", self, other)
 
     def __and__(self, other: Domain) -> Domain:
-        from kanpde.geometry.csg import CSG
-
-        return CSG("intersection", self, other)
+        return _combine("intersection", self, other)
 
     def __sub__(self, other: Domain) -> Domain:
-        from kanpde.geometry.csg import CSG
-
-        return CSG("difference", self, other)
+        return _combine("difference", self, other)
 
     def __mul__(self, other: Domain) -> Domain:
-        from kanpde.geometry.spacetime import SpaceTime
+        return _combine("product", self, other)
 
-        return SpaceTime(self, other)
+
+_COMBINATIONS: dict[str, Callable[[Domain, Domain], Domain]] = {}
+
+
+def register_combination(op: str, build: Callable[[Domain, Domain], Domain]) -> None:
+    """Say how ``a | b`` (``"union"``), ``a & b``, ``a - b`` and ``a * b`` (``"product"``) are built: the
+    modules that define CSG and space-time shapes register themselves (``kanpde.geometry`` imports both)."""
+    _COMBINATIONS[op] = build
+
+
+def _combine(op: str, a: Domain, b: object) -> Domain:
+    if not isinstance(b, Domain):
+        raise ConfigError(f"shapes combine with shapes; got {a!r} {op} {b!r}")
+    return _COMBINATIONS[op](a, b)
 
 
 def _sample_piece(

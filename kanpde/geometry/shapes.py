@@ -140,6 +140,13 @@ class Polygon(Domain):
     def pieces(self) -> tuple[Piece, ...]:
         return self._pieces
 
+    def reentrant_corners(self) -> tuple[tuple[np.ndarray, tuple[int, ...]], ...]:
+        a = self._ccw
+        incoming, outgoing = a - np.roll(a, 1, axis=0), np.roll(a, -1, axis=0) - a
+        turn = incoming[:, 0] * outgoing[:, 1] - incoming[:, 1] * outgoing[:, 0]  # < 0: a right turn
+        m = len(a)
+        return tuple((a[i].copy(), ((i - 1) % m, i)) for i in range(m) if turn[i] < 0)
+
     def describe(self) -> dict:
         return {
             "kind": "polygon",

@@ -13,7 +13,7 @@ import numpy as np
 from torch import Tensor
 
 from kanpde.errors import ConfigError
-from kanpde.geometry.domain import Domain
+from kanpde.geometry.domain import Domain, register_combination
 from kanpde.geometry.pieces import Piece, Plane, Sphere
 from kanpde.geometry.sampling import unit_samples
 
@@ -91,6 +91,9 @@ class SpaceTime(Domain):
     def pieces(self) -> tuple[Piece, ...]:
         return self._pieces
 
+    def reentrant_corners(self) -> tuple[tuple[np.ndarray, tuple[int, ...]], ...]:
+        return self.space.reentrant_corners()  # swept into edges; the piece indices are the same
+
     def keep(self, index: int, x: np.ndarray) -> np.ndarray:
         n_space = len(self._pieces) - 2
         if index < n_space:
@@ -102,3 +105,6 @@ class SpaceTime(Domain):
 
     def __repr__(self) -> str:
         return f"{self.space!r} * [{self.lower[-1]}, {self.upper[-1]}]"
+
+
+register_combination("product", SpaceTime)

@@ -26,21 +26,25 @@ import enum
 import itertools
 import logging
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import torch
 from torch import Tensor
 
-from kanpde.errors import ConfigError, ShapeError
+from kanpde.errors import ConfigError
 from kanpde.geometry.box import Box
 from kanpde.pde import jet
 from kanpde.pde.conditions import Condition, Dirichlet, Periodic
 from kanpde.pde.problem import Problem
+from kanpde.pinn.lifts import Lift, blend_values, cached_jet, lift_values, same_value
+from kanpde.pinn.shape_constraints import ShapeDirichlet, shape_groups, shape_transform
 
 __all__ = [
     "HardDirichlet",
+    "ShapeDirichlet",
+    "constraint_from_description",
     "Constraints",
     "CONSTRAINT_MODES",
     "Hard",
@@ -79,7 +83,6 @@ class Constraints(enum.Enum):
 
 CONSTRAINT_MODES: tuple[str, ...] = tuple(m.value for m in Constraints)
 """The names ``Constraints.parse`` accepts, in order."""
-Lift = float | Callable[[Tensor], Tensor]
 
 
 @dataclass(frozen=True)
@@ -145,7 +148,7 @@ class HardDirichlet:
         """G at points x: (n, d) -> (n, channels)."""
         if not self.blend:
             if callable(self.value):
-                return _lift_values(self.value, x, channels)
+                return lift_values(self.value, x, channels)
             return torch.full((x.shape[0], channels), float(self.value), dtype=x.dtype, device=x.device)
         lower, upper = (torch.as_tensor(b, dtype=x.dtype, device=x.device) for b in self.box)
         if self.project:
@@ -172,7 +175,7 @@ class HardDirichlet:
                         columns[a] = torch.full_like(columns[a], float((upper if side else lower)[a]))
                     value = data[(axes[0], choice[0])]
                     y = torch.stack(columns, 1)
-                    g = _lift_values(value, y, channels) if callable(value) else float(value)
+                    g = lift_values(value, y, channels) if callable(value) else float(value)
                     out = out + (-1) ** (size + 1) * weight * g
         if not isinstance(out, Tensor) or out.shape[0] != x.shape[0]:
             out = out + torch.zeros(x.shape[0], channels, dtype=x.dtype, device=x.device)
@@ -210,49 +213,49 @@ class HardDirichlet:
         return desc
 
     @classmethod
-    def from_description(cls, desc: dict[str, Any], problem: Problem | None = None) -> HardDirichlet:
-        if desc.get("kind") != "hard_dirichlet":
-            raise ConfigError(
-                f"unknown output constraint {desc.get('kind')!r} in the saved description; expected 'hard_dirichlet'"
-            )
+    def from_description(cls, desc: dict[str, Any]) -> HardDirichlet:
+        """Rebuild from ``describe()`` when the data are numbers (function-valued data come from the problem:
+        ``constraint_from_description``)."""
         faces = tuple((int(a), int(s)) for a, s in desc["faces"])
-        values = [desc["value"], *(b["value"] for b in desc.get("blend", ()))]
-        if "problem" not in values:
-            blend = tuple(
-                (tuple((int(a), int(s)) for a, s in b["faces"]), float(b["value"])) for b in desc.get("blend", ())
-            )
-            box = tuple(tuple(float(v) for v in side) for side in desc["box"]) if blend else None
-            return cls(faces, float(desc["value"]), blend, box, bool(desc.get("project", False)))
-        if problem is None:
-            raise ConfigError(
-                "this run builds a function-valued boundary or initial condition into its surrogate; "
-                "load it with its problem: kanpde.load(DIR, problem=MyProblem())"
-            )
-        hard, _ = split_conditions(problem, Constraints.HARD)
-        if hard.dirichlet is None or hard.dirichlet.faces != faces:
-            raise ConfigError(
-                f"the problem given to load builds its Dirichlet conditions on other faces than the saved run "
-                f"({faces}); load it with the problem it was trained on"
-            )
-        return hard.dirichlet
+        blend = tuple(
+            (tuple((int(a), int(s)) for a, s in b["faces"]), float(b["value"])) for b in desc.get("blend", ())
+        )
+        box = tuple(tuple(float(v) for v in side) for side in desc["box"]) if blend else None
+        return cls(faces, float(desc["value"]), blend, box, bool(desc.get("project", False)))
 
 
-def blend_values(dist: Sequence[Tensor], values: Sequence[Lift], x: Tensor, channels: int) -> Tensor:
-    """Transfinite interpolation of data by distance weights: sum_i w_i g_i with w_i = prod_{j != i} D_j /
-    sum_k prod_{j != k} D_k, D_i: (n, 1) the distance to group i (zero on its parts), so w_i = 1 where
-    D_i = 0 (Sukumar and Srivastava, CMAME 389, 2022); where groups meet, the mean of those that meet."""
-    products = [math.prod(d for j, d in enumerate(dist) if j != i) for i in range(len(dist))]
-    total = sum(products)
-    corner = total <= 1e-300
-    safe = torch.where(corner, torch.ones_like(total), total)
-    meeting = [(d <= 1e-300).to(d.dtype) for d in dist]
-    count = torch.clamp(sum(meeting), min=1.0)
-    out = 0.0
-    for p, m, value in zip(products, meeting, values):
-        w = torch.where(corner, m / count, p / safe)
-        g = _lift_values(value, x, channels) if callable(value) else float(value)
-        out = out + w * g
-    return out.expand(-1, channels) if out.shape[1] == 1 else out
+_KINDS = {"hard_dirichlet": ("faces", HardDirichlet), "shape_dirichlet": ("parts", ShapeDirichlet)}
+
+
+def constraint_from_description(desc: dict[str, Any], problem: Problem | None = None) -> HardDirichlet | ShapeDirichlet:
+    """Rebuild a saved output constraint (``describe()`` of a ``HardDirichlet`` or ``ShapeDirichlet``):
+    from the description alone when its data are numbers, else from ``problem``'s conditions (checked to
+    constrain the same faces or parts)."""
+    kind = desc.get("kind")
+    if kind not in _KINDS:
+        raise ConfigError(
+            f"unknown output constraint {kind!r} in the saved description; expected one of {', '.join(_KINDS)}"
+        )
+    where, cls = _KINDS[kind]
+    values = [desc["value"], *(b["value"] for b in desc.get("blend", ()))]
+    if "problem" not in values:
+        return cls.from_description(desc)
+    if problem is None:
+        raise ConfigError(
+            "this run builds a function-valued boundary or initial condition into its surrogate; "
+            "load it with its problem: kanpde.load(DIR, problem=MyProblem())"
+        )
+    hard, _ = split_conditions(problem, Constraints.HARD)
+    saved = cls.from_description({**desc, "value": 0.0, "blend": []}) if kind == "hard_dirichlet" else None
+    same = isinstance(hard.dirichlet, cls) and (
+        hard.dirichlet.faces == saved.faces if saved is not None else list(hard.dirichlet.parts) == list(desc["parts"])
+    )
+    if not same:
+        raise ConfigError(
+            f"the problem given to load builds its Dirichlet conditions on other {where} than the saved run "
+            f"({desc[where]}); load it with the problem it was trained on"
+        )
+    return hard.dirichlet
 
 
 def _signed(faces: Sequence[tuple[int, int]]) -> list[tuple[int, float]]:
@@ -264,69 +267,6 @@ def _distance(t: Tensor, factors: Sequence[tuple[int, float]]) -> Tensor:
     for axis, sign in factors:
         d = d * (1 + sign * t[:, axis : axis + 1])
     return d
-
-
-def _lift_values(g: Callable[[Tensor], Tensor], x: Tensor, channels: int) -> Tensor:
-    y = g(x)
-    if not isinstance(y, Tensor):
-        y = torch.as_tensor(y, dtype=x.dtype, device=x.device)
-    if y.ndim == 1:
-        y = y.reshape(-1, 1)
-    if y.ndim != 2 or y.shape[0] != x.shape[0] or y.shape[1] not in (1, channels):
-        raise ShapeError(
-            f"a hard condition's value g(x) must return ({x.shape[0]},) or ({x.shape[0]}, {channels}); got {tuple(y.shape)}"
-        )
-    return y.to(x.dtype).expand(-1, channels)
-
-
-def cached_jet(
-    store: dict, tag: str, g: Callable[[Tensor], Tensor], x: Tensor, spec: jet.JetSpec, channels: int
-) -> Tensor:
-    """The jet of a function of the points g at x, kept in ``store`` for the last few point sets: g does
-    not depend on the network and the collocation points stay the same between steps, so its derivatives
-    are taken once per point set (the jet carries the derivatives along x itself: no gradient flows back
-    to x). Computed in chunks of points, so a costly g (a distance function over many mesh facets) stays
-    within memory."""
-    key = (tag, id(x), x._version, spec, channels)
-    hit = store.get(key)
-    if hit is not None and hit[0] is x:
-        return hit[1]
-    points = x.detach()
-    value = torch.cat([function_jet(g, chunk, spec, channels).detach() for chunk in points.split(_JET_CHUNK)], dim=1)
-    if len(store) >= 8:
-        store.pop(next(iter(store)))
-    store[key] = (x, value)
-    return value
-
-
-_JET_CHUNK = 1024
-
-
-def function_jet(g: Callable[[Tensor], Tensor], x: Tensor, spec: jet.JetSpec, channels: int) -> Tensor:
-    """The jet (C, n, c) of a function of the points (no parameters), by autograd on x: (n, d)."""
-    xg = x if x.requires_grad else x.detach().requires_grad_(True)
-    y = _lift_values(g, xg, channels)
-    out = [y]
-    if spec.axes:
-        grads = [
-            torch.autograd.grad(y[:, j].sum(), xg, create_graph=True, allow_unused=True)[0] for j in range(channels)
-        ]
-        grads = [torch.zeros_like(xg) if g_ is None else g_ for g_ in grads]
-        out += [torch.stack([g_[:, a] for g_ in grads], dim=1) for a in spec.axes]
-        for pairs in spec.second:
-            cols = []
-            for g_ in grads:
-                total = torch.zeros_like(xg[:, 0])
-                for i, j in pairs:
-                    h = (
-                        torch.autograd.grad(g_[:, i].sum(), xg, create_graph=True, allow_unused=True)[0]
-                        if g_.requires_grad
-                        else None
-                    )
-                    total = total + (h[:, j] if h is not None else 0.0)
-                cols.append(total)
-            out.append(torch.stack(cols, dim=1))
-    return torch.stack(out)
 
 
 def periodic_features(t: Tensor, periodic: Sequence[int]) -> Tensor:
@@ -395,7 +335,16 @@ def split_conditions(
         return Hard(), conditions
     periodic = tuple(sorted({c.axis(problem.domain.axes) for c in conditions if isinstance(c, Periodic)}))
     dirichlet = [c for c in conditions if isinstance(c, Dirichlet)]
+    singular = _at_reentrant_corners(problem, dirichlet)
+    if singular:
+        logger.info(
+            "%s stay soft penalties: they meet a re-entrant corner, where the solution is singular",
+            ", ".join(c.label for c in singular),
+        )
+        dirichlet = [c for c in dirichlet if c not in singular]
     groups, reason = _groups(problem, dirichlet)
+    if singular and not dirichlet:
+        reason = why_soft(problem)
     if reason is not None and not periodic:
         if strict:
             raise ConfigError(f"constraints='hard' cannot be used for {problem!r}: {reason}; use constraints='soft'")
@@ -406,14 +355,32 @@ def split_conditions(
         transform, soft = None, tuple(c for c in conditions if not isinstance(c, Periodic))
     else:
         transform = _transform(problem, groups, dirichlet)
-        soft = tuple(c for c in conditions if not isinstance(c, (Dirichlet, Periodic)))
+        soft = tuple(c for c in conditions if not isinstance(c, (Dirichlet, Periodic)) or c in singular)
     return Hard(transform, periodic), soft
 
 
+def _at_reentrant_corners(problem: Problem, dirichlet: Sequence[Dirichlet]) -> list[Dirichlet]:
+    """The Dirichlet conditions on parts that touch a re-entrant corner of the domain (there u ~ r^(pi /
+    angle), and u / D, the network's part of a built-in condition, would grow like r^(pi / angle - 1))."""
+    corners = problem.domain.reentrant_corners()
+    if not corners:
+        return []
+    touching = {i for _, pieces in corners for i in pieces}
+    return [c for c in dirichlet if touching & set(problem.domain.part_pieces(c.on))]
+
+
 def why_soft(problem: Problem) -> str | None:
-    """Why ``Constraints.HARD`` leaves the problem's Dirichlet and initial conditions as loss terms, in
-    words (no such condition; two values on one face), or None when it builds them in."""
-    return _groups(problem, [c for c in problem.conditions if isinstance(c, Dirichlet)])[1]
+    """Why ``Constraints.HARD`` leaves (some of) the problem's Dirichlet and initial conditions as loss
+    terms, in words (no such condition; two values on one face; parts at a re-entrant corner), or None
+    when it builds them all in."""
+    dirichlet = [c for c in problem.conditions if isinstance(c, Dirichlet)]
+    singular = _at_reentrant_corners(problem, dirichlet)
+    reason = _groups(problem, [c for c in dirichlet if c not in singular])[1]
+    if singular:
+        labels = ", ".join(c.label for c in singular)
+        corner = f"{labels} meet a re-entrant corner of the domain, where the solution is singular"
+        return corner if reason is None or not [c for c in dirichlet if c not in singular] else f"{corner}; {reason}"
+    return reason
 
 
 Group = tuple[tuple[tuple[int, int], ...], Dirichlet]
@@ -423,8 +390,6 @@ def _groups(problem: Problem, dirichlet: Sequence[Dirichlet]) -> tuple[list, str
     """Faces of a box (``_face_groups``), or parts of any other shape (``shape_groups``), by value."""
     if isinstance(problem.domain, Box):
         return _face_groups(problem, dirichlet)
-    from kanpde.pinn.shape_constraints import shape_groups
-
     return shape_groups(problem, dirichlet)
 
 
@@ -438,12 +403,12 @@ def _face_groups(problem: Problem, dirichlet: Sequence[Dirichlet]) -> tuple[list
         for face in problem.domain.part(c.on):
             key = (face.axis, face.side)
             other = owner.setdefault(key, c)
-            if not _same_value(other.value, c.value):
+            if not same_value(other.value, c.value):
                 return [], f"{other.label} and {c.label} set different values on the face {face.name}"
     groups: list[tuple[list[tuple[int, int]], Dirichlet]] = []
     for key, c in owner.items():
         for faces, head in groups:
-            if _same_value(head.value, c.value):
+            if same_value(head.value, c.value):
                 faces.append(key)
                 break
         else:
@@ -451,18 +416,10 @@ def _face_groups(problem: Problem, dirichlet: Sequence[Dirichlet]) -> tuple[list
     return [(tuple(faces), c) for faces, c in groups], None
 
 
-def _same_value(a: Lift, b: Lift) -> bool:
-    if callable(a) or callable(b):
-        return a is b or (callable(a) and callable(b) and a == b)  # ``self.exact`` twice: equal bound methods
-    return float(a) == float(b)
-
-
 def _transform(problem: Problem, groups: Sequence[Group], dirichlet: Sequence[Dirichlet]) -> HardDirichlet:
     """One value extended into the domain where one fits every group's faces, else the groups blended."""
     shared = groups[0][1].value if len(groups) == 1 else _fitting_value(problem, [c for _, c in groups], dirichlet)
     if not isinstance(problem.domain, Box):
-        from kanpde.pinn.shape_constraints import shape_transform
-
         return shape_transform(problem, groups, shared)
     faces = tuple(f for group_faces, _ in groups for f in group_faces)
     if shared is not None:
@@ -481,7 +438,7 @@ def _agree_where_faces_meet(problem: Problem, groups: Sequence[Group], n: int = 
     channels = problem.out_dim
     for (a, sa), ca in owner.items():
         for (b, sb), cb in owner.items():
-            if b <= a or ca is cb or _same_value(ca.value, cb.value):
+            if b <= a or ca is cb or same_value(ca.value, cb.value):
                 continue
             y = base.copy()
             y[:, a] = upper[a] if sa else lower[a]

@@ -32,7 +32,7 @@ from kanpde.geometry.domain import Distance, Domain
 from kanpde.pde import jet
 from kanpde.pde.conditions import Dirichlet
 from kanpde.pde.problem import Problem
-from kanpde.pinn.hard_constraints import Lift, _lift_values, _same_value, blend_values, cached_jet
+from kanpde.pinn.lifts import Lift, blend_values, cached_jet, lift_values, same_value
 
 __all__ = ["ShapeDirichlet", "shape_groups", "shape_transform"]
 
@@ -87,7 +87,7 @@ class ShapeDirichlet:
         """G at points x: (n, d) -> (n, channels)."""
         if not self.blend:
             if callable(self.value):
-                return _lift_values(self.value, x, channels)
+                return lift_values(self.value, x, channels)
             return torch.full((x.shape[0], channels), float(self.value), dtype=x.dtype, device=x.device)
         dist = [_chunked(self._dist[tuple(group)], x) for group, _ in self.blend]
         return blend_values(dist, [v for _, v in self.blend], x, channels)
@@ -137,27 +137,13 @@ class ShapeDirichlet:
         return desc
 
     @classmethod
-    def from_description(cls, desc: dict[str, Any], problem: Problem | None = None) -> ShapeDirichlet:
+    def from_description(cls, desc: dict[str, Any]) -> ShapeDirichlet:
+        """Rebuild from ``describe()`` when the data are numbers (function-valued data come from the
+        problem: ``kanpde.pinn.hard_constraints.constraint_from_description``)."""
         from kanpde.geometry import from_description
 
-        values = [desc["value"], *(b["value"] for b in desc.get("blend", ()))]
-        if "problem" not in values:
-            blend = tuple((tuple(b["parts"]), float(b["value"])) for b in desc.get("blend", ()))
-            return cls(from_description(desc["domain"]), tuple(desc["parts"]), float(desc["value"]), blend)
-        if problem is None:
-            raise ConfigError(
-                "this run builds a function-valued boundary or initial condition into its surrogate; "
-                "load it with its problem: kanpde.load(DIR, problem=MyProblem())"
-            )
-        from kanpde.pinn.hard_constraints import Constraints, split_conditions
-
-        hard, _ = split_conditions(problem, Constraints.HARD)
-        if not isinstance(hard.dirichlet, cls) or hard.dirichlet.parts != tuple(desc["parts"]):
-            raise ConfigError(
-                f"the problem given to load builds its Dirichlet conditions on other parts than the saved run "
-                f"({', '.join(desc['parts'])}); load it with the problem it was trained on"
-            )
-        return hard.dirichlet
+        blend = tuple((tuple(b["parts"]), float(b["value"])) for b in desc.get("blend", ()))
+        return cls(from_description(desc["domain"]), tuple(desc["parts"]), float(desc["value"]), blend)
 
 
 def _chunked(fn: Distance, x: Tensor) -> Tensor:
@@ -177,12 +163,12 @@ def shape_groups(problem: Problem, dirichlet: Sequence[Dirichlet]) -> tuple[list
     for c in dirichlet:
         for i in domain.part_pieces(c.on):
             other = owner.setdefault(i, c)
-            if not _same_value(other.value, c.value):
+            if not same_value(other.value, c.value):
                 return [], f"{other.label} and {c.label} set different values on one boundary piece"
     groups: list[tuple[list[str], Dirichlet]] = []
     for c in dirichlet:
         for parts, head in groups:
-            if _same_value(head.value, c.value):
+            if same_value(head.value, c.value):
                 parts.append(c.on)
                 break
         else:

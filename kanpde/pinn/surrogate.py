@@ -18,7 +18,7 @@ from kanpde.errors import ConfigError, DefinitionError, ShapeError
 from kanpde.nets.kan import KAN
 from kanpde.nets.mlp import MLP
 from kanpde.pde import jet
-from kanpde.pinn.hard_constraints import HardDirichlet, periodic_features, periodic_features_jet
+from kanpde.pinn.hard_constraints import constraint_from_description, periodic_features, periodic_features_jet
 
 __all__ = ["Surrogate", "NETWORKS", "count_parameters"]
 
@@ -143,17 +143,9 @@ class Surrogate(nn.Module):
             )
         net = NETWORKS[kind].from_description(net_desc)
         box = desc["input_box"]
-        constraint = _constraint_from_description(desc["constraint"], problem) if desc.get("constraint") else None
+        constraint = constraint_from_description(desc["constraint"], problem) if desc.get("constraint") else None
         lower, upper = (torch.tensor(box[k], dtype=torch.float64) for k in ("lower", "upper"))
         return cls(net, lower, upper, constraint, desc.get("periodic", ()))
-
-
-def _constraint_from_description(desc: dict[str, Any], problem: Any) -> Any:
-    if desc.get("kind") == "shape_dirichlet":
-        from kanpde.pinn.shape_constraints import ShapeDirichlet
-
-        return ShapeDirichlet.from_description(desc, problem)
-    return HardDirichlet.from_description(desc, problem)
 
 
 def count_parameters(module: nn.Module) -> int:

@@ -21,7 +21,7 @@ SOLVE = [
     (
         ["poisson"],
         "unknown problem 'poisson'; the built-in problems are: allen_cahn, darcy_piecewise, darcy_smooth, "
-        "poisson_kan, poisson_sin (see `kanpde list`)",
+        "poisson_cavity, poisson_disk, poisson_holes, poisson_kan, poisson_lshape, poisson_sin (see `kanpde list`)",
     ),
     (
         ["poisson_sin", "--width", "3,10,1"],

@@ -190,7 +190,8 @@ def test_a_bad_description_is_refused():
     ):
         Surrogate.from_description({"net": {"kind": "cnn"}, "input_box": box})
     with pytest.raises(
-        ConfigError, match="unknown output constraint 'x' in the saved description; expected 'hard_dirichlet'"
+        ConfigError,
+        match="unknown output constraint 'x' in the saved description; expected one of hard_dirichlet, shape_dirichlet",
     ):
         Surrogate.from_description(
             {"net": kanpde.MLP([1, 2, 1]).describe(), "input_box": box, "constraint": {"kind": "x"}}

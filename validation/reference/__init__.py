@@ -1,4 +1,5 @@
-"""Reference solutions: finite differences and volumes, a spectral solver, interpolation, the cache, orders."""
+"""Reference solutions: finite differences and volumes, P1 finite elements on meshes, a spectral solver,
+interpolation, the cache, orders."""
 
 from kanpde.validation.reference.cache import (
     Reference,
@@ -11,6 +12,7 @@ from kanpde.validation.reference.cache import (
 )
 from kanpde.validation.reference.convergence import convergence_order, grid_errors, observed_orders, rel_h1
 from kanpde.validation.reference.fd import FDSolution, darcy_fv, poisson_fd
+from kanpde.validation.reference.fem import FESolution, solve_p1
 from kanpde.validation.reference.spectral import SpectralSolution, allen_cahn_spectral
 
 __all__ = [
@@ -24,6 +26,8 @@ __all__ = [
     "FDSolution",
     "poisson_fd",
     "darcy_fv",
+    "FESolution",
+    "solve_p1",
     "SpectralSolution",
     "allen_cahn_spectral",
     "convergence_order",
