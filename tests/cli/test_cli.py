@@ -75,7 +75,7 @@ def test_solve_mlp_with_seed_and_dtype(tmp_path):
     [
         (
             ["solve", "poisson"],
-            "unknown problem 'poisson'; the built-in problems are: allen_cahn, darcy_piecewise, darcy_smooth, poisson_kan, poisson_sin",
+            "unknown problem 'poisson'; the built-in problems are: allen_cahn, darcy_piecewise, darcy_smooth, poisson_cavity, poisson_disk, poisson_holes, poisson_kan, poisson_lshape, poisson_sin",
         ),
         (
             ["solve", "poisson_sin", "--width", "3,10,1"],

@@ -34,7 +34,7 @@ def make(**attrs):
     "attrs, err, match",
     [
         ({"domain": None}, DefinitionError, r"Custom.domain must be a kanpde domain .Box, Interval, Disk"),
-        ({"domain": [0, 1]}, DefinitionError, "domain must be a kanpde.Box"),
+        ({"domain": [0, 1]}, DefinitionError, "domain must be a kanpde domain"),
         (
             {"conditions": [kanpde.Dirichlet("north")]},
             ConfigError,
