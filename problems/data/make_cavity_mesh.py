@@ -1,0 +1,47 @@
+"""Regenerate cube_cavity.msh: the unit cube minus the ball of radius 0.25 at its centre, tetrahedra of size
+0.16 at the boundary grading to 0.06 inside (few boundary facets keep the distance function cheap; the
+interior count is what the problem needs), physical groups x_min ... z_max, outer (all six faces) and
+cavity. Needs gmsh: ``python problems/data/make_cavity_mesh.py``."""
+
+from pathlib import Path
+
+import gmsh
+
+OUT = Path(__file__).resolve().parent / "cube_cavity.msh"
+
+gmsh.initialize()
+gmsh.option.setNumber("General.Terminal", 0)
+gmsh.model.add("cube_cavity")
+box = gmsh.model.occ.addBox(0, 0, 0, 1, 1, 1)
+ball = gmsh.model.occ.addSphere(0.5, 0.5, 0.5, 0.25)
+gmsh.model.occ.cut([(3, box)], [(3, ball)])
+gmsh.model.occ.synchronize()
+faces = {}
+cavity = []
+for dim, tag in gmsh.model.getEntities(2):
+    x, y, z = gmsh.model.occ.getCenterOfMass(dim, tag)
+    c = (x, y, z)
+    for a, name in enumerate("xyz"):
+        if abs(c[a]) < 1e-9:
+            faces[f"{name}_min"] = tag
+        elif abs(c[a] - 1) < 1e-9:
+            faces[f"{name}_max"] = tag
+    if all(abs(v - 0.5) < 1e-6 for v in c):
+        cavity.append(tag)
+for name, tag in faces.items():
+    gmsh.model.setPhysicalName(2, gmsh.model.addPhysicalGroup(2, [tag]), name)
+gmsh.model.setPhysicalName(2, gmsh.model.addPhysicalGroup(2, list(faces.values())), "outer")
+gmsh.model.setPhysicalName(2, gmsh.model.addPhysicalGroup(2, cavity), "cavity")
+gmsh.model.setPhysicalName(3, gmsh.model.addPhysicalGroup(3, [v[1] for v in gmsh.model.getEntities(3)]), "domain")
+dist = gmsh.model.mesh.field.add("Distance")
+gmsh.model.mesh.field.setNumbers(dist, "SurfacesList", [t for _, t in gmsh.model.getEntities(2)])
+grade = gmsh.model.mesh.field.add("Threshold")
+gmsh.model.mesh.field.setNumber(grade, "InField", dist)
+for key, value in (("SizeMin", 0.16), ("SizeMax", 0.06), ("DistMin", 0.02), ("DistMax", 0.15)):
+    gmsh.model.mesh.field.setNumber(grade, key, value)
+gmsh.model.mesh.field.setAsBackgroundMesh(grade)
+for key in ("Mesh.MeshSizeExtendFromBoundary", "Mesh.MeshSizeFromPoints", "Mesh.MeshSizeFromCurvature"):
+    gmsh.option.setNumber(key, 0)
+gmsh.model.mesh.generate(3)
+gmsh.write(str(OUT))
+gmsh.finalize()
