@@ -303,7 +303,8 @@ support fit between them (a heat problem on 400 points ended 0.56 from G = 40 ag
 
 def max_grid(problem: Problem) -> int:
     """The finest grid a recipe refines a KAN to for ``problem`` (its interior points / ``POINTS_PER_INTERVAL``)."""
-    return problem.n_interior // POINTS_PER_INTERVAL
+    points = problem.n_interior if isinstance(problem.sampling, str) else len(problem.sampling)
+    return points // POINTS_PER_INTERVAL
 
 
 def mlp_adam_lbfgs(problem: Problem, net: nn.Module) -> list[Phase]:

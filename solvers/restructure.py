@@ -85,6 +85,7 @@ def resample(state: TrainingState, phase: Resample, report: PhaseReport) -> str:
         n_interior=n,
         n_boundary=phase.n_boundary or config.n_boundary,
         conditions=state.colloc.conditions,
+        fresh=True,
     )
     how = "fresh"
     if phase.adaptive:

@@ -57,7 +57,9 @@ class Problem(metaclass=_ValidatedOnConstruction):
         residual_weight: weight of ``mean(residual^2)`` in the loss; conditions carry their own weights.
             A small interior weight (0.01) helps a KAN honour the boundary on Poisson problems.
         n_interior, n_boundary: default numbers of collocation points.
-        sampling: interior sampling method, ``"sobol"`` (default), ``"lhs"``, ``"random"`` or ``"grid"``.
+        sampling: interior sampling method, ``"sobol"`` (default), ``"lhs"``, ``"random"`` or ``"grid"``;
+            or your own interior points, an (m, d) array inside the domain, used as they are (then
+            ``n_interior`` is not used, and a ``Resample`` phase draws from the domain by Sobol).
         boundary_sampling: the same for boundary points (default ``"grid"``: equally spaced).
         out_dim: number of components of the solution (1 for a scalar PDE).
         name, params: set by built-in instances so a saved run can rebuild its problem.
@@ -73,7 +75,7 @@ class Problem(metaclass=_ValidatedOnConstruction):
     residual_weight: float = 1.0
     n_interior: int = 4096
     n_boundary: int = 512
-    sampling: str = "sobol"
+    sampling: str | np.ndarray = "sobol"
     boundary_sampling: str = "grid"
     out_dim: int = 1
     exact: Callable[[Tensor], Tensor] | None = None
@@ -134,7 +136,9 @@ class Problem(metaclass=_ValidatedOnConstruction):
             value = getattr(self, attr)
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
                 raise ConfigError(f"{kind}.{attr} must be an int >= 1; got {value!r}")
-        for attr in ("sampling", "boundary_sampling"):
+        if not isinstance(self.sampling, str):
+            _check_points(self.sampling, domain, f"{kind}.sampling")
+        for attr in ("sampling", "boundary_sampling") if isinstance(self.sampling, str) else ("boundary_sampling",):
             if getattr(self, attr) not in METHODS:
                 raise ConfigError(f"{kind}.{attr} must be one of {', '.join(METHODS)}; got {getattr(self, attr)!r}")
         if self.exact is not None and not callable(self.exact):
@@ -155,6 +159,27 @@ class Problem(metaclass=_ValidatedOnConstruction):
         with torch.no_grad():
             value = self.exact(x)
         return _as_columns(value, x.shape[0], self.out_dim, f"{type(self).__name__}.exact(x)")
+
+
+def _check_points(points: Any, domain: Domain, field: str) -> None:
+    """Raise unless ``points`` is an (m, d) array of finite points inside ``domain`` (its closure)."""
+    try:
+        x = np.asarray(points.detach().cpu() if isinstance(points, Tensor) else points, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ConfigError(
+            f"{field} must be a sampling method ({', '.join(METHODS)}) or an (m, {domain.dim}) array of points; "
+            f"got {points!r}"
+        ) from None
+    if x.ndim != 2 or x.shape[1] != domain.dim or len(x) == 0:
+        raise ShapeError(f"{field} as points must have shape (m, {domain.dim}) with m >= 1; got {x.shape}")
+    if not np.all(np.isfinite(x)):
+        raise ConfigError(f"{field} holds points that are not finite (nan or inf); give finite coordinates")
+    outside = ~domain.contains(x)
+    if outside.any():
+        raise ConfigError(
+            f"{field}: {int(outside.sum())} of {len(x)} points lie outside the domain {domain!r}, the first at "
+            f"{x[outside][0].tolist()}; keep only points inside (domain.contains(x) tells which)"
+        )
 
 
 def _as_columns(value: Any, n: int, channels: int, what: str) -> Tensor:

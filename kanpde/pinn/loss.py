@@ -100,16 +100,22 @@ class Collocation:
         n_interior: int | None = None,
         n_boundary: int | None = None,
         conditions: Sequence[Condition] | None = None,
+        fresh: bool = False,
     ) -> Collocation:
         """Sample the problem's collocation sets with its methods and counts (overridable).
 
         conditions: the conditions that get a boundary set (default: all of the problem's; those built
-        into the surrogate as hard constraints need none).
+        into the surrogate as hard constraints need none). fresh: draw interior points from the domain
+        even where the problem gives its own (``sampling`` an array): a ``Resample`` phase.
         """
         rng = as_rng(seed)
         n_int = problem.n_interior if n_interior is None else n_interior
         n_bnd = problem.n_boundary if n_boundary is None else n_boundary
-        interior = problem.domain.sample(n_int, method=problem.sampling, seed=rng)
+        if isinstance(problem.sampling, str) or fresh:
+            method = problem.sampling if isinstance(problem.sampling, str) else "sobol"
+            interior = problem.domain.sample(n_int, method=method, seed=rng)
+        else:  # the user's own points, as they are (``n_interior`` given here takes the first n)
+            interior = np.asarray(problem.sampling, dtype=np.float64)[: n_interior or None]
         sets = []
         for cond in problem.conditions if conditions is None else conditions:
             b = cond.sample(problem.domain, n_bnd, problem.boundary_sampling, rng)

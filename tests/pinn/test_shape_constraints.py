@@ -170,3 +170,23 @@ def test_parts_at_a_reentrant_corner_stay_soft_and_say_why():
     assert "meet a re-entrant corner" in why_soft(LShape())
     assert Polygon(LSHAPE).reentrant_corners()[0][1] == (1, 2)
     assert Polygon(LSHAPE[::-1]).reentrant_corners()[0][0].tolist() == [0.0, 0.0]
+
+
+def test_your_own_interior_points():
+    points = Polygon(LSHAPE).sample(300, method="random", seed=5)
+
+    class Mine(LShape):
+        sampling = points
+
+    colloc = Collocation.sample(Mine(), conditions=())
+    assert np.array_equal(colloc.interior.detach().numpy(), points)
+    fresh = Collocation.sample(Mine(), conditions=(), fresh=True, n_interior=64)
+    assert fresh.interior.shape == (64, 2) and not np.isin(fresh.interior.detach().numpy(), points).all()
+
+    class Outside(LShape):
+        sampling = np.array([[0.5, -0.5], [0.2, 0.2]])
+
+    with pytest.raises(
+        kanpde.ConfigError, match=r"Outside.sampling: 1 of 2 points lie outside .* first at \[0.5, -0.5\]"
+    ):
+        Outside()
