@@ -1,7 +1,7 @@
 """Regenerate cube_cavity.msh: the unit cube minus the ball of radius 0.25 at its centre, tetrahedra of size
-0.16 at the boundary grading to 0.06 inside (few boundary facets keep the distance function cheap; the
-interior count is what the problem needs), physical groups x_min ... z_max, outer (all six faces) and
-cavity. Needs gmsh: ``python problems/data/make_cavity_mesh.py``."""
+0.05 on the sphere (so its flat facets stay within about 0.0015 of it), 0.16 on the cube's faces (few facets
+keep the distance function cheap) and 0.065 inside; physical groups x_min ... z_max, outer (all six faces)
+and cavity. Needs gmsh: ``python problems/data/make_cavity_mesh.py``."""
 
 from pathlib import Path
 
@@ -33,13 +33,22 @@ for name, tag in faces.items():
 gmsh.model.setPhysicalName(2, gmsh.model.addPhysicalGroup(2, list(faces.values())), "outer")
 gmsh.model.setPhysicalName(2, gmsh.model.addPhysicalGroup(2, cavity), "cavity")
 gmsh.model.setPhysicalName(3, gmsh.model.addPhysicalGroup(3, [v[1] for v in gmsh.model.getEntities(3)]), "domain")
-dist = gmsh.model.mesh.field.add("Distance")
-gmsh.model.mesh.field.setNumbers(dist, "SurfacesList", [t for _, t in gmsh.model.getEntities(2)])
-grade = gmsh.model.mesh.field.add("Threshold")
-gmsh.model.mesh.field.setNumber(grade, "InField", dist)
-for key, value in (("SizeMin", 0.16), ("SizeMax", 0.06), ("DistMin", 0.02), ("DistMax", 0.15)):
-    gmsh.model.mesh.field.setNumber(grade, key, value)
-gmsh.model.mesh.field.setAsBackgroundMesh(grade)
+
+
+def graded(surfaces, near, far, reach):
+    dist = gmsh.model.mesh.field.add("Distance")
+    gmsh.model.mesh.field.setNumbers(dist, "SurfacesList", surfaces)
+    field = gmsh.model.mesh.field.add("Threshold")
+    gmsh.model.mesh.field.setNumber(field, "InField", dist)
+    for key, value in (("SizeMin", near), ("SizeMax", far), ("DistMin", 0.01), ("DistMax", reach)):
+        gmsh.model.mesh.field.setNumber(field, key, value)
+    return field
+
+
+fields = [graded(list(faces.values()), 0.16, 0.065, 0.15), graded(cavity, 0.05, 0.16, 0.1)]
+smallest = gmsh.model.mesh.field.add("Min")
+gmsh.model.mesh.field.setNumbers(smallest, "FieldsList", fields)
+gmsh.model.mesh.field.setAsBackgroundMesh(smallest)
 for key in ("Mesh.MeshSizeExtendFromBoundary", "Mesh.MeshSizeFromPoints", "Mesh.MeshSizeFromCurvature"):
     gmsh.option.setNumber(key, 0)
 gmsh.model.mesh.generate(3)
