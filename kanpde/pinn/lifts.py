@@ -63,7 +63,11 @@ def cached_jet(
     not depend on the network and the collocation points stay the same between steps, so its derivatives
     are taken once per point set (the jet carries the derivatives along x itself: no gradient flows back
     to x). Computed in chunks of points, so a costly g (a distance function over many mesh facets) stays
-    within memory."""
+    within memory. A mini-batch (``Collocation.subset`` marks it with ``rows_of``) takes its rows of the
+    full set's jet, so mini-batch Adam does not recompute it at every step."""
+    parent = getattr(x, "rows_of", None)
+    if parent is not None:  # a mini-batch of a point set: slice the set's jet, taken once
+        return cached_jet(store, tag, g, parent[0], spec, channels)[:, parent[1]]
     key = (tag, id(x), x._version, spec, channels)
     hit = store.get(key)
     if hit is not None and hit[0] is x:

@@ -135,7 +135,9 @@ class Collocation:
             first = torch.randperm(groups, generator=generator)[:m] * group
             return (first.unsqueeze(1) + torch.arange(group)).flatten().to(self.interior.device)
 
-        interior = _leaf(self.interior[pick(self.interior.shape[0])])
+        rows = pick(self.interior.shape[0])
+        interior = _leaf(self.interior[rows])
+        interior.rows_of = (self.interior, rows)  # what a kept jet of the full set can be sliced by (``cached_jet``)
         sets = []
         for s in self.boundary:
             idx = pick(s.x.shape[0], s.condition.group)

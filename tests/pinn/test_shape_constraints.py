@@ -190,3 +190,24 @@ def test_your_own_interior_points():
         kanpde.ConfigError, match=r"Outside.sampling: 1 of 2 points lie outside .* first at \[0.5, -0.5\]"
     ):
         Outside()
+
+
+def test_a_mini_batch_reuses_the_jet_of_its_point_set(monkeypatch):
+    import kanpde.pinn.lifts as lifts
+
+    problem = OnDisk()
+    model, soft = constrained(problem, kanpde.KAN([2, 4, 1], grid=3, seed=0))
+    colloc = Collocation.sample(problem, n_interior=300, conditions=soft)
+    plan = plan_derivatives(problem, model, colloc, "jet")
+    calls = []
+    monkeypatch.setattr(lifts, "function_jet", lambda *a: calls.append(1) or lifts._reverse_jet(*a))
+    full = loss_terms(problem, model, colloc, plan)
+    first = len(calls)
+    gen = torch.Generator().manual_seed(0)
+    for _ in range(3):
+        batch = colloc.subset(0.25, gen)
+        terms = loss_terms(problem, model, batch, plan)
+        exact = loss_terms(problem, model, Collocation(batch.interior.detach().requires_grad_(True), ()), plan)
+        assert torch.allclose(total_loss(terms), total_loss(exact), rtol=1e-12, atol=0)
+    assert first >= 1 and len(calls) == first + 3 * first  # only the un-marked copies recompute
+    assert np.isfinite(float(total_loss(full).detach()))
