@@ -1,12 +1,10 @@
 """kanpde.export: round trips through h5py, meshio and an XML parse give back the points and the field
 values ``sol(x)``; time series have one step per time slice; user meshes; bad input; atomic writes."""
 
-import base64
 import importlib
 import json
 import math
 import os
-import xml.etree.ElementTree as ET
 
 import h5py
 import meshio
@@ -133,26 +131,7 @@ def test_vtu_round_trip(sol, tmp_path):
     assert np.all(area > 0) and area.sum() == pytest.approx(4.0)
 
 
-def read_vti(path):
-    """Points and arrays of a .vti file from an XML parse: (N, 3) points with x fastest, name -> (N, c)."""
-    root = ET.parse(path).getroot()
-    assert root.get("type") == "ImageData" and root.get("header_type") == "UInt64"
-    image = root.find("ImageData")
-    extent = [int(v) for v in image.get("WholeExtent").split()]
-    origin = np.array(image.get("Origin").split(), dtype=float)
-    spacing = np.array(image.get("Spacing").split(), dtype=float)
-    counts = [extent[2 * i + 1] - extent[2 * i] + 1 for i in range(3)]
-    k, j, i = np.meshgrid(*(np.arange(c) for c in reversed(counts)), indexing="ij")
-    points = origin + np.stack([i.ravel(), j.ravel(), k.ravel()], axis=1) * spacing
-    arrays = {}
-    for da in image.iter("DataArray"):
-        raw = base64.b64decode(da.text)
-        assert np.frombuffer(raw[:8], dtype=np.uint64)[0] == len(raw) - 8
-        arrays[da.get("Name")] = np.frombuffer(raw[8:], dtype=np.float64).reshape(-1, int(da.get("NumberOfComponents")))
-    return points, arrays
-
-
-def test_vti_round_trip(sol, tmp_path):
+def test_vti_round_trip(sol, tmp_path, read_vti):
     kanpde.export(sol, tmp_path / "p.vti", resolution=(17, 9))
     points, arrays = read_vti(tmp_path / "p.vti")
     assert points.shape == (153, 3) and np.all(points[:, 2] == 0)

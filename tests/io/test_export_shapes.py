@@ -3,11 +3,9 @@ the fields ``sol(x)``, the exact solution and |u - exact| at them; a ``MeshDomai
 time as wedges and as a time series; ``.vti`` and plots NaN outside the shape; the Delaunay fallback
 without gmsh; a saved run loaded without its problem; the command line; nothing written on bad input."""
 
-import base64
 import importlib
 import math
 import sys
-import xml.etree.ElementTree as ET
 
 import h5py
 import meshio
@@ -65,22 +63,6 @@ def heat_disk():
 def triangle_areas(points, cells):
     a, b, c = (points[cells[:, i], :2] for i in range(3))
     return 0.5 * ((b - a)[:, 0] * (c - a)[:, 1] - (b - a)[:, 1] * (c - a)[:, 0])
-
-
-def read_vti(path):
-    """Points (N, 3) and arrays (N, c) of an ImageData file, in VTK order (x fastest)."""
-    image = ET.parse(path).getroot().find("ImageData")
-    extent = [int(v) for v in image.get("WholeExtent").split()]
-    origin = np.array(image.get("Origin").split(), dtype=float)
-    spacing = np.array(image.get("Spacing").split(), dtype=float)
-    counts = [extent[2 * i + 1] - extent[2 * i] + 1 for i in range(3)]
-    k, j, i = np.meshgrid(*(np.arange(c) for c in reversed(counts)), indexing="ij")
-    points = origin + np.stack([i.ravel(), j.ravel(), k.ravel()], axis=1) * spacing
-    arrays = {}
-    for da in image.iter("DataArray"):
-        raw = base64.b64decode(da.text)
-        arrays[da.get("Name")] = np.frombuffer(raw[8:], dtype=np.float64).reshape(-1, int(da.get("NumberOfComponents")))
-    return points, arrays
 
 
 @pytest.fixture(scope="module")
@@ -184,7 +166,7 @@ def test_a_disk_in_time_is_wedges_in_vtu_and_a_time_series_in_xdmf(tmp_path):
             np.testing.assert_allclose(data["reference"], np.exp(-t) * points[:, 0] * points[:, 1], atol=1e-14)
 
 
-def test_vti_off_a_box_is_nan_outside_with_an_inside_field(disk_sol, tmp_path):
+def test_vti_off_a_box_is_nan_outside_with_an_inside_field(disk_sol, tmp_path, read_vti):
     kanpde.export(disk_sol, tmp_path / "d.vti", resolution=(17, 9))
     points, arrays = read_vti(tmp_path / "d.vti")
     assert points.shape == (153, 3) and set(arrays) == {"u", "reference", "error", "residual", "inside"}
@@ -292,7 +274,7 @@ def test_a_run_loaded_without_its_problem_exports_on_the_saved_shape(tmp_path):
     np.testing.assert_allclose(mesh.point_data["u"], sol(pts)[:, 0], rtol=0, atol=1e-14)
 
 
-def test_cli_export_of_a_saved_disk_run(disk_sol, tmp_path, capsys):
+def test_cli_export_of_a_saved_disk_run(disk_sol, tmp_path, capsys, read_vti):
     disk_sol.save(tmp_path / "run")
     out = tmp_path / "out"
     assert main(["export", str(tmp_path / "run"), "--format", "vtu,vti", "--resolution", "15", "--out", str(out)]) == 0

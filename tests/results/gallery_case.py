@@ -1,17 +1,19 @@
-"""One gallery case with solve()'s defaults: ``python gallery_case.py CLASS BUDGET [kan|mlp] [SEED]`` prints
-one JSON line (rel_l2, steps, constraints, status)."""
+"""One problem with solve()'s defaults: ``python gallery_case.py NAME BUDGET [kan|mlp] [SEED]`` prints one JSON
+line (rel_l2, max_abs, steps, constraints, status, wall). NAME is a built-in instance (``kanpde list``) or
+a class of ``kanpde.problems.gallery``; KAN [d, 10, 1] G = 5, MLP [d, 100, 100, 100, 1]."""
 
 import json
 import sys
 import time
 
 import kanpde
+from kanpde.pde.registry import instance, instances
 from kanpde.problems import gallery
 
 name, budget = sys.argv[1], float(sys.argv[2])
 kind = sys.argv[3] if len(sys.argv) > 3 else "kan"
 seed = int(sys.argv[4]) if len(sys.argv) > 4 else 0
-problem = getattr(gallery, name)()
+problem = instance(name) if name in instances() else getattr(gallery, name)()
 model = kanpde.solvers.default_model(problem, kind, seed=seed)
 t0 = time.time()
 sol = kanpde.solve(problem, model=model, budget=budget, seed=seed, progress=False)
@@ -19,7 +21,9 @@ row = {
     "case": name,
     "kind": kind,
     "seed": seed,
+    "budget": budget,
     "rel_l2": sol.errors["rel_l2"],
+    "max_abs": sol.errors["max_abs"],
     "steps": sol.info.get("steps"),
     "constraints": sol.info.get("constraints"),
     "status": str(sol.status),
