@@ -44,13 +44,18 @@ class ShapeDirichlet:
     """``u = G(x) + phi(x) N(t)`` on ``domain`` with phi vanishing on the Dirichlet ``parts`` (see the module doc).
 
     value: G when one value fits every part (a number, or a function g(x): (n, d) -> (n,) or (n, c));
-    blend: otherwise ``((parts, value), ...)``, one group of parts per value, blended by distance weights.
+    blend: otherwise ``((parts, value), ...)``, one group of parts per value, blended by distance weights;
+    sweep: on a space-time shape whose blend is the walls' data g_w and the initial data g_0 (in that order),
+    agreeing where the walls meet t = t0: G(x, t) = g_w(x, t) + g_0(x, t0) - g_w(x, t0), the Boolean sum of
+    the projection onto t = t0 and the walls' data, which is exact on both and as smooth as the data
+    (distance weights are not smooth where the walls meet the initial face).
     """
 
     domain: Domain
     parts: tuple[str, ...]
     value: Lift = 0.0
     blend: tuple[tuple[tuple[str, ...], Lift], ...] = ()
+    sweep: bool = False
     _jets: dict = field(default_factory=dict, compare=False, repr=False, hash=False)
     _dist: dict = field(default_factory=dict, compare=False, repr=False, hash=False)
 
@@ -75,7 +80,8 @@ class ShapeDirichlet:
         return False
 
     def summary(self) -> str:
-        blended = f", {len(self.blend)} values blended" if self.blend else ""
+        how = "interpolated in t" if self.sweep else "blended"
+        blended = f", {len(self.blend)} values {how}" if self.blend else ""
         return f"dirichlet on {', '.join(self.parts)} by distance function{blended}"
 
     def distance(self, x: Tensor) -> Tensor:
@@ -89,6 +95,10 @@ class ShapeDirichlet:
             if callable(self.value):
                 return lift_values(self.value, x, channels)
             return torch.full((x.shape[0], channels), float(self.value), dtype=x.dtype, device=x.device)
+        if self.sweep:
+            (_, walls), (_, start) = self.blend
+            at_start = torch.cat([x[:, :-1], torch.full_like(x[:, -1:], float(self.domain.lower[-1]))], dim=1)
+            return _data(walls, x, channels) + _data(start, at_start, channels) - _data(walls, at_start, channels)
         dist = [_chunked(self._dist[tuple(group)], x) for group, _ in self.blend]
         return blend_values(dist, [v for _, v in self.blend], x, channels)
 
@@ -134,6 +144,7 @@ class ShapeDirichlet:
             desc["blend"] = [
                 {"parts": list(group), "value": "problem" if callable(v) else float(v)} for group, v in self.blend
             ]
+            desc["sweep"] = self.sweep
         return desc
 
     @classmethod
@@ -143,7 +154,14 @@ class ShapeDirichlet:
         from kanpde.geometry import from_description
 
         blend = tuple((tuple(b["parts"]), float(b["value"])) for b in desc.get("blend", ()))
-        return cls(from_description(desc["domain"]), tuple(desc["parts"]), float(desc["value"]), blend)
+        domain = from_description(desc["domain"])
+        return cls(domain, tuple(desc["parts"]), float(desc["value"]), blend, bool(desc.get("sweep", False)))
+
+
+def _data(value: Lift, x: Tensor, channels: int) -> Tensor:
+    if callable(value):
+        return lift_values(value, x, channels)
+    return torch.full((x.shape[0], channels), float(value), dtype=x.dtype, device=x.device)
 
 
 def _chunked(fn: Distance, x: Tensor) -> Tensor:
@@ -181,9 +199,37 @@ def shape_groups(problem: Problem, dirichlet: Sequence[Dirichlet]) -> tuple[list
 
 
 def shape_transform(problem: Problem, groups: Sequence[Group], shared: Lift | None) -> ShapeDirichlet:
-    """One value lifted into the domain where one fits (``shared``), else the groups blended."""
+    """One value lifted into the domain where one fits (``shared``); on a space-time shape, walls with one
+    value and initial data that agree where they meet are interpolated in t (``sweep``); else the groups
+    are blended."""
     parts = tuple(dict.fromkeys(p for group, _ in groups for p in group))
     if shared is not None:
         return ShapeDirichlet(problem.domain, parts, shared if callable(shared) else float(shared))
+    swept = _sweepable(problem, groups)
+    if swept is not None:
+        return ShapeDirichlet(problem.domain, parts, 0.0, swept, sweep=True)
     blend = tuple((group, c.value if callable(c.value) else float(c.value)) for group, c in groups)
     return ShapeDirichlet(problem.domain, parts, 0.0, blend)
+
+
+def _sweepable(problem: Problem, groups: Sequence[Group], n: int = 64) -> tuple | None:
+    """((walls, g_w), (("t_min",), g_0)) when the groups are spatial walls with one value and the initial
+    face, and their data agree (to round-off) on points where the walls meet t = t0; else None."""
+    domain = problem.domain
+    if not domain.spacetime or len(groups) != 2:
+        return None
+    start = [(g, c) for g, c in groups if g == ("t_min",)]
+    walls = [(g, c) for g, c in groups if "t_min" not in g and "t_max" not in g and "boundary" not in g]
+    if len(start) != 1 or len(walls) != 1:
+        return None
+    rim = domain.sample_boundary(walls[0][0][0], n, seed=0).x.copy()
+    rim[:, -1] = domain.lower[-1]
+    x = torch.as_tensor(rim, dtype=torch.float64)
+    try:
+        gw, g0 = walls[0][1].target(x, problem.out_dim), start[0][1].target(x, problem.out_dim)
+    except Exception:  # reported by preflight with its points
+        return None
+    if not torch.allclose(gw, g0, rtol=1e-9, atol=1e-9 * (1 + float(g0.abs().max()))):
+        return None
+    value = lambda c: c.value if callable(c.value) else float(c.value)  # noqa: E731
+    return ((walls[0][0], value(walls[0][1])), (("t_min",), value(start[0][1])))

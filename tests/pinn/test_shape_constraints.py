@@ -211,3 +211,46 @@ def test_a_mini_batch_reuses_the_jet_of_its_point_set(monkeypatch):
         assert torch.allclose(total_loss(terms), total_loss(exact), rtol=1e-12, atol=0)
     assert first >= 1 and len(calls) == first + 3 * first  # only the un-marked copies recompute
     assert np.isfinite(float(total_loss(full).detach()))
+
+
+class SweptHeat(kanpde.Problem):
+    """Walls and initial data that agree only where they meet (t = 0 on the circle): interpolated in t."""
+
+    domain = Disk([0, 0], 1.0) * Interval(0.0, 1.0, axis="t")
+    conditions = [
+        kanpde.Dirichlet("circle", lambda x: torch.exp(-x[:, 2]) * x[:, 0] + (1 - x[:, 0] ** 2 - x[:, 1] ** 2)),
+        kanpde.Initial(lambda x: x[:, 0] + 0 * x[:, 2]),
+    ]
+
+    def residual(self, u, x):
+        return kanpde.ops.dt(u, x) - kanpde.ops.laplacian(u, x, axes=(0, 1))
+
+
+def test_walls_and_initial_data_are_interpolated_in_time():
+    problem = SweptHeat()
+    hard, _ = split_conditions(problem, "hard")
+    assert hard.dirichlet.sweep and "2 values interpolated in t" in hard.describe(problem.domain.axes)
+    model, _ = constrained(problem, kanpde.KAN([3, 4, 1], grid=3, init_noise=1.0, seed=2))
+    model = randomized(model)
+    for c in problem.conditions:
+        b = torch.as_tensor(problem.domain.sample_boundary(c.on, 64, seed=3).x, dtype=torch.float64)
+        with torch.no_grad():
+            assert float((model(b) - c.target(b, 1)).abs().max()) < 1e-12, c.label
+    # G = g_w(x, t) + g_0(x) - g_w(x, 0) = exp(-t) x + (1 - r^2) + x - (x + (1 - r^2)) = exp(-t) x here
+    x = torch.as_tensor(problem.domain.sample(50, seed=1))
+    assert torch.allclose(hard.dirichlet.lift(x)[:, 0], torch.exp(-x[:, 2]) * x[:, 0], rtol=0, atol=1e-14)
+
+
+def test_one_pass_equals_autograd_through_the_time_interpolation():
+    problem = SweptHeat()
+    model, soft = constrained(problem, kanpde.KAN([3, 4, 1], grid=3, init_noise=1.0, seed=1))
+    model = randomized(model).to(torch.float64)
+    colloc = Collocation.sample(problem, n_interior=100, conditions=soft)
+    grads = {}
+    for mode in ("jet", "autograd"):
+        plan = plan_derivatives(problem, model, colloc, mode)
+        grads[mode] = torch.autograd.grad(
+            total_loss(loss_terms(problem, model, colloc, plan)), list(model.parameters())
+        )
+    for a, b in zip(grads["jet"], grads["autograd"]):
+        assert float((a - b).abs().max() / b.abs().max()) <= 1e-10
