@@ -200,7 +200,8 @@ def test_a_mini_batch_reuses_the_jet_of_its_point_set(monkeypatch):
     colloc = Collocation.sample(problem, n_interior=300, conditions=soft)
     plan = plan_derivatives(problem, model, colloc, "jet")
     calls = []
-    monkeypatch.setattr(lifts, "function_jet", lambda *a: calls.append(1) or lifts._reverse_jet(*a))
+    original = lifts.function_jet
+    monkeypatch.setattr(lifts, "function_jet", lambda *a: calls.append(1) or original(*a))
     full = loss_terms(problem, model, colloc, plan)
     first = len(calls)
     gen = torch.Generator().manual_seed(0)
