@@ -13,7 +13,20 @@ from kanpde.errors import ConfigError, DefinitionError, KanpdeError, ShapeError,
 from kanpde.geometry import Ball, Box, Disk, Grid, Interval, MeshDomain, Polygon
 from kanpde.io import Solution, Status, export, load
 from kanpde.nets import KAN, MLP
-from kanpde.pde import Condition, Dirichlet, Field, FunctionProblem, Initial, Neumann, Periodic, Problem, Robin, ops
+from kanpde.pde import (
+    Condition,
+    Dirichlet,
+    Field,
+    FunctionProblem,
+    Initial,
+    MeanValue,
+    Neumann,
+    Periodic,
+    PointValue,
+    Problem,
+    Robin,
+    ops,
+)
 
 # isort: split
 # The sibling folders (installed as kanpde.problems, kanpde.solvers, kanpde.validation) sit above the core;
@@ -37,6 +50,8 @@ __all__ = [
     "Robin",
     "Initial",
     "Periodic",
+    "PointValue",
+    "MeanValue",
     "Problem",
     "FunctionProblem",
     "Field",

@@ -187,17 +187,19 @@ def _check_residual(problem: Problem, model: nn.Module, x: Tensor) -> None:
 def _check_condition(problem: Problem, model: nn.Module, s: BoundarySet, points: int) -> None:
     """A soft condition: its value on all of its points, its residual's shape and values on the first ones."""
     c, name = s.condition, _condition_name(s.condition)
+    channels = problem.out_dim if c.component is None else 1
     if callable(c.value):
-        g = c.target(s.x.detach(), problem.out_dim)  # also checks its shape
+        g = c.target(s.x.detach(), channels)  # also checks its shape
         fix = "check the function given as its value there"
         _refuse(g, s.x, DefinitionError, f"{name}.value(x)", f"points on {c.on!r}", fix, first=False)
     xb, nb = s.head(points)
     xb = xb.detach().requires_grad_(s.x.requires_grad)
-    out = c.residual(Field(model(xb), xb), xb, nb)
-    if out.shape != (xb.shape[0], problem.out_dim):
+    out = c.residual(Field(model(xb), xb, problem.layout), xb, nb)
+    if out.ndim != 2 or out.shape[0] not in (xb.shape[0], 1) or out.shape[1] != channels:
+        which = f"component {c.component!r}" if c.component is not None else f"a column per component ({channels})"
         raise ShapeError(
-            f"{name} residual has shape {tuple(out.shape)}; expected ({xb.shape[0]}, {problem.out_dim}): "
-            f"its value must give one row per point and a column per component ({problem.out_dim})"
+            f"{name} residual has shape {tuple(out.shape)}; expected ({xb.shape[0]}, {channels}): "
+            f"its value must give one row per point and {which}"
         )
     _refuse(
         out.detach(),
@@ -229,4 +231,8 @@ def _kind(problem: Problem) -> str:
 
 def _condition_name(c: Condition) -> str:
     """How a user wrote the condition: ``Dirichlet('left')``, ``Initial``."""
-    return "Initial" if isinstance(c, Initial) else f"{type(c).__name__}({c.on!r})"
+    comp = "" if c.component is None else f", component={c.component!r}"
+    if isinstance(c, Initial):
+        rate = ", derivative=1" if c.derivative else ""
+        return f"Initial(...{rate}{comp})" if rate or comp else "Initial"
+    return f"{type(c).__name__}({c.on!r}{comp})"

@@ -175,6 +175,7 @@ def solve(
         derivatives=derivatives,
         eval_x=eval_x,
         eval_ref=eval_ref,
+        eval_centered=problem.centered_columns,
         eval_every=eval_every,
         n_boundary=n_boundary,
         causal=causal_spec,

@@ -29,7 +29,7 @@ from kanpde.checks import is_int, is_real
 from kanpde.errors import ConfigError, ShapeError
 from kanpde.interpret.pruning import sparsity_penalty
 from kanpde.io.status import Status, StatusKind
-from kanpde.metrics import rel_l2
+from kanpde.metrics import centered, rel_l2
 from kanpde.pde.problem import Problem
 from kanpde.pinn.loss import (
     Collocation,
@@ -119,6 +119,7 @@ class TrainingConfig:
     * derivatives: how the loss terms get their derivatives, a ``Derivatives`` (front doors such as
       ``solve`` convert the names).
     * eval_x, eval_ref: points (m, d) and reference values (m, c) for the rel_l2 logged in the history
+      (eval_centered: columns compared after removing their means, ``Problem.up_to_constant``)
       (both None: none logged). Errors are logged at fixed steps (``error_checkpoint``: 1, 2, 3, 4, 5, 6,
       8, 10, then ten per decade), at the end of every optimizer phase and at the end of the run, so a
       seed and a step budget give the same history; eval_every: seconds of training between further
@@ -138,6 +139,7 @@ class TrainingConfig:
     derivatives: Derivatives = Derivatives.AUTO
     eval_x: Tensor | None = None
     eval_ref: Tensor | None = None
+    eval_centered: tuple[int, ...] = ()
     eval_every: float | None = None
     record_every: int = 10
     n_boundary: int | None = None
@@ -493,4 +495,4 @@ class TrainingState:
             raise ConfigError("evaluate_rel_l2 needs TrainingConfig.eval_x and eval_ref; pass the points and values")
         with torch.no_grad():
             pred = torch.cat([self.model(chunk) for chunk in torch.split(x, 16384)])
-        return rel_l2(pred, ref)
+        return rel_l2(*centered(pred, ref, self.config.eval_centered))

@@ -250,7 +250,9 @@ def residual_field(problem: Problem, model: torch.nn.Module, x: Tensor, chunk: i
     owner = type(problem).__name__
     spec = None
     if hasattr(model, "forward_jet") and x.shape[0]:
-        spec, _ = discover_spec(lambda u, y: check_residual(problem.residual(u, y), y.shape[0], owner), model, x[:7])
+        spec, _ = discover_spec(
+            lambda u, y: check_residual(problem.residual(u, y), y.shape[0], owner), model, x[:7], problem.layout
+        )
     out = []
     with torch.enable_grad():
         for c in torch.split(x, chunk):

@@ -48,7 +48,9 @@ def evaluate_errors(model: Surrogate, problem: Problem) -> dict[str, float]:
     p = next(model.parameters())
     x = torch.as_tensor(problem.evaluation_grid().points(), dtype=p.dtype, device=p.device)
     ref = problem.reference_values(x)
-    return {} if ref is None else error_metrics(_predict(model, x), ref)
+    if ref is None:
+        return {}
+    return error_metrics(_predict(model, x), ref, problem.components, problem.centered_columns)
 
 
 def _predict(model: Surrogate, x: Tensor, chunk: int = 16384) -> Tensor:

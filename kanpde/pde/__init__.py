@@ -1,7 +1,16 @@
 """The language a PDE is written in: ``Problem``, conditions, ``Field``, ``ops``, jets, named instances."""
 
 from kanpde.pde import ops
-from kanpde.pde.conditions import Condition, Dirichlet, Initial, Neumann, Periodic, Robin
+from kanpde.pde.conditions import (
+    Condition,
+    Dirichlet,
+    Initial,
+    MeanValue,
+    Neumann,
+    Periodic,
+    PointValue,
+    Robin,
+)
 from kanpde.pde.field import Field
 from kanpde.pde.problem import FunctionProblem, Problem
 from kanpde.pde.registry import instance, instances, register_instance
@@ -17,6 +26,8 @@ __all__ = [
     "Robin",
     "Initial",
     "Periodic",
+    "PointValue",
+    "MeanValue",
     "register_instance",
     "instance",
     "instances",

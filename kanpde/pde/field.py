@@ -13,7 +13,8 @@ as (n, 1), and the result must have the shape of one of the two operands.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -22,7 +23,52 @@ from torch import Tensor
 
 from kanpde.errors import ConfigError, ShapeError
 
-__all__ = ["Field", "as_tensor"]
+__all__ = ["Field", "Layout", "as_tensor", "stack"]
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Names a residual may use on a field: its ``components`` (``u["p"]``) and the coordinate ``axes``
+    (``ops.partial(u, x, "t", "t")``). Set from the problem (``outputs``, ``domain.axes``) on the field a
+    residual receives; fields derived from it keep the axes, and a component keeps its own name."""
+
+    components: tuple[str, ...] = ()
+    axes: tuple[str, ...] = ()
+
+    def component(self, name: str, channels: int) -> int:
+        """The column of the component ``name``; a ``ConfigError`` naming the choices otherwise."""
+        if len(self.components) != channels or name not in self.components:
+            known = (
+                f"its components are {', '.join(map(repr, self.components))}"
+                if self.components
+                else ("it has no named components (declare outputs = ('u', 'v', ...) on the problem)")
+            )
+            raise ConfigError(f"u[{name!r}]: no component named {name!r}; {known}")
+        return self.components.index(name)
+
+    def axis(self, axis: int | str, d: int) -> int:
+        """The column of x for ``axis``: an int in [-d, d), or the name of a coordinate."""
+        if isinstance(axis, str):
+            if axis not in self.axes:
+                known = (
+                    f"the axes are {', '.join(map(repr, self.axes))}" if self.axes else "this field has no axis names"
+                )
+                raise ConfigError(f"no coordinate axis named {axis!r}; {known} (or give the column index)")
+            return self.axes.index(axis)
+        if isinstance(axis, bool) or not isinstance(axis, (int, np.integer)):
+            raise ConfigError(f"a derivative axis must be an int (column of x) or an axis name; got {axis!r}")
+        if not -d <= axis < d:
+            raise ConfigError(f"derivative axis must be in [0, {d}) for points of dimension {d}; got {axis}")
+        return int(axis) % d
+
+    def axes_only(self) -> Layout:
+        return Layout((), self.axes) if self.components else self
+
+    def only(self, name: str) -> Layout:
+        return Layout((name,), self.axes)
+
+
+NO_NAMES = Layout()
 
 
 class Field:
@@ -32,12 +78,12 @@ class Field:
     and ``ops.partial(u, x, 0)`` in one residual share their first backward pass.
     """
 
-    __slots__ = ("values", "x", "_cache")
+    __slots__ = ("values", "x", "layout", "_cache")
 
     #: numpy must not read a field as a sequence of rows (``np.float64(2) * u``): it defers to our operators
     __array_ufunc__ = None
 
-    def __init__(self, values: Tensor, x: Tensor) -> None:
+    def __init__(self, values: Tensor, x: Tensor, layout: Layout = NO_NAMES) -> None:
         if not isinstance(values, Tensor) or not isinstance(x, Tensor):
             raise ShapeError(
                 f"Field needs tensors for values and x; got {type(values).__name__} and {type(x).__name__}"
@@ -48,6 +94,7 @@ class Field:
             )
         self.values = values
         self.x = x
+        self.layout = layout
         self._cache: dict[Any, Any] = {}
 
     # --- shape ----------------------------------------------------------------------------------
@@ -85,7 +132,10 @@ class Field:
         return self._derived(out)
 
     def __getitem__(self, index: Any) -> Field:
-        """``u[i]`` is component i as an (n, 1) field; other indices act on ``values`` like a tensor."""
+        """``u["p"]`` (a component named in the problem's ``outputs``) or ``u[i]`` is that component as an
+        (n, 1) field; other indices act on ``values`` like a tensor."""
+        if isinstance(index, str):
+            return self.component(index)
         if isinstance(index, int):
             if self.values.ndim != 2 or not -self.values.shape[1] <= index < self.values.shape[1]:
                 raise ShapeError(f"component {index} is out of range for a field of shape {tuple(self.shape)}")
@@ -96,50 +146,74 @@ class Field:
             raise ShapeError(f"indexing a field must keep one row per point; u[{index!r}] has shape {tuple(out.shape)}")
         return self._derived(out)
 
+    def component(self, name: str) -> Field:
+        """The component called ``name`` (one of the problem's ``outputs``), an (n, 1) field."""
+        j = self.layout.component(name, self.values.shape[1] if self.values.ndim == 2 else 0)
+        out = self[j]
+        out.layout = self.layout.only(name)
+        return out
+
+    def axis(self, axis: int | str) -> int:
+        """The column of x for ``axis``, an int or a coordinate name (``"t"``)."""
+        return self.layout.axis(axis, self.x.shape[1])
+
     # --- derivatives (autograd; a derivative-carrying subclass overrides these) -------------------
-    def partial(self, axis: int) -> Field:
-        """d(values)/dx_axis, same shape as ``values`` (cached)."""
-        d = self.x.shape[1]
-        if not -d <= axis < d:
-            raise ConfigError(f"derivative axis must be in [0, {d}) for points of dimension {d}; got {axis}")
-        axis %= d
+    def partial(self, axis: int | str) -> Field:
+        """d(values)/dx_axis, same shape as ``values`` (cached); axis an int or a coordinate name."""
+        axis = self.axis(axis)
         key = ("partial", axis)
         if key not in self._cache:
             jac = self._jacobian()  # (n, c, d)
             self._cache[key] = self._derived(jac[..., axis].reshape(self.values.shape))
         return self._cache[key]
 
-    def grad(self) -> Field:
-        """Gradient of a scalar field, (n, d)."""
+    def axes_of(self, axes: Sequence[int | str] | None) -> tuple[int, ...]:
+        """Columns of x for ``axes`` (ints or names; default all), in order."""
+        if axes is None:
+            return tuple(range(self.x.shape[1]))
+        if isinstance(axes, (str, int)):
+            axes = (axes,)
+        out = tuple(self.axis(a) for a in axes)
+        if not out:
+            raise ConfigError("axes= needs at least one axis; got axes=()")
+        return out
+
+    def grad(self, axes: Sequence[int | str] | None = None) -> Field:
+        """Gradient of a scalar field along ``axes`` (default: all), (n, len(axes))."""
         if self.values[0].numel() != 1:
             raise ShapeError(
                 f"ops.grad needs a scalar field (shape (n, 1)); got {tuple(self.shape)}. "
-                "Take one component first: ops.grad(u[0], x)"
+                "Take one component first: ops.grad(u[0], x) or ops.grad(u['v'], x)"
             )
-        return self._derived(self._jacobian()[:, 0, :])
+        cols = list(self.axes_of(axes))
+        return self._derived(self._jacobian()[:, 0, cols])
 
-    def laplacian(self, axes: tuple[int, ...] | None = None) -> Field:
+    def laplacian(self, axes: Sequence[int | str] | None = None) -> Field:
         """Sum of the unmixed second derivatives along ``axes`` (default: all), same shape as ``values``."""
-        axes = tuple(range(self.x.shape[1])) if axes is None else axes
-        if not axes:
-            raise ConfigError("ops.laplacian needs at least one axis; got axes=()")
+        axes = self.axes_of(axes)
         total = self.partial(axes[0]).partial(axes[0]).values
         for i in axes[1:]:
             total = total + self.partial(i).partial(i).values
         return self._derived(total)
 
-    def hessian(self) -> Field:
-        """Matrix of second derivatives of a scalar field, (n, d, d)."""
-        rows = [self.grad().partial(i).values for i in range(self.x.shape[1])]
+    def hessian(self, axes: Sequence[int | str] | None = None) -> Field:
+        """Matrix of second derivatives of a scalar field along ``axes`` (default: all), (n, k, k)."""
+        axes = self.axes_of(axes)
+        g = self.grad(axes)
+        rows = [g.partial(i).values for i in axes]
         return self._derived(torch.stack(rows, dim=1))
 
-    def divergence(self) -> Field:
-        """Sum_i d(v_i)/dx_i of a vector field v: (n, d), result (n, 1)."""
-        d = self.x.shape[1]
-        if self.values.ndim != 2 or self.values.shape[1] != d:
-            raise ShapeError(f"ops.div needs a vector field of shape (n, {d}); got {tuple(self.shape)}")
+    def divergence(self, axes: Sequence[int | str] | None = None) -> Field:
+        """Sum_i d(v_i)/dx_{axes[i]} of a vector field v: (n, len(axes)) (default all axes), result (n, 1)."""
+        axes = self.axes_of(axes)
+        k = len(axes)
+        if self.values.ndim != 2 or self.values.shape[1] != k:
+            raise ShapeError(
+                f"ops.div needs a vector field of shape (n, {k}) (one component per axis of {list(axes)}); "
+                f"got {tuple(self.shape)}. On a space-time problem pass the space axes: ops.div(v, x, axes=...)"
+            )
         jac = self._jacobian()
-        return self._derived(torch.diagonal(jac, dim1=1, dim2=2).sum(dim=1, keepdim=True))
+        return self._derived(sum(jac[:, i, a : a + 1] for i, a in enumerate(axes)))
 
     def _jacobian(self) -> Tensor:
         """(n, c, d): d values[:, j] / d x[:, i] with c = values[0].numel(); one backward per component."""
@@ -164,7 +238,7 @@ class Field:
 
     # --- arithmetic -----------------------------------------------------------------------------
     def _derived(self, values: Tensor) -> Field:
-        return Field(values, self.x)
+        return Field(values, self.x, self.layout.axes_only())
 
     #: when two fields meet, the one with the higher priority does the arithmetic (a field carrying
     #: derivatives keeps what it can)
@@ -327,6 +401,34 @@ def _unwrap(obj: Any) -> Any:
     if isinstance(obj, dict):
         return {k: _unwrap(v) for k, v in obj.items()}
     return obj
+
+
+def stack(*equations: Field | Tensor) -> Field | Tensor:
+    """Several per-point equations as one (n, m) residual: ``ops.stack(momentum_x, momentum_y, continuity)``.
+
+    Each argument is a field or tensor of shape (n,) or (n, k); the result has one column per equation
+    column (a residual may also return a tuple, which ``solve`` stacks the same way).
+    """
+    if len(equations) == 1 and isinstance(equations[0], (tuple, list)):
+        equations = tuple(equations[0])
+    if not equations:
+        raise ShapeError("ops.stack needs at least one equation")
+    fields = [e for e in equations if isinstance(e, Field)]
+    cols = []
+    for i, e in enumerate(equations):
+        v = as_tensor(e)
+        if not isinstance(v, Tensor):
+            raise ShapeError(f"ops.stack: equation {i} is a {type(v).__name__}; give fields or tensors")
+        v = v.reshape(-1, 1) if v.ndim == 1 else v
+        if v.ndim != 2 or (cols and v.shape[0] != cols[0].shape[0]):
+            n = cols[0].shape[0] if cols else v.shape[0]
+            raise ShapeError(f"ops.stack: equation {i} has shape {tuple(v.shape)}; each must be ({n},) or ({n}, k)")
+        cols.append(v)
+    out = torch.cat(cols, dim=1)
+    if not fields:
+        return out
+    ref = max(fields, key=lambda f: f._priority)
+    return Field(out, ref.x, ref.layout.axes_only())
 
 
 def as_tensor(value: Field | Tensor) -> Tensor:

@@ -1,4 +1,5 @@
-"""Differential operators for residuals: ``grad``, ``partial``, ``laplacian``, ``div``, ``hessian``, ``dt``.
+"""Differential operators for residuals: ``grad``, ``partial``, ``laplacian``, ``div``, ``hessian``, ``dt``,
+and ``stack`` for a system's equations.
 
 Each takes a field ``u`` (the :class:`~kanpde.pde.field.Field` a residual receives, or any expression of
 it) and the points ``x`` it was evaluated at, and returns a field. Coordinates are ordered space first,
@@ -13,6 +14,15 @@ and a variable-coefficient Darcy residual ``-div(a grad u) - f``::
 
     return -ops.div(a(x) * ops.grad(u, x), x) - f(x)
 
+A system (``outputs = ("u", "v", "p")`` on the problem) names its components: ``u["p"]`` is the
+pressure with all its derivatives, and the residual returns one column per equation::
+
+    def residual(self, u, x):
+        vx, vy, p = u["u"], u["v"], u["p"]
+        ux, uy = ops.partial(vx, x, "x"), ops.partial(vx, x, "y")
+        ...
+        return ops.stack(momentum_x, momentum_y, ops.partial(vx, x, "x") + ops.partial(vy, x, "y"))
+
 A plain tensor computed from ``x`` (``torch.sin(x[:, 0])``) is accepted too and differentiated with
 autograd.
 """
@@ -24,9 +34,9 @@ from collections.abc import Sequence
 from torch import Tensor
 
 from kanpde.errors import ConfigError, DefinitionError
-from kanpde.pde.field import Field
+from kanpde.pde.field import Field, stack
 
-__all__ = ["grad", "partial", "laplacian", "div", "hessian", "dt"]
+__all__ = ["grad", "partial", "laplacian", "div", "hessian", "dt", "stack"]
 
 
 def _field(u: Field | Tensor, x: Tensor, op: str) -> Field:
@@ -42,46 +52,62 @@ def _field(u: Field | Tensor, x: Tensor, op: str) -> Field:
     raise DefinitionError(f"ops.{op} takes a field or a tensor; got {type(u).__name__}")
 
 
-def grad(u: Field | Tensor, x: Tensor) -> Field:
-    """Gradient of a scalar field: (n, 1) -> (n, d)."""
-    return _field(u, x, "grad").grad()
+Axis = int | str
+Axes = Sequence[Axis] | None
 
 
-def partial(u: Field | Tensor, x: Tensor, *axes: int) -> Field:
-    """Partial derivative along the given coordinate axes, in order: ``partial(u, x, 0, 1)`` is u_xy.
+def grad(u: Field | Tensor, x: Tensor, axes: Axes = None) -> Field:
+    """Gradient of a scalar field along ``axes`` (default: all coordinates): (n, 1) -> (n, len(axes)).
+
+    On a space-time problem the spatial gradient is ``grad(u, x, axes=("x", "y"))`` (or ``range(d)``).
+    """
+    return _field(u, x, "grad").grad(axes)
+
+
+def partial(u: Field | Tensor, x: Tensor, *axes: Axis) -> Field:
+    """Partial derivative along the given coordinate axes, in order: ``partial(u, x, 0, 1)`` is u_xy,
+    ``partial(u, x, "t", "t")`` is u_tt (axes by index or by the domain's axis names).
 
     The result has the shape of ``u``. With no axes, ``u`` itself.
     """
     f = _field(u, x, "partial")
     for axis in axes:
-        if isinstance(axis, bool) or not isinstance(axis, int):
-            raise ConfigError(f"ops.partial axes must be ints (coordinate indices); got {axis!r}")
+        if isinstance(axis, bool) or not isinstance(axis, (int, str)):
+            raise ConfigError(f"ops.partial axes must be ints (coordinate indices) or axis names; got {axis!r}")
         f = f.partial(axis)
     return f
 
 
-def laplacian(u: Field | Tensor, x: Tensor, axes: Sequence[int] | None = None) -> Field:
+def laplacian(u: Field | Tensor, x: Tensor, axes: Axes = None) -> Field:
     """Sum_i d^2 u / dx_i^2 over the coordinate ``axes`` (default: all of them), same shape as u.
 
-    For a space-time problem pass the spatial axes: ``laplacian(u, x, axes=range(d))``.
+    For a space-time problem pass the spatial axes: ``laplacian(u, x, axes=("x", "y"))`` or ``range(d)``.
     """
-    if axes is not None:
-        axes = tuple(axes)
-        if any(isinstance(a, bool) or not isinstance(a, int) for a in axes):
-            raise ConfigError(f"ops.laplacian axes must be ints (coordinate indices); got {axes!r}")
-    return _field(u, x, "laplacian").laplacian(axes)
+    return _field(u, x, "laplacian").laplacian(_checked(axes, "laplacian"))
 
 
-def div(v: Field | Tensor, x: Tensor) -> Field:
-    """Divergence of a vector field v: (n, d) -> (n, 1)."""
-    return _field(v, x, "div").divergence()
+def div(v: Field | Tensor, x: Tensor, axes: Axes = None) -> Field:
+    """Divergence of a vector field v: (n, k) -> (n, 1), with k = len(axes) (default: all coordinates).
+
+    ``div(ops.stack(u["u"], u["v"]), x, axes=("x", "y"))`` on a space-time problem.
+    """
+    return _field(v, x, "div").divergence(_checked(axes, "div"))
 
 
-def hessian(u: Field | Tensor, x: Tensor) -> Field:
-    """Second derivatives of a scalar field: (n, 1) -> (n, d, d)."""
-    return _field(u, x, "hessian").hessian()
+def hessian(u: Field | Tensor, x: Tensor, axes: Axes = None) -> Field:
+    """Second derivatives of a scalar field along ``axes`` (default: all): (n, 1) -> (n, k, k)."""
+    return _field(u, x, "hessian").hessian(_checked(axes, "hessian"))
 
 
 def dt(u: Field | Tensor, x: Tensor) -> Field:
     """Time derivative: the partial derivative along the last coordinate (space first, time last)."""
     return _field(u, x, "dt").partial(-1)
+
+
+def _checked(axes: Axes, op: str) -> tuple[Axis, ...] | None:
+    if axes is None:
+        return None
+    axes = (axes,) if isinstance(axes, (int, str)) else tuple(axes)
+    if any(isinstance(a, bool) or not isinstance(a, (int, str)) for a in axes):
+        raise ConfigError(f"ops.{op} axes must be ints (coordinate indices) or axis names; got {axes!r}")
+    return axes

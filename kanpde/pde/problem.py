@@ -33,7 +33,7 @@ from kanpde.geometry.box import Grid
 from kanpde.geometry.domain import Domain, PointSet
 from kanpde.geometry.sampling import METHODS
 from kanpde.pde.conditions import Condition
-from kanpde.pde.field import Field
+from kanpde.pde.field import Field, Layout
 
 __all__ = ["Problem", "FunctionProblem"]
 
@@ -55,16 +55,24 @@ class Problem(metaclass=_ValidatedOnConstruction):
             ``MeshDomain``, or any of these times ``Interval(t0, t1, axis="t")`` (required).
         conditions: ``Dirichlet``/``Neumann``/``Robin`` objects on parts of ``domain``.
         residual_weight: weight of ``mean(residual^2)`` in the loss; conditions carry their own weights.
-            A small interior weight (0.01) helps a KAN honour the boundary on Poisson problems.
+            A small interior weight (0.01) helps a KAN honour the boundary on Poisson problems. For a
+            system, one weight per equation (a sequence as long as the residual has columns) or one for all.
         n_interior, n_boundary: default numbers of collocation points.
         sampling: interior sampling method, ``"sobol"`` (default), ``"lhs"``, ``"random"`` or ``"grid"``;
             or your own interior points, an (m, d) array inside the domain, used as they are (then
             ``n_interior`` is not used, and a ``Resample`` phase draws from the domain by Sobol).
         boundary_sampling: the same for boundary points (default ``"grid"``: equally spaced).
-        out_dim: number of components of the solution (1 for a scalar PDE).
+        outputs: names of the solution's components for a system, e.g. ``("u", "v", "p")``: in
+            ``residual`` ``u["p"]`` is that component (``u[2]`` too), conditions name the components they
+            set (``Dirichlet("lid", 1.0, component="u")``), and reports and exports use the names.
+        up_to_constant: components defined only up to a constant (a pressure with no gauge condition, or
+            one fixed by a ``PointValue``/``MeanValue``): errors are measured after removing their mean
+            over the evaluation points.
+        out_dim: number of components (set from ``outputs`` when given; 1 for a scalar PDE).
         name, params: set by built-in instances so a saved run can rebuild its problem.
 
-    Methods: ``residual(self, u, x)`` (required) returns an (n,) or (n, m) tensor or field;
+    Methods: ``residual(self, u, x)`` (required) returns an (n,) or (n, m) tensor or field, or a tuple of
+    equations (each (n,) or (n, k); stacked as columns, like ``ops.stack``);
     ``exact(self, x)`` (optional) returns the exact solution (n,) or (n, out_dim) at x: (n, d);
     ``evaluation_grid()`` gives the grid (or, off a box, the point set) on which errors are measured
     (never the training points).
@@ -72,11 +80,13 @@ class Problem(metaclass=_ValidatedOnConstruction):
 
     domain: Domain
     conditions: Sequence[Condition] = ()
-    residual_weight: float = 1.0
+    residual_weight: float | Sequence[float] = 1.0
     n_interior: int = 4096
     n_boundary: int = 512
     sampling: str | np.ndarray = "sobol"
     boundary_sampling: str = "grid"
+    outputs: Sequence[str] | None = None
+    up_to_constant: Sequence[str] = ()
     out_dim: int = 1
     exact: Callable[[Tensor], Tensor] | None = None
     name: str | None = None
@@ -85,6 +95,19 @@ class Problem(metaclass=_ValidatedOnConstruction):
     def residual(self, u: Field, x: Tensor) -> Field | Tensor:
         """The PDE residual at interior points x: (n, d); zero where u solves the equation."""
         raise DefinitionError(f"{type(self).__name__} must define residual(self, u, x)")
+
+    @property
+    def components(self) -> tuple[str, ...]:
+        """The names of the solution's components: ``outputs``, or ``("u",)`` for a scalar problem
+        (``("u0", "u1", ...)`` for ``out_dim`` components without names)."""
+        if self.outputs is not None:
+            return tuple(self.outputs)
+        return ("u",) if self.out_dim == 1 else tuple(f"u{i}" for i in range(self.out_dim))
+
+    @property
+    def layout(self) -> Layout:
+        """The names a residual may use: ``u["p"]`` for components, ``ops.partial(u, x, "t")`` for axes."""
+        return Layout(self.components, tuple(self.domain.axes))
 
     @property
     def dim(self) -> int:
@@ -104,7 +127,10 @@ class Problem(metaclass=_ValidatedOnConstruction):
             "params": dict(self.params),
             "domain": self.domain.describe(),
             "conditions": [c.label for c in self.conditions],
-            "residual_weight": self.residual_weight,
+            "residual_weight": self.residual_weight
+            if isinstance(self.residual_weight, (int, float))
+            else list(self.residual_weight),
+            "components": list(self.components),
             "has_exact": self.exact is not None,
         }
 
@@ -131,7 +157,21 @@ class Problem(metaclass=_ValidatedOnConstruction):
             if not isinstance(c, Condition):
                 raise DefinitionError(f"{kind}.conditions must hold Dirichlet/Neumann/Robin objects; got {c!r}")
             c.check_domain(domain, kind)
-        check_positive(self.residual_weight, f"{kind}.residual_weight")
+            c.check_component(self.components, kind)
+        self._check_outputs(kind)
+        unknown = [c for c in self.up_to_constant if c not in self.components]
+        if isinstance(self.up_to_constant, str) or unknown:
+            raise DefinitionError(
+                f"{kind}.up_to_constant must list component names among {self.components}; got {self.up_to_constant!r}"
+            )
+        weights = self.residual_weight
+        if isinstance(weights, (list, tuple)):
+            if not weights:
+                raise ConfigError(f"{kind}.residual_weight must be a number or one number per equation; got []")
+            for i, w in enumerate(weights):
+                check_positive(w, f"{kind}.residual_weight[{i}]")
+        else:
+            check_positive(weights, f"{kind}.residual_weight")
         for attr in ("n_interior", "n_boundary", "out_dim"):
             value = getattr(self, attr)
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
@@ -143,6 +183,33 @@ class Problem(metaclass=_ValidatedOnConstruction):
                 raise ConfigError(f"{kind}.{attr} must be one of {', '.join(METHODS)}; got {getattr(self, attr)!r}")
         if self.exact is not None and not callable(self.exact):
             raise DefinitionError(f"{kind}.exact must be a function of x or None; got {self.exact!r}")
+
+    def _check_outputs(self, kind: str) -> None:
+        """``outputs``: distinct identifiers; it sets ``out_dim`` (which must agree when both are given)."""
+        outputs = self.outputs
+        if outputs is None:
+            return
+        if isinstance(outputs, str) or not isinstance(outputs, (list, tuple)):
+            raise DefinitionError(
+                f"{kind}.outputs must be a tuple of component names such as ('u', 'v', 'p'); got {outputs!r}"
+            )
+        bad = [o for o in outputs if not isinstance(o, str) or not o.isidentifier()]
+        if not outputs or bad:
+            raise DefinitionError(
+                f"{kind}.outputs must name each component with an identifier such as 'u' or 'p'; got {outputs!r}"
+            )
+        if len(set(outputs)) != len(outputs):
+            raise DefinitionError(f"{kind}.outputs has a repeated name: {outputs!r}; give each component its own")
+        if self.out_dim not in (1, len(outputs)):
+            raise ConfigError(
+                f"{kind}.out_dim is {self.out_dim} but outputs names {len(outputs)} components; drop out_dim"
+            )
+        self.out_dim = len(outputs)
+
+    @property
+    def centered_columns(self) -> tuple[int, ...]:
+        """The columns of the ``up_to_constant`` components."""
+        return tuple(self.components.index(c) for c in self.up_to_constant)
 
     def reference_values(self, x: Tensor) -> Tensor | None:
         """What errors are measured against at x: (n, d): the exact solution, or None without one.
@@ -225,6 +292,7 @@ class FunctionProblem(Problem):
         sampling: str = "sobol",
         boundary_sampling: str = "grid",
         out_dim: int = 1,
+        outputs: Sequence[str] | None = None,
     ) -> None:
         if not callable(residual):
             raise DefinitionError(f"FunctionProblem.residual must be a function (u, x) -> residual; got {residual!r}")
@@ -236,6 +304,7 @@ class FunctionProblem(Problem):
         self.n_interior, self.n_boundary = n_interior, n_boundary
         self.sampling, self.boundary_sampling = sampling, boundary_sampling
         self.out_dim = out_dim
+        self.outputs = outputs
 
     def residual(self, u: Field, x: Tensor) -> Field | Tensor:
         return self._residual(u, x)

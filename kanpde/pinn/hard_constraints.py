@@ -36,8 +36,9 @@ from torch import Tensor
 from kanpde.errors import ConfigError
 from kanpde.geometry.box import Box
 from kanpde.pde import jet
-from kanpde.pde.conditions import Condition, Dirichlet, Periodic
+from kanpde.pde.conditions import Condition, Dirichlet, Periodic, sets_value
 from kanpde.pde.problem import Problem
+from kanpde.pinn.components import ComponentView, Componentwise, component_view
 from kanpde.pinn.lifts import Lift, blend_values, cached_jet, lift_values, same_value
 from kanpde.pinn.shape_constraints import ShapeDirichlet, shape_groups, shape_transform
 
@@ -324,7 +325,8 @@ def split_conditions(
 
     mode: a ``Constraints`` (or its name): ``HARD`` (Periodic conditions by the embedding; Dirichlet and
     Initial conditions by the transform, on any mix of parts and values: one value extended into the
-    domain where one fits every part, else the parts' data blended, see ``HardDirichlet``) or ``SOFT``
+    domain where one fits every part, else the parts' data blended, see ``HardDirichlet``; for a system
+    whose conditions name components, one transform per component, ``Componentwise``) or ``SOFT``
     (none). Where the transform cannot be used (no Dirichlet condition; two conditions with different
     values on one face), an error says why (``strict``), or those conditions stay soft with a note in the
     log. Returns (the hard part, the conditions left for the loss).
@@ -334,29 +336,59 @@ def split_conditions(
     if mode is Constraints.SOFT:
         return Hard(), conditions
     periodic = tuple(sorted({c.axis(problem.domain.axes) for c in conditions if isinstance(c, Periodic)}))
-    dirichlet = [c for c in conditions if isinstance(c, Dirichlet)]
-    singular = _at_reentrant_corners(problem, dirichlet)
-    if singular:
-        logger.info(
-            "%s stay soft penalties: they meet a re-entrant corner, where the solution is singular",
-            ", ".join(c.label for c in singular),
-        )
-        dirichlet = [c for c in dirichlet if c not in singular]
-    groups, reason = _groups(problem, dirichlet)
-    if singular and not dirichlet:
-        reason = why_soft(problem)
-    if reason is not None and not periodic:
+    transform, built, reason = _build(problem)
+    if transform is None and not periodic:
         if strict:
             raise ConfigError(f"constraints='hard' cannot be used for {problem!r}: {reason}; use constraints='soft'")
         logger.info("boundary conditions stay soft penalties: %s", reason)
         return Hard(), conditions
     if reason is not None:
         logger.info("Dirichlet/initial conditions stay soft penalties: %s", reason)
-        transform, soft = None, tuple(c for c in conditions if not isinstance(c, Periodic))
-    else:
-        transform = _transform(problem, groups, dirichlet)
-        soft = tuple(c for c in conditions if not isinstance(c, (Dirichlet, Periodic)) or c in singular)
+    soft = tuple(c for c in conditions if not isinstance(c, Periodic) and not any(c is b for b in built))
     return Hard(transform, periodic), soft
+
+
+def _build(problem: Problem) -> tuple[Any, list[Condition], str | None]:
+    """The output transform (None if none can be built), the conditions it builds in, and why the others
+    stay soft (None when all value conditions are built in)."""
+    values = [c for c in problem.conditions if sets_value(c)]
+    if problem.out_dim == 1 or all(c.component is None for c in values):
+        return _one_transform(problem, values)
+    parts, built, reasons = [], [], []
+    views = [component_view(problem, j, values) for j in range(problem.out_dim)]
+    for view in views:
+        transform, done, reason = _one_transform(view, list(view.conditions))
+        parts.append(transform)
+        built += [view.originals[id(c)] for c in done]
+        if reason is not None and view.conditions:
+            reasons.append(f"{view.name}: {reason}")
+    # a condition on every component is built in only where every component builds it
+    everywhere = [c for c in built if c.component is None]
+    built = [c for c in built if c.component is not None or everywhere.count(c) == problem.out_dim]
+    reason = "; ".join(reasons) or None
+    if all(p is None for p in parts):
+        return None, [], reason or "it has no Dirichlet or initial condition"
+    return Componentwise(tuple(parts), problem.components), list(dict.fromkeys(built)), reason
+
+
+def _one_transform(problem: Problem | ComponentView, dirichlet: list[Dirichlet]) -> tuple[Any, list, str | None]:
+    """One transform for all of ``problem``'s outputs from its value conditions ``dirichlet``."""
+    singular = _at_reentrant_corners(problem, dirichlet)
+    if singular:
+        logger.info(
+            "%s stay soft penalties: they meet a re-entrant corner, where the solution is singular",
+            ", ".join(c.label for c in singular),
+        )
+    regular = [c for c in dirichlet if c not in singular]
+    groups, failed = _groups(problem, regular)
+    reason = failed
+    if singular:
+        labels = ", ".join(c.label for c in singular)
+        corner = f"{labels} meet a re-entrant corner of the domain, where the solution is singular"
+        reason = corner if failed is None or not regular else f"{corner}; {failed}"
+    if failed is not None:
+        return None, [], reason
+    return _transform(problem, groups, regular), regular, reason
 
 
 def _at_reentrant_corners(problem: Problem, dirichlet: Sequence[Dirichlet]) -> list[Dirichlet]:
@@ -373,14 +405,7 @@ def why_soft(problem: Problem) -> str | None:
     """Why ``Constraints.HARD`` leaves (some of) the problem's Dirichlet and initial conditions as loss
     terms, in words (no such condition; two values on one face; parts at a re-entrant corner), or None
     when it builds them all in."""
-    dirichlet = [c for c in problem.conditions if isinstance(c, Dirichlet)]
-    singular = _at_reentrant_corners(problem, dirichlet)
-    reason = _groups(problem, [c for c in dirichlet if c not in singular])[1]
-    if singular:
-        labels = ", ".join(c.label for c in singular)
-        corner = f"{labels} meet a re-entrant corner of the domain, where the solution is singular"
-        return corner if reason is None or not [c for c in dirichlet if c not in singular] else f"{corner}; {reason}"
-    return reason
+    return _build(problem)[2]
 
 
 Group = tuple[tuple[tuple[int, int], ...], Dirichlet]

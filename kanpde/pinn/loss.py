@@ -21,7 +21,7 @@ from torch import Tensor, nn
 from kanpde.errors import ConfigError, ShapeError
 from kanpde.geometry.sampling import Seed, as_rng
 from kanpde.pde.conditions import Condition
-from kanpde.pde.field import Field, as_tensor
+from kanpde.pde.field import NO_NAMES, Field, Layout, as_tensor, stack
 from kanpde.pde.jet import JetSpec
 from kanpde.pde.jetfield import JetField, discover_spec
 from kanpde.pde.problem import Problem
@@ -207,34 +207,42 @@ def plan_derivatives(
         return spec
 
     x = colloc.interior[:7]
+    layout = problem.layout
     interior = found(
-        *discover_spec(lambda u, x: check_residual(problem.residual(u, x), x.shape[0], owner), model, x),
+        *discover_spec(lambda u, x: check_residual(problem.residual(u, x), x.shape[0], owner), model, x, layout),
         f"{owner}.residual",
     )
     boundary = []
     for s in colloc.boundary:
         xb, nb = s.head(7)
         boundary.append(
-            found(*discover_spec(lambda u, x, c=s.condition, nb=nb: c.residual(u, x, nb), model, xb), s.condition.label)
+            found(
+                *discover_spec(lambda u, x, c=s.condition, nb=nb: c.residual(u, x, nb), model, xb, layout),
+                s.condition.label,
+            )
         )
     return DerivativePlan(interior, tuple(boundary), tuple(notes))
 
 
-def field_at(model: nn.Module, x: Tensor, spec: JetSpec | None) -> Field:
-    """The surrogate at x as a field: carrying ``spec``'s derivatives, or for autograd when spec is None."""
+def field_at(model: nn.Module, x: Tensor, spec: JetSpec | None, layout: Layout = NO_NAMES) -> Field:
+    """The surrogate at x as a field: carrying ``spec``'s derivatives, or for autograd when spec is None;
+    ``layout`` names its components and axes (``Problem.layout``)."""
     if spec is None or spec.channels == 1:
-        return Field(model(x), x)
-    return JetField(model.forward_jet(x, spec), spec, x)
+        return Field(model(x), x, layout)
+    return JetField(model.forward_jet(x, spec), spec, x, layout=layout)
 
 
 def residual_values(problem: Problem, model: nn.Module, x: Tensor, spec: JetSpec | None = None) -> Tensor:
     """The PDE residual at interior points x: (n, d) as an (n, m) tensor; checks its shape."""
-    u = field_at(model, x, spec)
+    u = field_at(model, x, spec, problem.layout)
     r = problem.residual(u, x)
     return check_residual(r, x.shape[0], type(problem).__name__)
 
 
-def check_residual(r: Field | Tensor, n: int, owner: str) -> Tensor:
+def check_residual(r: Field | Tensor | tuple, n: int, owner: str) -> Tensor:
+    """The residual as an (n, m) tensor: a tuple of equations is stacked (``ops.stack``); checks the shape."""
+    if isinstance(r, (tuple, list)):
+        r = stack(*r)
     r = as_tensor(r)
     if not isinstance(r, Tensor):
         raise ShapeError(f"{owner}.residual(u, x) must return a tensor or field; got {type(r).__name__}")
@@ -265,15 +273,33 @@ def loss_terms(
     """
     plan = plan or DerivativePlan(None, tuple(None for _ in colloc.boundary))
     r = residual_values(problem, model, colloc.interior, plan.interior)
+    r, weight = weighted_equations(r, problem)
     term = r.pow(2).mean() if reduce is None else reduce(r, colloc.interior)
-    terms = {"residual": problem.residual_weight * term}
+    terms = {"residual": weight * term}
     for s, spec in zip(colloc.boundary, plan.boundary):
-        u = field_at(model, s.x, spec)
+        u = field_at(model, s.x, spec, problem.layout)
         label = s.condition.label
         while label in terms:
             label += "'"
         terms[label] = s.condition.weight * s.condition.residual(u, s.x, s.normal).pow(2).mean()
     return terms
+
+
+def weighted_equations(r: Tensor, problem: Problem) -> tuple[Tensor, float]:
+    """The residual r: (n, m) with per-equation weights applied, and the weight left for the whole term.
+
+    One weight multiplies ``mean(r^2)``; a sequence w of m weights scales column j by sqrt(w_j), so the
+    term is ``mean_j w_j mean_n r_j^2`` (equal weights of 1 give the plain mean).
+    """
+    w = problem.residual_weight
+    if isinstance(w, (int, float)):
+        return r, float(w)
+    if len(w) != r.shape[1]:
+        raise ShapeError(
+            f"{type(problem).__name__}.residual_weight gives {len(w)} weights but the residual has {r.shape[1]} "
+            "equations (columns); give one weight per equation or a single number"
+        )
+    return r * torch.as_tensor(w, dtype=r.dtype, device=r.device).sqrt(), 1.0
 
 
 def total_loss(terms: dict[str, Tensor]) -> Tensor:

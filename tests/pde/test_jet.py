@@ -163,13 +163,15 @@ def test_discovery_finds_minimal_specs_or_falls_back():
     spec, misses = discover_spec(lambda u, x: ops.div((1 + x[:, 0]) * ops.grad(u, x), x), model, x)
     assert spec == jet.JetSpec((0, 1), (((0, 0), (1, 1)),)) and not misses  # div(a grad u) = a lap u + grad a . grad u
     spec, misses = discover_spec(lambda u, x: ops.partial(u * u, x, 0), model, x)
+    assert spec == jet.JetSpec((0,), ()) and not misses  # a product keeps the jet (Leibniz rule)
+    spec, misses = discover_spec(lambda u, x: ops.partial(torch.sin(u), x, 0), model, x)
     assert spec is None and misses == ["a derivative of an expression of the surrogate"]
 
 
 def test_plan_modes():
     problem = kanpde.FunctionProblem(
         domain=kanpde.Box([0, 0], [1, 1]),
-        residual=lambda u, x: ops.partial(u * u, x, 0) + ops.laplacian(u, x) + 1.0,
+        residual=lambda u, x: ops.partial(torch.sin(u), x, 0) + ops.laplacian(u, x) + 1.0,
         conditions=[kanpde.Neumann("left", 0.0), kanpde.Dirichlet("right", 0.0)],
     )
     model = surrogates()["kan-uniform"]
