@@ -218,6 +218,9 @@ def solve(
         "collocation": colloc.sizes,
         "derivatives": state.plan.describe(),
         "constraints": hard.describe(problem.domain.axes),
+        "components": list(problem.components),
+        "axes": list(problem.domain.axes),
+        "vectors": {k: list(v) for k, v in problem.vectors.items()},
         "recipe": {
             "name": recipe.name if schedule is None else "given schedule",
             "features": problem_features(problem).describe(),

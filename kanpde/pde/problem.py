@@ -68,6 +68,8 @@ class Problem(metaclass=_ValidatedOnConstruction):
         up_to_constant: components defined only up to a constant (a pressure with no gauge condition, or
             one fixed by a ``PointValue``/``MeanValue``): errors are measured after removing their mean
             over the evaluation points.
+        vectors: components that form a vector, for export and plots: ``{"velocity": ("u", "v")}`` (one
+            name per spatial axis); exported as a VTK vector beside the named scalars.
         out_dim: number of components (set from ``outputs`` when given; 1 for a scalar PDE).
         name, params: set by built-in instances so a saved run can rebuild its problem.
 
@@ -87,6 +89,7 @@ class Problem(metaclass=_ValidatedOnConstruction):
     boundary_sampling: str = "grid"
     outputs: Sequence[str] | None = None
     up_to_constant: Sequence[str] = ()
+    vectors: Mapping[str, Sequence[str]] = MappingProxyType({})
     out_dim: int = 1
     exact: Callable[[Tensor], Tensor] | None = None
     name: str | None = None
@@ -131,6 +134,7 @@ class Problem(metaclass=_ValidatedOnConstruction):
             if isinstance(self.residual_weight, (int, float))
             else list(self.residual_weight),
             "components": list(self.components),
+            "vectors": {k: list(v) for k, v in self.vectors.items()},
             "has_exact": self.exact is not None,
         }
 
@@ -159,6 +163,7 @@ class Problem(metaclass=_ValidatedOnConstruction):
             c.check_domain(domain, kind)
             c.check_component(self.components, kind)
         self._check_outputs(kind)
+        self._check_vectors(kind)
         unknown = [c for c in self.up_to_constant if c not in self.components]
         if isinstance(self.up_to_constant, str) or unknown:
             raise DefinitionError(
@@ -205,6 +210,16 @@ class Problem(metaclass=_ValidatedOnConstruction):
                 f"{kind}.out_dim is {self.out_dim} but outputs names {len(outputs)} components; drop out_dim"
             )
         self.out_dim = len(outputs)
+
+    def _check_vectors(self, kind: str) -> None:
+        vectors = self.vectors
+        if not isinstance(vectors, Mapping):
+            raise DefinitionError(f"{kind}.vectors must map a name to component names, e.g. {{'velocity': ('u', 'v')}}; got {vectors!r}")
+        for name, parts in vectors.items():
+            if not isinstance(name, str) or isinstance(parts, str) or not all(p in self.components for p in parts):
+                raise DefinitionError(
+                    f"{kind}.vectors[{name!r}] must list component names among {self.components}; got {parts!r}"
+                )
 
     @property
     def centered_columns(self) -> tuple[int, ...]:
