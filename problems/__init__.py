@@ -1,12 +1,15 @@
 """Built-in problems: Poisson, Darcy and Allen-Cahn, with the named instances of ``kanpde list``,
 manufactured problems built from sympy formulas, and Poisson problems on a disk, an L-shape and a square
-with holes."""
+with holes; systems and second-order time: Burgers, the wave equation, Kovasznay flow and the lid-driven
+cavity."""
 
 from kanpde.problems.allen_cahn import AllenCahn
 from kanpde.problems.darcy import Darcy
 from kanpde.problems.manufactured import Manufactured
+from kanpde.problems.navier_stokes import Kovasznay, LidDrivenCavity, NavierStokes
 from kanpde.problems.poisson import Poisson
 from kanpde.problems.shapes import PoissonCavity, PoissonDisk, PoissonHoles, PoissonLShape
+from kanpde.problems.waves import Burgers, Wave
 
 __all__ = [
     "Poisson",
@@ -17,4 +20,9 @@ __all__ = [
     "PoissonLShape",
     "PoissonHoles",
     "PoissonCavity",
+    "Burgers",
+    "Wave",
+    "NavierStokes",
+    "Kovasznay",
+    "LidDrivenCavity",
 ]

@@ -12,6 +12,8 @@ from __future__ import annotations
 import json
 import logging
 
+import torch
+
 from kanpde.errors import DefinitionError
 from kanpde.io.status import Status, StatusKind
 from kanpde.pinn.loss import Collocation
@@ -50,6 +52,8 @@ class Trainer:
     def run(self, schedule: tuple[Phase, ...]) -> Status:
         """Run the phases in order until they are done or the budget is spent; returns why it stopped."""
         state, budget = self.state, self.config.budget
+        if any(isinstance(p, Adam) for p in schedule):
+            _load_optimizer_modules()
         if not state.resumed:
             state.clock = Clock()
         state.progress = Progress(
@@ -139,3 +143,9 @@ class Trainer:
 def _label(report: PhaseReport) -> str:
     """A phase as the words of a status name it: ``lbfgs on grid 20`` (KAN) or ``adam``."""
     return report.phase if report.grid is None else f"{report.phase} on grid {report.grid}"
+
+
+def _load_optimizer_modules() -> None:
+    """Build a throwaway Adam so torch's lazy imports behind it (its compile machinery, seconds on a
+    first use) happen before the clock starts, not inside the first phase's budget."""
+    torch.optim.Adam([torch.zeros(1, requires_grad=True)])

@@ -419,10 +419,11 @@ def stack(*equations: Field | Tensor) -> Field | Tensor:
         v = as_tensor(e)
         if not isinstance(v, Tensor):
             raise ShapeError(f"ops.stack: equation {i} is a {type(v).__name__}; give fields or tensors")
+        shape = tuple(v.shape)
         v = v.reshape(-1, 1) if v.ndim == 1 else v
         if v.ndim != 2 or (cols and v.shape[0] != cols[0].shape[0]):
             n = cols[0].shape[0] if cols else v.shape[0]
-            raise ShapeError(f"ops.stack: equation {i} has shape {tuple(v.shape)}; each must be ({n},) or ({n}, k)")
+            raise ShapeError(f"ops.stack: equation {i} has shape {shape}; each must be ({n},) or ({n}, k)")
         cols.append(v)
     out = torch.cat(cols, dim=1)
     if not fields:

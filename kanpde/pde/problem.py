@@ -214,7 +214,9 @@ class Problem(metaclass=_ValidatedOnConstruction):
     def _check_vectors(self, kind: str) -> None:
         vectors = self.vectors
         if not isinstance(vectors, Mapping):
-            raise DefinitionError(f"{kind}.vectors must map a name to component names, e.g. {{'velocity': ('u', 'v')}}; got {vectors!r}")
+            raise DefinitionError(
+                f"{kind}.vectors must map a name to component names, e.g. {{'velocity': ('u', 'v')}}; got {vectors!r}"
+            )
         for name, parts in vectors.items():
             if not isinstance(name, str) or isinstance(parts, str) or not all(p in self.components for p in parts):
                 raise DefinitionError(

@@ -36,10 +36,11 @@ from torch import Tensor
 from kanpde.errors import ConfigError
 from kanpde.geometry.box import Box
 from kanpde.pde import jet
-from kanpde.pde.conditions import Condition, Dirichlet, Periodic, sets_value
+from kanpde.pde.conditions import Condition, Dirichlet, Initial, Periodic, sets_value
 from kanpde.pde.problem import Problem
 from kanpde.pinn.components import ComponentView, Componentwise, component_view
 from kanpde.pinn.lifts import Lift, blend_values, cached_jet, lift_values, same_value
+from kanpde.pinn.rates import InitialRate
 from kanpde.pinn.shape_constraints import ShapeDirichlet, shape_groups, shape_transform
 
 __all__ = [
@@ -351,7 +352,7 @@ def split_conditions(
 def _build(problem: Problem) -> tuple[Any, list[Condition], str | None]:
     """The output transform (None if none can be built), the conditions it builds in, and why the others
     stay soft (None when all value conditions are built in)."""
-    values = [c for c in problem.conditions if sets_value(c)]
+    values = [c for c in problem.conditions if sets_value(c) or _is_rate(c)]
     if problem.out_dim == 1 or all(c.component is None for c in values):
         return _one_transform(problem, values)
     parts, built, reasons = [], [], []
@@ -371,7 +372,48 @@ def _build(problem: Problem) -> tuple[Any, list[Condition], str | None]:
     return Componentwise(tuple(parts), problem.components), list(dict.fromkeys(built)), reason
 
 
-def _one_transform(problem: Problem | ComponentView, dirichlet: list[Dirichlet]) -> tuple[Any, list, str | None]:
+def _is_rate(c: Condition) -> bool:
+    return isinstance(c, Initial) and c.derivative == 1
+
+
+def _one_transform(problem: Problem | ComponentView, conditions: list[Condition]) -> tuple[Any, list, str | None]:
+    """One transform for all of ``problem``'s outputs from its value conditions (and an initial rate:
+    ``InitialRate``, where the initial value is built in and the data are compatible)."""
+    dirichlet = [c for c in conditions if sets_value(c)]
+    rates = [c for c in conditions if _is_rate(c)]
+    transform, built, reason = _value_transform(problem, dirichlet)
+    if transform is None or not rates:
+        return transform, built, reason
+    if len(rates) > 1 or not any(isinstance(c, Initial) for c in built):
+        return transform, built, _joined(reason, f"{rates[0].label} stays soft (it needs one initial value built in)")
+    wrapped = InitialRate(transform, rates[0].value, float(problem.domain.lower[-1]))
+    if not _rate_fits(problem, wrapped, built):
+        why = f"{rates[0].label} stays soft: the walls' data do not move at the initial rate where they meet t0"
+        return transform, built, _joined(reason, why)
+    return wrapped, built + rates, reason
+
+
+def _joined(a: str | None, b: str) -> str:
+    return b if a is None else f"{a}; {b}"
+
+
+def _rate_fits(problem: Problem | ComponentView, rate: InitialRate, built: list[Condition], n: int = 64) -> bool:
+    """Whether the rate's correction vanishes on the walls (compatible data), on n points of each."""
+    for c in built:
+        if isinstance(c, Initial):
+            continue
+        x = torch.as_tensor(problem.domain.sample_boundary(c.on, n, method="grid").x, dtype=torch.float64)
+        try:
+            corr = rate.correction(x, 1).detach()
+            scale = 1.0 + float(rate.base.lift(x, 1).abs().max())
+        except Exception:  # reported by preflight with its points
+            return False
+        if not bool(torch.isfinite(corr).all()) or float(corr.abs().max()) > 1e-8 * scale:
+            return False
+    return True
+
+
+def _value_transform(problem: Problem | ComponentView, dirichlet: list[Dirichlet]) -> tuple[Any, list, str | None]:
     """One transform for all of ``problem``'s outputs from its value conditions ``dirichlet``."""
     singular = _at_reentrant_corners(problem, dirichlet)
     if singular:

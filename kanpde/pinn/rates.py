@@ -1,0 +1,93 @@
+"""An initial rate built into the surrogate: u(x, t0) = g0(x) and du/dt(x, t0) = g1(x) exactly.
+
+A second-order-in-time equation (a wave, u_tt = c^2 u_xx) takes an initial value and an initial rate.
+Given a transform ``u = G + D N`` that already builds in the walls and the initial value (``HardDirichlet``
+on a box, ``ShapeDirichlet`` on a shape; D vanishes on the walls and at t = t0), the field
+
+    u(x, t) = G(x, t) + (t - t0) [g1(x) - dG/dt(x, t0)] + D(x, t) s(t) N(x, t),   s = (t - t0) / (t1 - t0) * 2,
+
+keeps u(x, t0) = G(x, t0) = g0 and has du/dt(x, t0) = dG/dt(x, t0) + g1 - dG/dt(x, t0) = g1 (D s N has a
+double zero at t0). On a wall, where G is the wall data g_w, the middle term is (t - t0)(g1 - g_w'(t0)),
+which vanishes when the data are compatible (the walls move at the initial rate where they meet t0);
+``rate_fits`` checks this before the rate is built in (else it stays a loss term). This is the
+time-derivative analogue of the initial condition's factor in Lagaris, Likas and Fotiadis (IEEE TNN 9(5),
+1998), the construction used for hard initial velocities in PINN wave solvers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+from torch import Tensor
+
+from kanpde.pde import jet
+from kanpde.pinn.lifts import Lift, cached_jet, lift_values
+
+__all__ = ["InitialRate"]
+
+
+@dataclass(frozen=True)
+class InitialRate:
+    """``base`` (a transform with the initial value built in) with the initial rate ``rate`` built in too.
+
+    t0: the start time (the domain's ``t_min``); rate: a number or a function g1(x) of the space-time
+    points x: (n, d) returning (n,) or (n, c) (read at the points themselves; it should not depend on t).
+    """
+
+    base: Any
+    rate: Lift
+    t0: float
+    _jets: dict = field(default_factory=dict, compare=False, repr=False, hash=False)
+
+    @property
+    def constant(self) -> bool:
+        return False
+
+    @property
+    def has_formula(self) -> bool:
+        return False
+
+    def summary(self) -> str:
+        return f"{self.base.summary()}, initial rate"
+
+    def correction(self, x: Tensor, channels: int) -> Tensor:
+        """(t - t0) [g1(x) - dG/dt(x, t0)] at points x: (n, d) -> (n, channels), differentiable in x."""
+        start = torch.cat([x[:, :-1], torch.full_like(x[:, -1:], self.t0)], dim=1)
+        rate = lift_values(self.rate, x, channels) if callable(self.rate) else float(self.rate)
+        return (x[:, -1:] - self.t0) * (rate - self._lift_rate(start, channels))
+
+    def _lift_rate(self, y: Tensor, channels: int) -> Tensor:
+        """dG/dt at points y: (n, d) (all at t0), one column per channel, keeping the graph to y."""
+        if getattr(self.base, "constant", False):
+            return torch.zeros(y.shape[0], channels, dtype=y.dtype, device=y.device)
+        with torch.enable_grad():
+            leaf = y if y.requires_grad else y.detach().requires_grad_(True)
+            g = self.base.lift(leaf, channels)
+            cols = []
+            for j in range(channels):
+                (d,) = torch.autograd.grad(g[:, j].sum(), leaf, create_graph=y.requires_grad, allow_unused=True)
+                cols.append(torch.zeros_like(y[:, -1:]) if d is None else d[:, -1:])
+        out = torch.cat(cols, dim=1)
+        return out if y.requires_grad else out.detach()
+
+    def apply(self, x: Tensor, t: Tensor, out: Tensor) -> Tensor:
+        """The constrained output at points x: (n, d), network inputs t: (n, d), network outputs out: (n, c)."""
+        u = self.base.apply(x, t, (1 + t[:, -1:]) * out)
+        return u + self.correction(x, out.shape[1])
+
+    def apply_jet(self, x: Tensor, t: Tensor, out: Tensor, spec: jet.JetSpec) -> Tensor:
+        """The same on jets: x (n, d), t (C, n, d), out (C, n, c) -> (C, n, c)."""
+        s = jet.affine(t[..., -1:], t.new_ones(1), t.new_ones(1))
+        u = self.base.apply_jet(x, t, jet.product(s, out, spec), spec)
+        channels = out.shape[-1]
+        return u + cached_jet(self._jets, "rate", lambda y: self.correction(y, channels), x, spec, channels)
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "kind": "initial_rate",
+            "base": self.base.describe(),
+            "rate": "problem" if callable(self.rate) else float(self.rate),
+            "t0": self.t0,
+        }
