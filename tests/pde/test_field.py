@@ -242,9 +242,13 @@ def test_derivative_errors():
         ops.laplacian(u, x, axes=())
     with pytest.raises(ConfigError, match=r"derivative axis must be in \[0, 2\) for points of dimension 2; got -3"):
         u.partial(-3)
-    with pytest.raises(ConfigError, match=r"ops.partial axes must be ints \(coordinate indices\) or axis names; got 0.0"):
+    with pytest.raises(
+        ConfigError, match=r"ops.partial axes must be ints \(coordinate indices\) or axis names; got 0.0"
+    ):
         ops.partial(u, x, 0.0)
-    with pytest.raises(ConfigError, match=r"ops.laplacian axes must be ints \(coordinate indices\) or axis names; got \(True,\)"):
+    with pytest.raises(
+        ConfigError, match=r"ops.laplacian axes must be ints \(coordinate indices\) or axis names; got \(True,\)"
+    ):
         ops.laplacian(u, x, axes=[True])
     with pytest.raises(DefinitionError, match="ops.grad takes a field or a tensor; got list"):
         ops.grad([1.0], x)
