@@ -1,10 +1,13 @@
 """One problem with solve()'s defaults: ``python gallery_case.py NAME BUDGET [kan|mlp] [SEED]`` prints one JSON
-line (rel_l2, max_abs, steps, constraints, status, wall). NAME is a built-in instance (``kanpde list``) or
+line (rel_l2, max_abs, steps, constraints, status, wall; for a system also every component's errors and
+each declared vector's stacked rel_l2). NAME is a built-in instance (``kanpde list``) or
 a class of ``kanpde.problems.gallery``; KAN [d, 10, 1] G = 5, MLP [d, 100, 100, 100, 1]."""
 
 import json
 import sys
 import time
+
+import torch
 
 import kanpde
 from kanpde.pde.registry import instance, instances
@@ -29,4 +32,13 @@ row = {
     "status": str(sol.status),
     "wall": round(time.time() - t0, 1),
 }
+if problem.out_dim > 1:  # a system: every component's errors, each declared vector's stacked error
+    row["errors"] = sol.errors
+    x = torch.as_tensor(problem.evaluation_grid().points(), dtype=torch.float64)
+    pred, ref = sol(x), problem.reference_values(x)
+    for vec, parts in problem.vectors.items():
+        cols = [problem.components.index(c) for c in parts]
+        row[f"rel_l2_{vec}"] = float((pred[:, cols] - ref[:, cols]).norm() / ref[:, cols].norm())
+    if hasattr(problem, "away_from_corners"):
+        row["away_from_corners"] = problem.away_from_corners(sol)
 print(json.dumps(row))
