@@ -226,38 +226,50 @@ class HardDirichlet:
         return cls(faces, float(desc["value"]), blend, box, bool(desc.get("project", False)))
 
 
-_KINDS = {"hard_dirichlet": ("faces", HardDirichlet), "shape_dirichlet": ("parts", ShapeDirichlet)}
+_KINDS = {"hard_dirichlet": HardDirichlet, "shape_dirichlet": ShapeDirichlet}
 
 
-def constraint_from_description(desc: dict[str, Any], problem: Problem | None = None) -> HardDirichlet | ShapeDirichlet:
-    """Rebuild a saved output constraint (``describe()`` of a ``HardDirichlet`` or ``ShapeDirichlet``):
-    from the description alone when its data are numbers, else from ``problem``'s conditions (checked to
-    constrain the same faces or parts)."""
-    kind = desc.get("kind")
-    if kind not in _KINDS:
-        raise ConfigError(
-            f"unknown output constraint {kind!r} in the saved description; expected one of {', '.join(_KINDS)}"
-        )
-    where, cls = _KINDS[kind]
-    values = [desc["value"], *(b["value"] for b in desc.get("blend", ()))]
-    if "problem" not in values:
-        return cls.from_description(desc)
+def constraint_from_description(desc: dict[str, Any], problem: Problem | None = None) -> Any:
+    """Rebuild a saved output constraint (``describe()`` of a ``HardDirichlet``, ``ShapeDirichlet``,
+    ``Componentwise`` or ``InitialRate``): from the description alone when its data are numbers, else
+    from ``problem``'s conditions (checked to build the same constraint)."""
+    if not _needs_problem(desc):
+        return _from_numbers(desc)
     if problem is None:
         raise ConfigError(
             "this run builds a function-valued boundary or initial condition into its surrogate; "
             "load it with its problem: kanpde.load(DIR, problem=MyProblem())"
         )
-    hard, _ = split_conditions(problem, Constraints.HARD)
-    saved = cls.from_description({**desc, "value": 0.0, "blend": []}) if kind == "hard_dirichlet" else None
-    same = isinstance(hard.dirichlet, cls) and (
-        hard.dirichlet.faces == saved.faces if saved is not None else list(hard.dirichlet.parts) == list(desc["parts"])
-    )
-    if not same:
+    hard, _ = split_conditions(problem, Constraints.HARD, strict=False)
+    if hard.dirichlet is None or hard.dirichlet.describe() != desc:
+        built = "nothing" if hard.dirichlet is None else hard.dirichlet.summary()
         raise ConfigError(
-            f"the problem given to load builds its Dirichlet conditions on other {where} than the saved run "
-            f"({desc[where]}); load it with the problem it was trained on"
+            f"the problem given to load builds {built} into the surrogate, not what the saved run built "
+            f"({desc.get('kind')}); load it with the problem it was trained on"
         )
     return hard.dirichlet
+
+
+def _needs_problem(desc: Any) -> bool:
+    """Whether a description holds a function-valued datum (written ``"problem"``) anywhere."""
+    if isinstance(desc, dict):
+        return any(_needs_problem(v) for v in desc.values())
+    if isinstance(desc, list):
+        return any(_needs_problem(v) for v in desc)
+    return desc == "problem"
+
+
+def _from_numbers(desc: dict[str, Any]) -> Any:
+    kind = desc.get("kind")
+    if kind == "componentwise":
+        parts = tuple(None if p is None else _from_numbers(p) for p in desc["parts"])
+        return Componentwise(parts, tuple(desc["names"]))
+    if kind == "initial_rate":
+        return InitialRate(_from_numbers(desc["base"]), float(desc["rate"]), float(desc["t0"]))
+    if kind not in _KINDS:
+        known = ", ".join([*_KINDS, "componentwise", "initial_rate"])
+        raise ConfigError(f"unknown output constraint {kind!r} in the saved description; expected one of {known}")
+    return _KINDS[kind].from_description(desc)
 
 
 def _signed(faces: Sequence[tuple[int, int]]) -> list[tuple[int, float]]:

@@ -277,3 +277,25 @@ def test_a_short_system_solve_reports_components():
     assert sol.info["components"] == ["u", "v", "p"]
     assert sol.errors["rel_l2"] < 0.5 and {"rel_l2_u", "rel_l2_v", "rel_l2_p"} <= set(sol.errors)
     assert "u: dirichlet on 4 faces; v: dirichlet on 4 faces" in sol.info["constraints"]
+
+
+def test_saved_system_constraints_rebuild(tmp_path):
+    """A per-component constraint with numbers rebuilds from its description alone; one with function data
+    (Kovasznay's walls, the wave's initial data) from the problem, checked to build the same."""
+    from kanpde.pinn.hard_constraints import constraint_from_description
+
+    cavity, _ = split_conditions(LidDrivenCavity(), "hard")
+    rebuilt = constraint_from_description(cavity.dirichlet.describe())
+    assert isinstance(rebuilt, Componentwise) and rebuilt.describe() == cavity.dirichlet.describe()
+    for problem in (Kovasznay(), Wave()):
+        hard, _ = split_conditions(problem, "hard")
+        desc = hard.dirichlet.describe()
+        with pytest.raises(ConfigError, match=r"load it with its problem"):
+            constraint_from_description(desc)
+        assert constraint_from_description(desc, problem).describe() == desc
+    with pytest.raises(ConfigError, match=r"the problem given to load builds"):
+        constraint_from_description(split_conditions(Kovasznay(), "hard")[0].dirichlet.describe(), Wave())
+    sol = kanpde.solve(LidDrivenCavity(), model=kanpde.KAN([2, 5, 3], grid=5), steps=3, progress=False)
+    sol.save(tmp_path / "run")
+    x = torch.rand(7, 2, dtype=torch.float64)
+    assert torch.allclose(kanpde.load(tmp_path / "run")(x), sol(x), atol=1e-13)
