@@ -69,13 +69,15 @@ class Reference:
     """A reference solution stored as arrays, evaluated at points by interpolation.
 
     kind: ``"grid"``: ``values`` at the nodes of a tensor grid ``axes`` covering the domain (walls
-        included), interpolated multilinearly; ``"periodic"``: ``axes = (x, t)`` with x the n nodes of
-        a periodic grid and t the stored time levels, interpolated by the Fourier series in x (exact
-        for a spectral solution) and by cubic Lagrange polynomials in t (exact on the levels);
+        included), interpolated multilinearly, one field or several (a trailing component axis);
+        ``"periodic"``: ``axes = (x, t)`` with x the n nodes of a periodic grid and t the stored time
+        levels, interpolated by the Fourier series in x (exact for a spectral solution) and by cubic
+        Lagrange polynomials in t (exact on the levels);
         ``"mesh"``: ``axes = (points, cells)``, a simplicial mesh ((n, d) nodes, (m, d + 1) node numbers)
         with ``values`` (n,) at the nodes, interpolated linearly in each cell (a P1 finite-element field).
     axes: one 1-D coordinate array per axis, space first, time last (``"mesh"``: points and cells).
-    values: (len(axes[0]), ..., len(axes[-1])) float64 (``"mesh"``: (n,)).
+    values: (len(axes[0]), ..., len(axes[-1])) float64; ``"grid"`` also (len(axes[0]), ..., len(axes[-1]), c)
+        for c components (u, v, p of a flow, in the order of the problem's outputs); ``"mesh"``: (n,).
     method, wall_s: how the reference was computed and how long it took.
     name, params, resolution: what it is a reference of (set by the registry).
     initial: for ``"periodic"``: the exact u(x, t0), used at t == t0 instead of the Fourier interpolant
@@ -100,10 +102,12 @@ class Reference:
             return
         axes = tuple(np.asarray(a, dtype=np.float64).reshape(-1) for a in self.axes)
         values = np.asarray(self.values, dtype=np.float64)
-        if values.shape != tuple(a.size for a in axes):
+        nodes = tuple(a.size for a in axes)
+        stacked = self.kind == "grid" and values.ndim == len(nodes) + 1 and values.shape[-1] >= 1
+        if values.shape[: len(nodes)] != nodes or not (values.ndim == len(nodes) or stacked):
+            also = f" or {(*nodes, 'c')} (c components)" if self.kind == "grid" else ""
             raise ConfigError(
-                f"Reference.values must have shape {tuple(a.size for a in axes)} (one entry per grid node); "
-                f"got {values.shape}"
+                f"Reference.values must have shape {nodes}{also} (one entry per grid node); got {values.shape}"
             )
         if self.kind == "periodic" and len(axes) != 2:
             raise ConfigError(f"a periodic Reference needs axes (x, t); got {len(axes)} axes")
@@ -131,8 +135,22 @@ class Reference:
 
     @classmethod
     def from_grid(cls, grid: Grid, values: Tensor | np.ndarray, **kw: Any) -> Reference:
-        """A ``"grid"`` reference from a :class:`~kanpde.Grid` and its (grid.shape) values."""
-        return cls("grid", grid.axes, _numpy(values).reshape(grid.shape), **kw)
+        """A ``"grid"`` reference from a :class:`~kanpde.Grid` and its values: (grid.shape) or (grid.size,)
+        for one field, (*grid.shape, c) or (grid.size, c) for c components."""
+        array = _numpy(values)
+        if array.ndim in (2, grid.dim + 1) and array.size == grid.size * array.shape[-1] and array.size != grid.size:
+            return cls("grid", grid.axes, array.reshape(*grid.shape, array.shape[-1]), **kw)
+        if array.size != grid.size:
+            raise ConfigError(
+                f"Reference.from_grid: values must have shape {grid.shape} or {(*grid.shape, 'c')} for a grid of "
+                f"{grid.size} nodes; got {array.shape}"
+            )
+        return cls("grid", grid.axes, array.reshape(grid.shape), **kw)
+
+    @property
+    def components(self) -> int:
+        """The number of columns a call returns: c for a grid with a component axis, else 1."""
+        return int(self.values.shape[-1]) if self.values.ndim > len(self.axes) else 1
 
     @classmethod
     def from_periodic(cls, x: np.ndarray, t: np.ndarray, values: Tensor | np.ndarray, **kw: Any) -> Reference:
@@ -141,7 +159,9 @@ class Reference:
         return cls("periodic", (x, t), _numpy(values), **kw)
 
     def __call__(self, points: Tensor | np.ndarray) -> Tensor:
-        """The reference at points: (n, d) (space first, time last) as an (n, 1) float64 tensor.
+        """The reference at points: (n, d) (space first, time last) as an (n, c) float64 tensor.
+
+        c is :attr:`components`: 1 for a single field, else the length of the values' component axis.
 
         Returned on the device of ``points`` when it is a tensor. Points outside the domain (outside
         the time range for a periodic reference) raise a ``ConfigError``.
@@ -159,7 +179,7 @@ class Reference:
         else:
             out = interpolate_periodic(self.axes[0], self.axes[1], self.values, x, initial=self.initial)
         device = points.device if isinstance(points, Tensor) else "cpu"
-        return torch.as_tensor(out, dtype=torch.float64).reshape(-1, 1).to(device)
+        return torch.as_tensor(out, dtype=torch.float64).reshape(-1, self.components).to(device)
 
     def _p1(self, x: np.ndarray) -> np.ndarray:
         """The P1 field at points x: (n, d) (outside the mesh: the nearest cell's value, see ``FESolution``)."""
@@ -303,7 +323,7 @@ def reference(
     cache: str | os.PathLike | bool | None = None,
     device: str | torch.device | None = None,
 ) -> Tensor:
-    """The reference values of a problem at points: (n, d), as an (n, 1) float64 tensor.
+    """The reference values of a problem at points: (n, d), as an (n, c) float64 tensor (c = 1 for one field).
 
     The exact solution when the problem has one, else its registered reference (see the module
     docstring). With a problem object, the reference's parameters come from ``problem.params``

@@ -1,7 +1,8 @@
 """Interpolation of stored references onto evaluation points.
 
 * :func:`interpolate_grid`: multilinear on a tensor grid (second order, like the FV/FD solutions it
-  serves; never overshoots at a kink of the solution).
+  serves; never overshoots at a kink of the solution), of one field or of several stacked on a trailing
+  component axis.
 * :func:`interpolate_periodic`: the trigonometric interpolant in x (exact for a Fourier pseudo-spectral
   solution, so it adds nothing to the reference's error) and cubic Lagrange in t through the four
   nearest stored levels (exact at the levels).
@@ -23,9 +24,12 @@ _TOL = 1e-12
 
 
 def interpolate_grid(axes: tuple[np.ndarray, ...], values: np.ndarray, points: np.ndarray) -> np.ndarray:
-    """Multilinear interpolation of ``values`` (len(axes[0]), ...) at points: (n, d); returns (n,).
+    """Multilinear interpolation of ``values`` at points: (n, d).
 
-    Points must lie in the closed box spanned by the axes (within a relative 1e-12).
+    values: (len(axes[0]), ..., len(axes[d - 1])) for one field, returning (n,); or with a trailing
+    component axis (len(axes[0]), ..., len(axes[d - 1]), c), returning (n, c), each component
+    interpolated on its own. Points must lie in the closed box spanned by the axes (within a
+    relative 1e-12).
     """
     from scipy.interpolate import RegularGridInterpolator
 
