@@ -185,7 +185,7 @@ def problem_features(problem: Problem) -> Features:
     """What kind of problem this is, from its declaration alone (never its class)."""
     axes = problem.domain.axes
     evolution = axes[-1] == "t"
-    hard, soft = split_conditions(problem, Constraints.HARD, strict=False)
+    hard, soft = split_conditions(problem, Constraints.HARD, strict=False, discontinuous="soft")
     return Features(
         space_dim=problem.dim - evolution,
         evolution=evolution,

@@ -129,7 +129,8 @@ def solve(
     _check_kind(net)
     recipe = default_recipe(problem, net)
     mode = recipe.constraints if constraints is None else constraints
-    hard, soft = split_conditions(problem, mode, strict=constraints is not None)
+    discontinuous = "blend" if constraints is not None else "soft"
+    hard, soft = split_conditions(problem, mode, strict=constraints is not None, discontinuous=discontinuous)
     check_fit(problem, net, periodic=hard.periodic)
     budget_s, max_steps = _check_budget(budget, steps)
     dev = resolve_device(device)
@@ -252,7 +253,7 @@ def _why_soft(problem: Problem, mode: Constraints, asked: Constraints | None) ->
     """Why the Dirichlet and initial conditions stay loss terms, or None when they are built in."""
     if mode is Constraints.SOFT:
         return "constraints='soft' was asked" if asked is not None else "the recipe penalises them"
-    return why_soft(problem)
+    return why_soft(problem, "blend" if asked is not None else "soft")
 
 
 def _checkpoint_folder(checkpoint: Any, resume: Any) -> Path | None:

@@ -299,3 +299,22 @@ def test_saved_system_constraints_rebuild(tmp_path):
     sol.save(tmp_path / "run")
     x = torch.rand(7, 2, dtype=torch.float64)
     assert torch.allclose(kanpde.load(tmp_path / "run")(x), sol(x), atol=1e-13)
+
+
+def test_discontinuous_data_stay_soft_in_the_recipe():
+    """The lid's u = 1 meets the walls' u = 0 at two corners: asked for, the data are blended; the recipes
+    leave them soft (the blend's residual is unbounded there) and still build in v's walls."""
+    problem = LidDrivenCavity()
+    hard, soft = split_conditions(problem, "hard", strict=False, discontinuous="soft")
+    assert [p is None for p in hard.dirichlet.parts] == [True, False, True]
+    assert [c.label for c in soft][:4] == [
+        "dirichlet:y_max[u]",
+        "dirichlet:x_min[u]",
+        "dirichlet:x_max[u]",
+        "dirichlet:y_min[u]",
+    ]
+    sol = kanpde.solve(problem, model=kanpde.KAN([2, 5, 3], grid=5), steps=2, progress=False)
+    assert sol.info["constraints"] == "hard (v: dirichlet on 4 faces)"
+    assert "disagree where faces meet" in sol.info["recipe"]["why_soft"]
+    asked = kanpde.solve(problem, model=kanpde.KAN([2, 5, 3], grid=5), steps=2, constraints="hard", progress=False)
+    assert asked.info["constraints"].startswith("hard (u: dirichlet on 4 faces, 2 values blended")
