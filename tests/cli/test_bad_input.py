@@ -14,14 +14,14 @@ import torch
 import kanpde
 from kanpde.cli import main
 from kanpde.io.status import Status, StatusKind
+from kanpde.pde.registry import instances
 from kanpde.pinn.surrogate import Surrogate
 from kanpde.problems import Poisson
 
 SOLVE = [
     (
         ["poisson"],
-        "unknown problem 'poisson'; the built-in problems are: allen_cahn, darcy_piecewise, darcy_smooth, "
-        "poisson_cavity, poisson_disk, poisson_holes, poisson_kan, poisson_lshape, poisson_sin (see `kanpde list`)",
+        f"unknown problem 'poisson'; the built-in problems are: {', '.join(sorted(instances()))} (see `kanpde list`)",
     ),
     (
         ["poisson_sin", "--width", "3,10,1"],
