@@ -140,7 +140,9 @@ def run(args: argparse.Namespace) -> int:
     past = f", {over:.2g} s past the budget" if over else ""
     print(f"{args.problem}: {err}; {steps} steps in {seconds:.1f} s{past} ({sol.status}) -> {out / 'report.json'}")
     if args.symbolic:
-        print(f"formula (rel_l2 {_fmt(sol.info['formula_rel_l2'])}): {sol.info['formula_simplified']}")
+        short = sol.info["formula_simplified"]
+        shown = "; ".join(f"{k} = {v}" for k, v in short.items()) if isinstance(short, dict) else short
+        print(f"formula (rel_l2 {_fmt(sol.info['formula_rel_l2'])}): {shown}")
     written = export_after_solve(sol, out, exports, plots=not args.no_plots)
     if written:
         print("wrote " + ", ".join(p.name for p in written))
@@ -149,33 +151,42 @@ def run(args: argparse.Namespace) -> int:
 
 
 def with_formula(sol: Solution, out: Path) -> Solution:
-    """The solution with its formula in ``info`` (for report.json), and ``out/formula.tex`` written."""
+    """The solution with its formula in ``info`` (for report.json), and ``out/formula.tex`` written.
+
+    A scalar problem records ``formula`` (a sympy-parsable string), ``formula_rel_l2`` and the
+    simplified form; a system records ``formula`` and ``formula_simplified`` as dicts component name ->
+    string, the errors of all components together (``formula_rel_l2``) and of each
+    (``formula_rel_l2_<name>``, ``formula_simplified_rel_l2_<name>``)."""
     import dataclasses
 
     from kanpde.interpret.formulas import read_formula
     from kanpde.io.files import atomic_write
 
     formula, short, seconds = read_formula(sol)
+    names = sol.components
+    system = len(names) > 1
     info = {
         **sol.info,
-        "formula": str(formula.expr),
+        "formula": {n: str(e) for n, e in zip(names, formula.exprs)} if system else str(formula.expr),
         "formula_rel_l2": formula.rel_l2,
         "formula_max_abs": formula.errors.get("max_abs"),
-        "formula_simplified": str(short.expr),
+        **{f"formula_rel_l2_{n}": formula.errors.get(f"rel_l2_{n}") for n in names if system},
+        "formula_simplified": {n: str(e) for n, e in zip(names, short.exprs)} if system else str(short.expr),
         "formula_simplified_rel_l2": short.rel_l2,
+        **{f"formula_simplified_rel_l2_{n}": short.errors.get(f"rel_l2_{n}") for n in names if system},
         "formula_edges": [c.as_dict() for c in formula.edges],
         "formula_s": seconds["formula_s"],
         "formula_simplify_s": seconds["simplify_s"],
     }
-    names = ", ".join(str(v) for v in formula.variables)
-    tex = (
-        f"% kanpde solve --symbolic: the trained KAN as a formula (6 significant digits), rel_l2 {_fmt(formula.rel_l2)}\n"
-        f"u({names}) = {formula.latex()}\n"
-        f"% simplified (constants within 1e-6 identified), rel_l2 {_fmt(short.rel_l2)}\n"
-        f"u({names}) = {short.latex()}\n"
-    )
+    variables = ", ".join(str(v) for v in formula.variables)
+    lines = [
+        f"% kanpde solve --symbolic: the trained KAN as a formula (6 significant digits), rel_l2 {_fmt(formula.rel_l2)}"
+    ]
+    lines += [f"{n}({variables}) = {formula.component(j).latex()}" for j, n in enumerate(names)]
+    lines.append(f"% simplified (constants within 1e-6 identified), rel_l2 {_fmt(short.rel_l2)}")
+    lines += [f"{n}({variables}) = {short.component(j).latex()}" for j, n in enumerate(names)]
     out.mkdir(parents=True, exist_ok=True)
-    atomic_write(out / "formula.tex", lambda f: f.write(tex))
+    atomic_write(out / "formula.tex", lambda f: f.write("\n".join(lines) + "\n"))
     return dataclasses.replace(sol, info=info)
 
 

@@ -16,6 +16,7 @@ _NAMES = {
     "symbolized": "formulas",
     "kan_formula": "formulas",
     "surrogate_formula": "formulas",
+    "solution_formula": "formulas",
     "Formula": "formulas",
     "read_formula": "formulas",
     "EdgeChoice": "formulas",

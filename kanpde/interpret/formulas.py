@@ -9,7 +9,8 @@ this module chooses them and reads the result:
   on the layer inputs at points x and fixes the best symbol;
 * ``kan_formula(kan, inputs)`` composes a fully fixed KAN into sympy expressions of ``inputs``;
 * ``surrogate_formula`` adds the input map, periodic embedding and hard constraint of a ``Surrogate``;
-* :class:`Formula` is what ``Solution.formula()`` returns: the expression with its own errors.
+* :class:`Formula` is what ``Solution.formula()`` returns: the expression with its own errors (a system:
+  one per component, ``{name: Formula}``); ``solution_formula`` reads it from a solution.
 
 Practical hint: fix layers one at a time from the input side, with a short L-BFGS phase after each
 (``Symbolize(layers=(0,))``, ``LBFGS``, ``Symbolize()``, ``LBFGS``): the later spline edges then absorb
@@ -20,7 +21,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
@@ -38,7 +39,7 @@ if TYPE_CHECKING:
     from kanpde.pde.problem import Problem
     from kanpde.pinn.surrogate import Surrogate
 
-__all__ = ["Formula", "symbolized", "kan_formula", "surrogate_formula", "read_formula"]
+__all__ = ["Formula", "symbolized", "kan_formula", "surrogate_formula", "solution_formula", "read_formula"]
 
 _DENOMINATOR = 12  # constants are matched with p/q (or p/q pi) for q up to this; larger q matches noise
 _SIMPLIFY_OPS = 60  # sympy.simplify is slow on long expressions; beyond this many operations it is skipped
@@ -134,10 +135,14 @@ def kan_formula(kan: KAN, inputs: Sequence[sympy.Expr] | None = None) -> list[sy
     return nodes
 
 
-def surrogate_formula(surrogate: Surrogate, axes: Sequence[str]) -> tuple[list[sympy.Expr], tuple[sympy.Symbol, ...]]:
+def surrogate_formula(
+    surrogate: Surrogate, axes: Sequence[str], outputs: Sequence[int] | None = None, names: Sequence[str] = ()
+) -> tuple[list[sympy.Expr], tuple[sympy.Symbol, ...]]:
     """The surrogate's outputs as sympy expressions of its coordinates, named ``axes``: the input map onto
     [-1, 1]^d, the periodic embedding (cos pi t, sin pi t) and a hard Dirichlet constraint g + D(t) N with
-    a constant g. Returns the expressions and the coordinate symbols."""
+    a constant g (for a system, the constraint of each component, ``Componentwise``). ``outputs``: the
+    output columns to return (default: all); ``names``: the components' names, for messages. Returns
+    the expressions and the coordinate symbols."""
     from kanpde.nets.kan import KAN
 
     if not isinstance(surrogate.net, KAN):
@@ -149,20 +154,45 @@ def surrogate_formula(surrogate: Surrogate, axes: Sequence[str]) -> tuple[list[s
     features: list[sympy.Expr] = []
     for a, ta in enumerate(t):  # the layout of ``periodic_features``
         features += [sympy.cos(sympy.pi * ta), sympy.sin(sympy.pi * ta)] if a in surrogate.periodic else [ta]
+    picked = range(surrogate.out_dim) if outputs is None else outputs
+    constraints = _constraints(surrogate.constraint, surrogate.out_dim)
+    for j in picked:  # before composing the network: a constraint without a formula fails fast
+        _check_constraint(constraints[j], names[j] if j < len(names) else f"u{j}", len(constraints) > 1)
     outs = kan_formula(surrogate.net, features)
-    constraint = surrogate.constraint
-    if constraint is not None:
-        if not constraint.has_formula:
-            raise ConfigError(
-                "this surrogate builds a function-valued (or blended) boundary condition, or a distance function, "
-                "into its output, which has no formula; "
-                "solve with constraints='soft' to read a formula"
-            )
-        dist = sympy.Integer(1)
-        for axis, sign in constraint.factors():
-            dist = dist * (1 + sign * t[axis])
-        outs = [_exact(constraint.value) + dist * e for e in outs]
-    return outs, variables
+    return [_constrained(outs[j], constraints[j], t) for j in picked], variables
+
+
+def _constraints(constraint: Any, out_dim: int) -> list[Any]:
+    """The output constraint of each component: a ``Componentwise``'s parts, or one constraint for all."""
+    from kanpde.pinn.components import Componentwise
+
+    if isinstance(constraint, Componentwise):
+        return list(constraint.parts)
+    return [constraint] * out_dim
+
+
+def _check_constraint(constraint: Any, name: str, system: bool) -> None:
+    """A ConfigError when the constrained output has no closed form (naming the component of a system)."""
+    if constraint is None or constraint.has_formula:
+        return
+    which = f"component {name!r} of this surrogate has" if system else "this surrogate builds"
+    fix = "solve with constraints='soft' to read a formula"
+    if system:
+        which += " a function-valued (or blended) boundary condition, or a distance function, built"
+        fix += ", or ask for another component: sol.formula(component=...)"
+    else:
+        which += " a function-valued (or blended) boundary condition, or a distance function,"
+    raise ConfigError(f"{which} into its output, which has no formula; {fix}")
+
+
+def _constrained(expr: sympy.Expr, constraint: Any, t: Sequence[sympy.Expr]) -> sympy.Expr:
+    """g + D(t) expr for a constant-valued hard Dirichlet constraint on box faces; expr without one."""
+    if constraint is None:
+        return expr
+    dist = sympy.Integer(1)
+    for axis, sign in constraint.factors():
+        dist = dist * (1 + sign * t[axis])
+    return _exact(constraint.value) + dist * expr
 
 
 def _exact(v: float) -> sympy.Expr:
@@ -182,9 +212,13 @@ class Formula:
         exprs: one sympy expression per component (``expr`` is the first).
         variables: the coordinate symbols, in the problem's axis order.
         errors: ``{"rel_l2", "max_abs"}`` of the formula itself on the problem's evaluation grid
-            (empty without a reference).
+            (empty without a reference); for several named components also ``rel_l2_<name>`` and
+            ``max_abs_<name>``.
         edges: the symbol chosen for each edge, when the formula fitted them (empty if the network was
             already symbolic).
+        names: the components' names, one per expression (empty: not named).
+        columns: the columns of the problem's reference that the expressions approximate (None: all, in
+            order); a system's ``sol.formula(component="v")`` holds one.
 
     ``sympy.sympify(formula)`` gives ``expr``; ``formula(x)`` evaluates it at points x: (n, d).
     """
@@ -194,6 +228,8 @@ class Formula:
     errors: dict[str, float]
     edges: tuple[EdgeChoice, ...] = ()
     problem: Problem | None = field(default=None, repr=False, compare=False)
+    names: tuple[str, ...] = ()
+    columns: tuple[int, ...] | None = None
 
     @classmethod
     def build(
@@ -202,14 +238,41 @@ class Formula:
         variables: Sequence[sympy.Symbol],
         problem: Problem | None = None,
         edges: Sequence[EdgeChoice] = (),
+        *,
+        names: Sequence[str] = (),
+        columns: Sequence[int] | None = None,
     ) -> Formula:
-        """A formula with its errors measured against ``problem``'s reference (none without a problem)."""
-        bare = cls(tuple(exprs), tuple(variables), {}, tuple(edges), problem)
-        return (
-            bare
-            if problem is None
-            else cls(bare.exprs, bare.variables, formula_errors(bare, problem), bare.edges, problem)
-        )
+        """A formula with its errors measured against ``problem``'s reference (none without a problem):
+        against its ``columns`` (default: all of it)."""
+        columns = None if columns is None else tuple(columns)
+        bare = cls(tuple(exprs), tuple(variables), {}, tuple(edges), problem, tuple(names), columns)
+        return bare if problem is None else replace(bare, errors=formula_errors(bare, problem))
+
+    def component(self, which: str | int) -> Formula:
+        """The formula of one component (a name in ``names``, or an index), with its errors taken from
+        this formula's per-component errors where they were measured."""
+        if isinstance(which, str):
+            if which not in self.names:
+                known = ", ".join(map(repr, self.names)) or "none (the formula names no components)"
+                raise ConfigError(f"Formula.component({which!r}): no component named {which!r}; the names are {known}")
+            j = self.names.index(which)
+        elif isinstance(which, int) and not isinstance(which, bool) and -len(self.exprs) <= which < len(self.exprs):
+            j = which % len(self.exprs)
+        else:
+            raise ConfigError(
+                f"Formula.component needs a component name or an index below {len(self.exprs)}; got {which!r}"
+            )
+        name = self.names[j] if self.names else None
+        errors = dict(self.errors) if len(self.exprs) == 1 else {}
+        for key in ("rel_l2", "max_abs"):
+            if len(self.exprs) > 1 and name is not None and f"{key}_{name}" in self.errors:
+                errors[key] = self.errors[f"{key}_{name}"]
+        columns = (j if self.columns is None else self.columns[j],)
+        names = (name,) if name is not None else ()
+        one = Formula((self.exprs[j],), self.variables, errors, self.edges, self.problem, names, columns)
+        if not errors and self.errors and self.problem is not None:  # not measured per component: measure it
+            one = replace(one, errors=formula_errors(one, self.problem))
+        return one
 
     def simplified(self, tolerance: float = 1e-6) -> Formula:
         """A shorter equivalent within ``tolerance``: constants below it dropped (before and after expanding
@@ -230,7 +293,7 @@ class Formula:
             if sympy.count_ops(expanded) <= _SIMPLIFY_OPS:
                 expanded = sympy.simplify(expanded)
             exprs.append(min((kept, expanded), key=sympy.count_ops))
-        return Formula.build(exprs, self.variables, self.problem, self.edges)
+        return Formula.build(exprs, self.variables, self.problem, self.edges, names=self.names, columns=self.columns)
 
     @property
     def expr(self) -> sympy.Expr:
@@ -283,21 +346,58 @@ def _identify_constants(expr: sympy.Expr, tolerance: float) -> sympy.Expr:
 
 
 def formula_errors(formula: Formula, problem: Problem) -> dict[str, float]:
-    """The formula's ``rel_l2`` and ``max_abs`` against the problem's reference on its evaluation grid."""
+    """The formula's ``rel_l2`` and ``max_abs`` against the problem's reference on its evaluation grid
+    (its ``columns`` of it; components defined up to a constant compared mean-free), and per component
+    for several named ones."""
     from kanpde.metrics import errors as error_metrics
 
     x = torch.as_tensor(problem.evaluation_grid().points(), dtype=torch.float64)
     ref = problem.reference_values(x)
     if ref is None:
         return {}
-    return error_metrics(torch.as_tensor(formula(x)), ref.to(torch.float64))
+    ref = ref.to(torch.float64).reshape(x.shape[0], -1)
+    columns = tuple(range(ref.shape[1])) if formula.columns is None else formula.columns
+    centered = [i for i, j in enumerate(columns) if j in problem.centered_columns]
+    names = formula.names if len(formula.names) == len(columns) else None
+    return error_metrics(torch.as_tensor(formula(x)), ref[:, list(columns)], names, centered)
+
+
+def solution_formula(
+    sol: Any, *, points: int = 4096, seed: int = 0, components: Sequence[int] | None = None, **options: Any
+) -> Formula:
+    """The formula of a solution's trained KAN (what ``Solution.formula`` returns, for all its components
+    together, or for the output ``components`` given), with its errors against the problem's reference.
+
+    Spline edges are fitted with symbols on ``points`` uniform random points of the box (``options`` go
+    to :func:`symbolized`) unless the KAN is already symbolic.
+    """
+    from kanpde.nets.kan import KAN
+
+    model = sol.model
+    if not isinstance(model.net, KAN):
+        raise ConfigError(f"formula() needs a KAN; this solution's model is an {type(model.net).__name__}")
+    names = tuple(sol.components)
+    picked = tuple(range(model.out_dim)) if components is None else tuple(components)
+    constraints = _constraints(model.constraint, model.out_dim)
+    for j in picked:  # before any fitting
+        _check_constraint(constraints[j], names[j], len(names) > 1)
+    choices: list[EdgeChoice] = []
+    if not model.net.symbolic:
+        gen = torch.Generator().manual_seed(seed)
+        lo, hi = model.lower, model.upper
+        x = lo + (hi - lo) * torch.rand(points, lo.numel(), generator=gen, dtype=torch.float64).to(lo)
+        model, choices = symbolized(model, x, **options)
+    exprs, variables = surrogate_formula(model, sol.axes, picked, names)
+    return Formula.build(exprs, variables, sol.problem, choices, names=[names[j] for j in picked], columns=picked)
 
 
 def read_formula(sol: Any, tolerance: float = 1e-6) -> tuple[Formula, Formula, dict[str, float]]:
-    """``sol.formula()`` and its ``simplified(tolerance)`` form, with the seconds each took
-    (``{"formula_s", "simplify_s"}``): what ``solve --symbolic`` reports and the benchmark times."""
+    """The formula of the solution, all its components together (``sol.formula()`` for a scalar problem;
+    ``formula.component(name)`` is one of a system's), and its ``simplified(tolerance)`` form, with the
+    seconds each took (``{"formula_s", "simplify_s"}``): what ``solve --symbolic`` reports and the
+    benchmark times."""
     t0 = time.perf_counter()
-    formula = sol.formula()
+    formula = solution_formula(sol)
     t1 = time.perf_counter()
     short = formula.simplified(tolerance)
     return formula, short, {"formula_s": round(t1 - t0, 4), "simplify_s": round(time.perf_counter() - t1, 4)}

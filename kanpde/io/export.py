@@ -1,12 +1,18 @@
 """Export a solution to HDF5, VTK (``.vtu``, ``.vti``) and XDMF for ParaView: ``kanpde.export(sol, path)``.
 
 What is written is sampled here (:func:`sample`): the points (a grid, or the nodes of a user's mesh),
-the fields at them and the metadata; :mod:`kanpde.io.writers` turns that into files. Fields:
+the fields at them and the metadata; :mod:`kanpde.io.writers` turns that into files. Fields of a
+scalar problem:
 
-* ``u``: the trained field, (N,) or (N, c) for c components;
-* ``reference``: the exact solution (or, later, a finite-difference reference) where one is known;
+* ``u``: the trained field, (N,);
+* ``reference``: the exact solution (or a numerical reference) where one is known;
 * ``error``: ``u - reference``, signed, pointwise;
 * ``residual``: the PDE residual ``problem.residual(u, x)`` (needs the problem).
+
+A system writes each component under its name (``u``, ``v``, ``p``), each declared vector
+(``Problem.vectors``) as a VTK vector (``velocity``: 3 components, zero-padded in 2-D), and
+``reference_<name>``, ``error_<name>`` for each of them where a reference is known; a residual of
+several equations as ``residual_0``, ``residual_1``, ... (see :mod:`kanpde.io.fields`).
 
 A problem is time-dependent when its last axis is named ``"t"`` (space first, time last). Its exports
 hold every point of space-time with time varying fastest (row ``s * nt + k`` is space node ``s`` at
@@ -40,6 +46,7 @@ from torch import Tensor
 from kanpde._version import __version__
 from kanpde.errors import ConfigError
 from kanpde.geometry.box import Box, Grid
+from kanpde.io.fields import check_names, named_fields
 from kanpde.io.files import jsonable
 from kanpde.io.layouts import (
     bounding_grid,
@@ -127,6 +134,7 @@ def check_export(
 ) -> str:
     """Every check :func:`export` makes before it evaluates anything; returns the format suffix."""
     suffix = check_format(path)
+    check_names(sol.components, sol.vectors)
     check_points(export_domain(sol), suffix, problem=sol.problem, resolution=resolution, mesh=mesh)
     return suffix
 
@@ -157,6 +165,7 @@ def sample(
         the nodes outside the domain and a field ``inside`` (1.0 in, 0.0 out): what ``.vti`` files and
         plots show. No effect on a box or with ``mesh``.
     """
+    check_names(sol.components, sol.vectors)
     domain = export_domain(sol)
     where = locate(sol.problem, domain, resolution=resolution, mesh=mesh, masked=masked)
     inside = where.inside
@@ -211,25 +220,26 @@ def _masked(fields: dict[str, np.ndarray], inside: np.ndarray) -> dict[str, np.n
 def field_values(
     sol: Solution, points: np.ndarray, *, residual: bool = True
 ) -> tuple[dict[str, np.ndarray], list[str]]:
-    """``u``, ``reference``, ``error`` and ``residual`` at points (N, d), each (N, c) float64; and notes on what is missing."""
+    """The exported arrays at points (N, d), each (N, c) float64 (:func:`kanpde.io.fields.named_fields`:
+    ``u``, ``reference``, ``error``, ``residual`` for a scalar problem; per component and vector for a
+    system), and notes on what is missing."""
     p = next(sol.model.parameters())
     x = torch.as_tensor(points, dtype=p.dtype, device=p.device)
     u = sol(x)
-    fields = {"u": u}
     notes = []
     ref = reference_values(sol.problem, x)
-    if ref is not None:
-        fields["reference"] = ref
-        fields["error"] = u - ref
-    elif sol.problem is not None:
+    if ref is None and sol.problem is not None:
         notes.append("no exact solution or reference: no reference or error fields")
+    res = None
     if sol.problem is None:
         notes.append(
             "no problem attached (kanpde.load(DIR, problem=...) adds it): solution only, no reference or residual"
         )
     elif residual:
-        fields["residual"] = residual_field(sol.problem, sol.model, x)
-    return {k: v.detach().cpu().to(torch.float64).numpy() for k, v in fields.items()}, notes
+        res = residual_field(sol.problem, sol.model, x)
+    centered = sol.problem.centered_columns if sol.problem is not None else ()
+    fields, more = named_fields(u, ref, res, sol.components, sol.vectors, centered)
+    return fields, notes + more
 
 
 def reference_values(problem: Problem | None, x: Tensor) -> Tensor | None:
@@ -286,6 +296,8 @@ def metadata(sol: Solution, *, axes: Sequence[str], on: str, fields: list[str], 
             if problem is not None and problem.exact is not None
             else "numerical",
             "axes": list(axes),
+            "components": list(sol.components),
+            "vectors": {k: list(v) for k, v in sol.vectors.items()},
             "time_dependent": time_dependent(axes),
             "on": on,
             "fields": fields,

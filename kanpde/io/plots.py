@@ -1,5 +1,5 @@
-"""Plots of a solution, written as PNG files: maps of the field, the reference and the error; the training
-history; a KAN's learned edge functions.
+"""Plots of a solution, written as PNG files: maps of the field, the reference and the error (one row per
+component for a system); the training history; a KAN's learned edge functions.
 
 Figures are built with ``matplotlib.figure.Figure`` and saved through its own Agg canvas, so nothing here
 needs a display or touches pyplot's global state (the caller's backend and open figures are left
@@ -23,6 +23,7 @@ import torch
 
 from kanpde.geometry.box import Box
 from kanpde.io.export import Sampled, evaluation_grid, export_domain, sample
+from kanpde.io.fields import ComponentArrays, component_arrays
 from kanpde.io.files import atomic_write
 from kanpde.io.solution import Solution
 
@@ -70,7 +71,8 @@ def save_figure(fig: Figure, path: str | os.PathLike[str], *, dpi: int = 110) ->
 
 # --- solution, reference, error ----------------------------------------------------------------------------
 def plot_solution(sol: Solution, *, resolution: int | Sequence[int] | None = None) -> Figure:
-    """Maps of u, the reference and |u - reference| on the evaluation grid (a line plot in 1-D).
+    """Maps of u, the reference and |u - reference| on the evaluation grid (a line plot in 1-D); a system
+    gets one row per component (its map, its reference and its error, each pair on one colour scale).
 
     A time-dependent problem in one space dimension gives space-time maps (x across, t up); with more
     axes the maps are slices through the first two (at the final time, and the middle of other axes).
@@ -79,37 +81,49 @@ def plot_solution(sol: Solution, *, resolution: int | Sequence[int] | None = Non
     """
     data = sample(sol, resolution=resolution, residual=False, masked=True)
     grid = data.grid
-    names = [n for n in ("u", "reference", "error") if n in data.fields]
+    rows = component_arrays(data.metadata.get("components") or ["u"])
+    kinds = ["value", "reference", "error"] if rows[0].reference in data.fields else ["value"]
     fig = _figure()
     title = _title(data)
     if grid.dim == 1:
-        _line_plots(fig, data, names)
+        _line_plots(fig, data, rows)
     else:
         index, where = _slice(data)
-        channels = data.fields["u"].shape[1]
-        axes = fig.subplots(channels, len(names), squeeze=False)
-        fig.set_size_inches(4.2 * len(names), 3.6 * channels)
+        axes = fig.subplots(len(rows), len(kinds), squeeze=False)
+        fig.set_size_inches(4.2 * len(kinds), 3.6 * len(rows))
         x, y = grid.axes[0], grid.axes[1]
-        for c in range(channels):
-            shared = [data.fields[n][:, c] for n in ("u", "reference") if n in data.fields]
-            limits = _limits(shared)  # one colour scale for u and reference
-            for j, name in enumerate(names):
-                values = data.fields[name][:, c].reshape(grid.shape)[index]
-                label = "|u - reference|" if name == "error" else name
+        for r, arrays in enumerate(rows):
+            limits = _limits([data.fields[n][:, 0] for n in (arrays.value, arrays.reference) if n in data.fields])
+            for j, kind in enumerate(kinds):  # one colour scale for u and reference
+                values = data.fields[getattr(arrays, kind)][:, 0].reshape(grid.shape)[index]
+                error = kind == "error"
+                label = _label(arrays, kind, len(rows) > 1, data.metadata["errors"])
                 _map(
                     fig,
-                    axes[c][j],
-                    np.abs(values) if name == "error" else values,
+                    axes[r][j],
+                    np.abs(values) if error else values,
                     x,
                     y,
                     data.axes[:2],
-                    f"{label}{f' [{c}]' if channels > 1 else ''}",
-                    None if name == "error" else limits,
+                    label,
+                    None if error else limits,
                 )
         title += where
     fig.suptitle(title, fontsize=10)
     fig.tight_layout()
     return fig
+
+
+def _label(arrays: ComponentArrays, kind: str, system: bool, errors: dict[str, float] | None = None) -> str:
+    """A panel's title: ``u``, ``reference``, ``|u - reference|``; for a system ``v``, ``v: reference``,
+    ``|v - reference|`` with the component's relative L2 error when ``errors`` has it."""
+    name = arrays.component
+    if kind == "error":
+        rel = (errors or {}).get(f"rel_l2_{name}") if system else None
+        return f"|{name} - reference|" + (f", rel L2 {rel:.2e}" if rel is not None else "")
+    if kind == "reference":
+        return f"{name}: reference" if system else "reference"
+    return name
 
 
 def _limits(values: list[np.ndarray]) -> tuple[float, float] | None:
@@ -159,23 +173,29 @@ def _map(
     ax.set_title(title, fontsize=10)
 
 
-def _line_plots(fig: Figure, data: Sampled, names: list[str]) -> None:
-    left, right = fig.subplots(1, 2)
-    fig.set_size_inches(9, 3.6)
+def _line_plots(fig: Figure, data: Sampled, rows: list[ComponentArrays]) -> None:
+    """One row per component: the field and its reference (left), |error| on a log scale (right)."""
+    axes = fig.subplots(len(rows), 2, squeeze=False)
+    fig.set_size_inches(9, 3.6 * len(rows))
     x = data.grid.axes[0]
-    for name in names[:2]:
-        left.plot(x, data.fields[name], "--" if name == "reference" else "-", label=name)
-    left.set_xlabel(data.axes[0])
-    left.legend()
-    if "error" in data.fields:
-        right.semilogy(x, np.maximum(np.abs(data.fields["error"]), 1e-300))
-        right.set_title("|u - reference|", fontsize=10)
-    right.set_xlabel(data.axes[0])
+    for (left, right), arrays in zip(axes, rows):
+        for kind in ("value", "reference"):
+            name = getattr(arrays, kind)
+            if name in data.fields:
+                label = arrays.component if kind == "value" else _label(arrays, kind, len(rows) > 1)
+                left.plot(x, data.fields[name], "--" if kind == "reference" else "-", label=label)
+        left.set_xlabel(data.axes[0])
+        left.legend()
+        if arrays.error in data.fields:
+            right.semilogy(x, np.maximum(np.abs(data.fields[arrays.error]), 1e-300))
+            right.set_title(_label(arrays, "error", len(rows) > 1), fontsize=10)
+        right.set_xlabel(data.axes[0])
 
 
 def _title(data: Sampled) -> str:
     meta = data.metadata
-    errors = ", ".join(f"{k} = {v:.2e}" for k, v in meta["errors"].items() if v is not None)
+    shown = {k: v for k, v in meta["errors"].items() if k in ("rel_l2", "max_abs") and v is not None}
+    errors = ", ".join(f"{k} = {v:.2e}" for k, v in shown.items())  # a system's per-component ones: in the panels
     kind = meta["surrogate"]["net"]["kind"].upper()
     return f"{meta['problem']}: {kind} {meta['surrogate']['net']['width']}" + (f"; {errors}" if errors else "")
 

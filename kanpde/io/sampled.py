@@ -17,13 +17,15 @@ class Sampled:
     """A solution's fields at the export points, ready for the writers.
 
     points: (N, d) float64, columns in ``axes`` order (space first, time last).
-    fields: name -> (N, c) float64 (``u``, and where known ``reference``, ``error``, ``residual``).
+    fields: name -> (N, c) float64 (``u``, and where known ``reference``, ``error``, ``residual``; for a
+        system one array per component and vector, see :mod:`kanpde.io.fields`).
     grid: the tensor-product grid the points come from (``grid.points()`` order), or None for a mesh.
     cells: cell blocks ``[(meshio type, (m, k) int32 connectivity)]`` over all N points (space-time
         cells for a time-dependent grid), or None where there are none (a mesh in time, d > 3).
     space_points: (ns, ds) the spatial nodes; space_cells: cell blocks over them (None for ds > 3).
     times: (nt,) the time slices of a time-dependent export, else None (then ns = N).
-    metadata: JSON-ready description: problem, surrogate, errors, status, version, notes.
+    metadata: JSON-ready description: problem, surrogate, errors, status, version, components, vectors,
+        notes.
     """
 
     points: np.ndarray

@@ -27,8 +27,10 @@ from kanpde.errors import ConfigError, DefinitionError, KanpdeError, ShapeError
 from kanpde.io.files import atomic_write, check_output_folder, jsonable
 from kanpde.io.status import Status
 from kanpde.metrics import errors as error_metrics
+from kanpde.pde.field import Field, Layout
 from kanpde.pde.problem import Problem
 from kanpde.pde.registry import instance, instances
+from kanpde.pinn.loss import field_at
 from kanpde.pinn.surrogate import Surrogate, count_parameters
 
 if TYPE_CHECKING:
@@ -67,7 +69,8 @@ class Solution:
         problem: the problem it solves, or None for a run loaded without one.
         status: why training stopped: a ``Status`` whose ``kind`` code can branch on and whose message
             (``str(status)``) says it in words.
-        errors: ``{"rel_l2", "max_abs"}`` on the problem's evaluation grid (empty without a reference).
+        errors: ``{"rel_l2", "max_abs"}`` on the problem's evaluation grid (empty without a reference); for
+            a system also ``rel_l2_<name>`` and ``max_abs_<name>`` per component.
         history: entries ``{step, t, loss, phase, grid, rel_l2?}`` and events (``"event"`` key).
         phases: one dict per phase: its kind, steps, times and the status it ended with.
         info: steps, timings (``train_s``, and ``budget_overshoot_s``: training seconds past a time
@@ -91,43 +94,178 @@ class Solution:
 
     def __call__(self, x: Tensor | np.ndarray) -> Tensor | np.ndarray:
         """The field at points x: (n, d) -> (n, out). A numpy array in gives a numpy array out."""
-        as_numpy = isinstance(x, np.ndarray)
+        xt = self._points(x, "Solution(x)")
+        return _returned(_predict(self.model, xt), x)
+
+    # --- names ----------------------------------------------------------------------------------------
+    @property
+    def components(self) -> tuple[str, ...]:
+        """The names of the field's components, the columns of ``sol(x)``: the problem's ``components``
+        (``outputs``), or those the run recorded, so ``kanpde.load(DIR)`` knows them without the problem;
+        ``("u",)`` for one component and ``("u0", "u1", ...)`` for a run saved without names."""
+        if self.problem is not None:
+            return tuple(self.problem.components)
+        out = self.model.out_dim
+        names = self.info.get("components") or (self.info.get("problem_description") or {}).get("components")
+        if _names_fit(names, out):
+            return tuple(names)
+        return ("u",) if out == 1 else tuple(f"u{i}" for i in range(out))
+
+    @property
+    def axes(self) -> tuple[str, ...]:
+        """The names of the coordinates, the columns of x (space first, time last): the problem's domain
+        axes, or those the run recorded (``x, y, z`` for a run saved without them)."""
+        if self.problem is not None:
+            return tuple(self.problem.domain.axes)
+        d = self.model.in_dim
+        domain = (self.info.get("problem_description") or {}).get("domain")
+        for names in (self.info.get("axes"), domain.get("axes") if isinstance(domain, dict) else None):
+            if _names_fit(names, d):
+                return tuple(names)
+        return _axis_names(d)
+
+    @property
+    def vectors(self) -> dict[str, tuple[str, ...]]:
+        """Components that form a vector (``{"velocity": ("u", "v")}``): the problem's ``vectors``, or those
+        the run recorded; entries that name no component of this solution are left out."""
+        if self.problem is not None:
+            saved = self.problem.vectors
+        else:
+            saved = self.info.get("vectors") or (self.info.get("problem_description") or {}).get("vectors") or {}
+        names = self.components
+        if not isinstance(saved, Mapping):
+            return {}
+        return {
+            str(k): tuple(v)
+            for k, v in saved.items()
+            if isinstance(v, (list, tuple)) and v and all(c in names for c in v)
+        }
+
+    @property
+    def layout(self) -> Layout:
+        """The names :meth:`field` gives its field: components and axes."""
+        return Layout(self.components, self.axes)
+
+    # --- derivatives ----------------------------------------------------------------------------------
+    def field(self, x: Tensor | np.ndarray) -> Field:
+        """The trained field at points x: (n, d) as a ``Field``, for post-processing with ``kanpde.ops``::
+
+            f = sol.field(x)
+            vorticity = ops.partial(f["v"], x, "x") - ops.partial(f["u"], x, "y")
+
+        ``f["p"]`` is a component by name and the ops take axis names, as in a residual. A tensor x of the
+        solution's dtype and device is used as it is and has ``requires_grad`` switched on (as ``solve``
+        does for its points), so the ops take that same x; other input (a numpy array, another dtype) is
+        copied: then differentiate with respect to ``f.x``. The whole of x is one autograd graph: for
+        many points, or just a derivative's values, use :meth:`derivative`, which works in chunks.
+        """
+        if not torch.is_grad_enabled():
+            raise ConfigError(
+                "Solution.field(x) builds an autograd graph, and autograd is off here (torch.no_grad()); "
+                "call it outside no_grad, or use sol.derivative(x, ...) for values"
+            )
+        xt = self._points(x, "Solution.field(x)")
+        if not xt.requires_grad:
+            xt.requires_grad_(True)
+        return field_at(self.model, xt, None, self.layout)
+
+    def derivative(
+        self, x: Tensor | np.ndarray, *axes: int | str, component: str | int | None = None, chunk: int = 8192
+    ) -> Tensor | np.ndarray:
+        """A partial derivative of the trained field at points x: (n, d), e.g. u_xx as
+        ``sol.derivative(x, "x", "x", component="u")``: (n, 1) for a component, (n, c) for all c of them
+        (component=None); no axes gives the values. Axes are names (``sol.axes``) or column indices;
+        component a name (``sol.components``) or an index. Evaluated ``chunk`` points at a time and
+        detached; a numpy array in gives a numpy array out. Needs no problem: it works after
+        ``kanpde.load(DIR)``. For expressions of several derivatives see :meth:`field`.
+        """
+        call = f"Solution.derivative(x{''.join(f', {a!r}' for a in axes)})"
+        xt = self._points(x, call)
+        columns = [self._axis(a, call) for a in axes]
+        j = None if component is None else self._component(component, "Solution.derivative")
+        if isinstance(chunk, bool) or not isinstance(chunk, int) or chunk < 1:
+            raise ConfigError(f"Solution.derivative chunk must be an int >= 1 (points per pass); got {chunk!r}")
+        width = self.model.out_dim if j is None else 1
+        out = [xt.new_zeros(0, width)]
+        layout = self.layout
+        with torch.enable_grad():
+            for part in torch.split(xt.detach(), chunk) if xt.shape[0] else ():
+                y = part.detach().requires_grad_(True)
+                f = field_at(self.model, y, None, layout)
+                f = f if j is None else f[j]
+                for a in columns:
+                    f = f.partial(a)
+                out.append(f.values.detach())
+        return _returned(torch.cat(out), x)
+
+    def _points(self, x: Tensor | np.ndarray, call: str) -> Tensor:
+        """x as a tensor of the model's dtype and device (x itself when it is one), shape checked."""
         p = next(self.model.parameters())
         xt = torch.as_tensor(x, dtype=p.dtype, device=p.device)
         if xt.ndim != 2 or xt.shape[1] != self.model.in_dim:
-            raise ShapeError(f"Solution(x) needs points of shape (n, {self.model.in_dim}); got {tuple(xt.shape)}")
-        out = _predict(self.model, xt)
-        if as_numpy:
-            return out.cpu().numpy()
-        return out if not isinstance(x, Tensor) else out.to(x.device)
+            raise ShapeError(f"{call} needs points of shape (n, {self.model.in_dim}); got {tuple(xt.shape)}")
+        return xt
+
+    def _axis(self, axis: Any, call: str) -> int:
+        """The column of x for an axis name or index; a ConfigError naming the axes otherwise."""
+        d, names = self.model.in_dim, self.axes
+        if isinstance(axis, str) and axis not in names:
+            raise ConfigError(
+                f"{call}: no coordinate axis named {axis!r}; this solution's axes are "
+                f"{', '.join(map(repr, names))} (sol.axes), or give a column index in [0, {d})"
+            )
+        try:
+            return self.layout.axis(axis, d)
+        except ConfigError as err:
+            raise ConfigError(f"{call}: {err}") from None
+
+    def _component(self, component: Any, call: str) -> int:
+        """The column of a component name or index; a ConfigError naming the components otherwise."""
+        names = self.components
+        known = ", ".join(map(repr, names))
+        if isinstance(component, str):
+            if component not in names:
+                raise ConfigError(
+                    f"{call}(component={component!r}): no component named {component!r}; "
+                    f"this solution's components are {known} (sol.components)"
+                )
+            return names.index(component)
+        if isinstance(component, bool) or not isinstance(component, (int, np.integer)):
+            raise ConfigError(f"{call}: component must be a name ({known}) or an index; got {component!r}")
+        if not -len(names) <= component < len(names):
+            raise ConfigError(
+                f"{call}(component={component}): index out of range for {len(names)} components ({known})"
+            )
+        return int(component) % len(names)
 
     @property
     def rel_l2(self) -> float | None:
         return self.errors.get("rel_l2")
 
-    def formula(self, *, points: int = 4096, seed: int = 0, **options: Any) -> Formula:
+    def formula(
+        self, *, component: str | int | None = None, points: int = 4096, seed: int = 0, **options: Any
+    ) -> Formula | dict[str, Formula]:
         """The trained KAN as a closed-form expression (``kanpde.interpret.formulas.Formula``), with its own errors.
+
+        A scalar problem gets one ``Formula``; a system a dict component name -> ``Formula`` (each with
+        its own errors against that component's reference), and ``component="u"`` (a name or an index)
+        just that one. ``sympy.sympify(formula)`` is the expression.
 
         A KAN trained with the symbolic phases (``Prune``, ``Symbolize``; ``kanpde solve --symbolic``) is
         composed as it is. Edges that are still splines are first fitted with symbols on ``points``
         uniform random points of the box (``options``: ``library``, ``complexity_weight``, ``r2_floor``
         of ``kanpde.interpret.symbolized``), without further training, so the formula's own ``rel_l2``
-        says how well that worked. ``sympy.sympify(formula)`` is the expression.
+        says how well that worked.
         """
-        from kanpde.interpret.formulas import Formula, surrogate_formula, symbolized
-        from kanpde.nets.kan import KAN
+        from kanpde.interpret.formulas import solution_formula
 
-        if not isinstance(self.model.net, KAN):
-            raise ConfigError(f"formula() needs a KAN; this solution's model is an {type(self.model.net).__name__}")
-        model, choices = self.model, []
-        if not model.net.symbolic:
-            gen = torch.Generator().manual_seed(seed)
-            lo, hi = model.lower, model.upper
-            x = lo + (hi - lo) * torch.rand(points, lo.numel(), generator=gen, dtype=torch.float64).to(lo)
-            model, choices = symbolized(model, x, **options)
-        axes = self.problem.domain.axes if self.problem is not None else _axis_names(model.in_dim)
-        exprs, variables = surrogate_formula(model, axes)
-        return Formula.build(exprs, variables, self.problem, choices)
+        if component is not None:
+            j = self._component(component, "Solution.formula")
+            return solution_formula(self, points=points, seed=seed, components=(j,), **options)
+        whole = solution_formula(self, points=points, seed=seed, **options)
+        if len(self.components) == 1:
+            return whole
+        return {name: whole.component(name) for name in self.components}
 
     def report(self) -> dict[str, Any]:
         """The content of ``report.json``."""
@@ -145,12 +283,22 @@ class Solution:
             "model": model,
             "rel_l2": self.errors.get("rel_l2"),
             "max_abs": self.errors.get("max_abs"),
+            **{k: v for k, v in self.errors.items() if k not in ("rel_l2", "max_abs")},
             "status": self.status.message,
             "status_kind": self.status.kind.value,
             "stop_reason": self.status.stop_reason,
             **{k: v for k, v in self.info.items() if k not in ("problem", "problem_params")},
+            **self._names(),
             "phases": list(self.phases),
             "history": list(self.history),
+        }
+
+    def _names(self) -> dict[str, Any]:
+        """``components``, ``axes`` and ``vectors``, for model.json and report.json."""
+        return {
+            "components": list(self.components),
+            "axes": list(self.axes),
+            "vectors": {k: list(v) for k, v in self.vectors.items()},
         }
 
     def save(self, path: str | os.PathLike[str]) -> Path:
@@ -163,6 +311,7 @@ class Solution:
             "surrogate": self.model.describe(),
             "dtype": str(next(self.model.parameters()).dtype).removeprefix("torch."),
             "problem": self.problem.describe() if self.problem is not None else self.info.get("problem_description"),
+            **self._names(),
         }
         state = {k: v.detach().cpu() for k, v in self.model.state_dict().items()}
         atomic_write(folder / "model.pt", lambda f: torch.save(state, f), binary=True)
@@ -187,6 +336,28 @@ def _check_format(description: dict[str, Any], folder: Path) -> int:
 
 def _axis_names(d: int) -> tuple[str, ...]:
     return ("x", "y", "z")[:d] if d <= 3 else tuple(f"x{i}" for i in range(d))
+
+
+def _names_fit(names: Any, count: int) -> bool:
+    """Whether saved ``names`` are ``count`` distinct strings (a damaged or foreign entry is not used)."""
+    return (
+        isinstance(names, (list, tuple))
+        and len(names) == count
+        and all(isinstance(n, str) and n for n in names)
+        and len(set(names)) == count
+    )
+
+
+def _is_error_key(key: str) -> bool:
+    """``rel_l2``, ``max_abs`` and their per-component forms ``rel_l2_<name>``, ``max_abs_<name>``."""
+    return key in ("rel_l2", "max_abs") or key.startswith(("rel_l2_", "max_abs_"))
+
+
+def _returned(out: Tensor, x: Any) -> Tensor | np.ndarray:
+    """``out`` as the caller's kind: numpy for a numpy x, on x's device for a tensor x."""
+    if isinstance(x, np.ndarray):
+        return out.cpu().numpy()
+    return out if not isinstance(x, Tensor) else out.to(x.device)
 
 
 def load(
@@ -216,7 +387,7 @@ def load(
     _load_weights(model, folder / "model.pt", description, where)
     model = model.to(device)
     report = _read_report(folder / "report.json", where)
-    errors = {k: report[k] for k in ("rel_l2", "max_abs") if report.get(k) is not None}
+    errors = {k: report[k] for k in report if _is_error_key(k) and isinstance(report[k], (int, float))}
     if problem is not None:
         errors = evaluate_errors(model, problem) or errors
     skip = {
@@ -233,12 +404,15 @@ def load(
         "problem",
         "problem_params",
     }
-    info = {k: v for k, v in report.items() if k not in skip}
+    info = {k: v for k, v in report.items() if k not in skip and not _is_error_key(k)}
     info.update(
         problem=report.get("problem"),
         problem_params=report.get("problem_params", {}),
         problem_description=problem_desc or None,
     )
+    for key in ("components", "axes", "vectors"):  # report.json has them; model.json too (format 1, kanpde >= systems)
+        if info.get(key) is None and description.get(key) is not None:
+            info[key] = description[key]
     return Solution(
         model=model,
         problem=problem,
@@ -393,7 +567,7 @@ def _report_problem(report: Any) -> str | None:
     for key in ("status", "status_kind", "stop_reason", "problem"):
         if report.get(key) is not None and not isinstance(report[key], str):
             return f"has a {key!r} entry that is not a string"
-    for key in ("rel_l2", "max_abs"):
-        if report.get(key) is not None and not isinstance(report[key], (int, float)):
+    for key in filter(_is_error_key, report):
+        if report[key] is not None and not isinstance(report[key], (int, float)):
             return f"has a {key!r} entry that is not a number"
     return None

@@ -7,7 +7,8 @@ The ``.h5`` layout, readable with h5py alone (``.xdmf`` writes the same file bes
 
 * ``/points`` (N, d): every point, columns in the order of the ``axes`` attribute (space first, time last);
 * ``/fields/<name>`` (N,) or (N, c): ``u``, and where known ``reference``, ``error`` (u - reference),
-  ``residual``;
+  ``residual``; for a system each component by name (N,), each vector (N, 3), ``reference_<name>``,
+  ``error_<name>`` and ``residual_<k>`` (see :mod:`kanpde.io.fields`);
 * ``/grid/<axis>`` (grid exports): the 1-D axes; ``fields/u[()].reshape(f["grid"].attrs["shape"])``
   is the field on the grid (last axis fastest);
 * ``/mesh/points`` (ns, max(ds, 2)) spatial nodes (a link to ``/points`` for a steady 2-D/3-D export) and
@@ -15,8 +16,9 @@ The ``.h5`` layout, readable with h5py alone (``.xdmf`` writes the same file bes
 * time-dependent exports: ``/times`` (nt,) and ``/steps/<k>/<name>`` (ns,) or (ns, c), the fields at
   time slice k (row ``s * nt + k`` of ``/fields/<name>``);
 * attributes: ``kanpde_version``, ``problem``, ``problem_params``, ``surrogate``, ``errors`` (JSON
-  strings where structured), ``status``, ``axes``, ``time_dependent``, ``notes`` and ``metadata`` (all
-  of it as one JSON string).
+  strings where structured) and each error (``rel_l2``, ``rel_l2_<name>``, ...) as a number, ``status``,
+  ``axes``, ``components``, ``vectors`` (JSON), ``time_dependent``, ``notes`` and ``metadata`` (all of it
+  as one JSON string).
 """
 
 from __future__ import annotations
@@ -103,6 +105,8 @@ def _fill_h5(f, data: Sampled) -> None:  # noqa: ANN001 (h5py.File)
     for key, value in meta["errors"].items():
         f.attrs[key] = np.nan if value is None else value
     f.attrs["axes"] = np.array(data.axes, dtype=strings)
+    f.attrs["components"] = np.array(meta.get("components", ["u"]), dtype=strings)
+    f.attrs["vectors"] = json.dumps(meta.get("vectors", {}))
     f.attrs["fields"] = np.array(list(data.fields), dtype=strings)
     f.attrs["notes"] = np.array(meta["notes"], dtype=strings)
     f.attrs["time_dependent"] = data.time_dependent
@@ -156,7 +160,7 @@ def write_vti(path: Path, data: Sampled) -> list[Path]:
         byte_order = "LittleEndian" if sys.byteorder == "little" else "BigEndian"
         f.write(f'<VTKFile type="ImageData" version="1.0" byte_order="{byte_order}" header_type="UInt64">\n')
         f.write(f'  <ImageData WholeExtent="{extent}" Origin="{_floats(origin)}" Spacing="{_floats(spacing)}">\n')
-        f.write(f'    <Piece Extent="{extent}">\n      <PointData Scalars="u">\n')
+        f.write(f'    <Piece Extent="{extent}">\n      <PointData{_active(data)}>\n')
         for name, values in data.fields.items():
             c = values.shape[1]
             ordered = np.transpose(values.reshape(*grid.shape, c), order).reshape(-1, c)
@@ -167,6 +171,14 @@ def write_vti(path: Path, data: Sampled) -> list[Path]:
 
     atomic_write(path, write)
     return [path]
+
+
+def _active(data: Sampled) -> str:
+    """The PointData attributes naming the active scalars (the first component) and vectors (the first
+    declared vector)."""
+    scalars = (data.metadata.get("components") or ["u"])[0]
+    vectors = list(data.metadata.get("vectors") or {})
+    return f' Scalars="{scalars}"' + (f' Vectors="{vectors[0]}"' if vectors else "")
 
 
 def encode_array(values: np.ndarray) -> str:

@@ -2,8 +2,10 @@
 
 All four say the same thing, one row per case in suite order: its settings, ``rel_l2`` against its
 ``tol``, the outcome (``pass``, ``fail``: above tol, ``diverged``: a non-finite loss, ``error``: an
-exception, with its reason, or ``pending``: not run yet) and timings. Each file is written atomically,
-so a reader (or an interrupted run) never sees half of one.
+exception, with its reason, or ``pending``: not run yet) and timings. A suite with systems adds the
+errors of each component: columns ``rel_l2_<name>`` and ``max_abs_<name>`` in the CSV (empty for
+cases without that component), a column of them in the table, and a dot per component in the chart.
+Each file is written atomically, so a reader (or an interrupted run) never sees half of one.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from typing import Any
 from kanpde.io.files import atomic_write, jsonable
 from kanpde.validation.batch.suite import Suite
 
-__all__ = ["write_reports", "report_rows", "CSV_COLUMNS"]
+__all__ = ["write_reports", "report_rows", "csv_columns", "CSV_COLUMNS"]
 
 CSV_COLUMNS = (
     "id",
@@ -62,6 +64,8 @@ def report_rows(suite: Suite, results: Mapping[str, Mapping[str, Any]]) -> list[
                 "tol": case.tol,
                 "rel_l2": r.get("rel_l2"),
                 "max_abs": r.get("max_abs"),
+                "components": r.get("components"),
+                **_component_errors(r),
                 "passed": bool(r.get("passed", False)),
                 "outcome": r.get("outcome", "pending"),
                 "steps": r.get("steps"),
@@ -71,6 +75,22 @@ def report_rows(suite: Suite, results: Mapping[str, Mapping[str, Any]]) -> list[
             }
         )
     return rows
+
+
+def _component_errors(result: Mapping[str, Any]) -> dict[str, Any]:
+    """``rel_l2_<name>``, ``max_abs_<name>`` of a system's result, in the order of its components."""
+    names = result.get("components") or []
+    return {f"{k}_{n}": result.get(f"{k}_{n}") for n in names for k in ("rel_l2", "max_abs") if f"{k}_{n}" in result}
+
+
+def csv_columns(rows: list[dict[str, Any]]) -> tuple[str, ...]:
+    """``CSV_COLUMNS`` with the per-component error columns of the suite's systems after ``max_abs``
+    (first seen first); a suite of scalar problems has none."""
+    extra: list[str] = []
+    for row in rows:
+        extra += [k for k in row if k.startswith(("rel_l2_", "max_abs_")) and k not in extra]
+    at = CSV_COLUMNS.index("max_abs") + 1
+    return CSV_COLUMNS[:at] + tuple(extra) + CSV_COLUMNS[at:]
 
 
 def write_reports(
@@ -99,11 +119,12 @@ def write_reports(
 
 
 def _csv(rows: list[dict[str, Any]]) -> str:
+    columns = csv_columns(rows)
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS, lineterminator="\n")
+    writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\n")
     writer.writeheader()
     for row in rows:
-        writer.writerow({k: _cell(row[k]) for k in CSV_COLUMNS})
+        writer.writerow({k: _cell(row.get(k)) for k in columns})
     return buffer.getvalue()
 
 
@@ -130,9 +151,12 @@ def _markdown(summary: Mapping[str, Any], rows: list[dict[str, Any]], chart: boo
     ]
     if chart:
         lines += ["![relative L2 per case against its tolerance](summary.png)", ""]
+    systems = any(_per_component(r) for r in rows)  # a column of per-component errors only where there are some
     lines += [
-        "| case | problem | model | width | seed | budget | rel L2 | tol | outcome | steps | wall s | reason |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+        "| case | problem | model | width | seed | budget | rel L2 | "
+        + ("rel L2 per component | " if systems else "")
+        + "tol | outcome | steps | wall s | reason |",
+        "| --- " * (12 + systems) + "|",
     ]
     for r in rows:
         budget = " / ".join(
@@ -148,21 +172,34 @@ def _markdown(summary: Mapping[str, Any], rows: list[dict[str, Any]], chart: boo
         reason = str(r["reason"]).replace("|", "\\|").replace("\n", " ")
         lines.append(
             f"| [{r['id']}](cases/{r['id']}/) | {r['problem']} | {r['model']} | {width} | {r['seed']} | {budget} | "
-            f"{num(r['rel_l2'])} | {r['tol']:g} | {outcome} | {num(r['steps'], 'd')} | {num(r['wall_s'], '.1f')} | {reason} |"
+            f"{num(r['rel_l2'])} | " + (f"{_per_component(r)} | " if systems else "") + f"{r['tol']:g} | {outcome} | "
+            f"{num(r['steps'], 'd')} | {num(r['wall_s'], '.1f')} | {reason} |"
         )
     return "\n".join(lines) + "\n"
 
 
+def _per_component(row: Mapping[str, Any]) -> str:
+    """``u 1.2e-03, v 3.4e-03, p 5.0e-02``: a row's relative L2 error per component ("" for a scalar)."""
+    return ", ".join(
+        f"{k.removeprefix('rel_l2_')} {v:.1e}" for k, v in row.items() if k.startswith("rel_l2_") and v is not None
+    )
+
+
 def summary_chart(rows: list[dict[str, Any]], title: str) -> Any:
     """rel L2 per case (log scale) as bars, each case's tolerance as a black tick; green passed, red
-    failed, grey pending; a case without an error value is an x at the top."""
+    failed, grey pending; a case without an error value is an x at the top; a system's components as
+    labelled dots on its bar."""
     from matplotlib.figure import Figure
 
     fig = Figure(figsize=(max(6.0, 0.45 * len(rows) + 2), 4.5), layout="constrained")
     ax = fig.add_subplot()
     x = range(len(rows))
     values = [r["rel_l2"] if r["rel_l2"] is not None and r["rel_l2"] > 0 else None for r in rows]
-    known = [v for v in values if v is not None] + [r["tol"] for r in rows]
+    parts = [
+        [(k.removeprefix("rel_l2_"), v) for k, v in r.items() if k.startswith("rel_l2_") and v is not None and v > 0]
+        for r in rows
+    ]
+    known = [v for v in values if v is not None] + [r["tol"] for r in rows] + [v for p in parts for _, v in p]
     top, bottom = max(known) * 10, min(known) / 10
     colours = {"pass": "tab:green", "pending": "0.7"}
     ax.bar(
@@ -179,6 +216,13 @@ def summary_chart(rows: list[dict[str, Any]], title: str) -> Any:
         zorder=3,
     )
     ax.scatter(list(x), [r["tol"] for r in rows], marker="_", s=400, color="black", zorder=3, label="tolerance")
+    dots = [(i, name, v) for i in x for name, v in parts[i]]
+    if dots:
+        ax.scatter(
+            [i for i, _, _ in dots], [v for _, _, v in dots], marker="o", s=12, color="0.2", zorder=4, label="component"
+        )
+        for i, name, v in dots:
+            ax.annotate(name, (i, v), xytext=(4, 0), textcoords="offset points", fontsize=6, va="center")
     ax.set_yscale("log")
     ax.set_ylim(bottom, top)
     ax.set_xticks(list(x), [r["id"] for r in rows], rotation=60, ha="right", fontsize=7)

@@ -8,7 +8,8 @@ settings changed), so an interrupted batch resumes where it stopped. A case that
 recorded as failed with the reason, and the batch goes on; one whose worker process dies (killed, out
 of memory) is reported as failed but left unfinished, so a rerun tries it again. The reports
 (``report.md``, ``report.json``, ``report.csv``, ``summary.png``) are rewritten atomically after each
-case and at the end.
+case and at the end. A system's result also names its ``components`` and has the errors of each,
+``rel_l2_<name>`` and ``max_abs_<name>``; the case passes or fails on ``rel_l2`` over all of them.
 
     from kanpde.validation.batch.runner import run_suite
     from kanpde.validation.batch.suite import load_suite
@@ -41,7 +42,7 @@ from kanpde.io.status import StatusKind
 from kanpde.validation.batch.report import write_reports
 from kanpde.validation.batch.suite import Case, Suite, build_problem
 
-__all__ = ["run_suite", "run_case", "finished_result", "RESULT_FILE"]
+__all__ = ["run_suite", "run_case", "finished_result", "component_errors", "RESULT_FILE"]
 
 logger = logging.getLogger("kanpde")
 
@@ -149,6 +150,8 @@ def run_case(
             **base,
             **_judge(spec, sol),
             "max_abs": sol.errors.get("max_abs"),
+            "components": list(sol.components),
+            **component_errors(sol.errors),
             "solver_status": sol.status.message,
             "steps": sol.info.get("steps"),
             "train_s": sol.info.get("train_s"),
@@ -200,6 +203,11 @@ def _solve(spec: Case, device: str | None) -> Any:
         dtype=spec.dtype,
         progress=False,
     )
+
+
+def component_errors(errors: Mapping[str, float]) -> dict[str, float]:
+    """A system's per-component errors, ``rel_l2_<name>`` and ``max_abs_<name>`` (none for a scalar problem)."""
+    return {k: v for k, v in errors.items() if k.startswith(("rel_l2_", "max_abs_"))}
 
 
 def _judge(spec: Case, sol: Any) -> dict[str, Any]:
