@@ -54,9 +54,10 @@ class Flow(kanpde.Problem):
 
 
 class Waves(kanpde.Problem):
-    """u_t = w_x, w_t = u_x on x in [0, 1], t in [0, 1]: a system in time, no vectors."""
+    """u_t = w_x, w_t = u_x on x in [0, 1], t in [0, 1]: a system in time; (u, w) as a vector for the test."""
 
     outputs = ("u", "w")
+    vectors = {"pair": ("u", "w")}
     domain = kanpde.Box([0, 0], [1, 1], axes=("x", "t"))
 
     def residual(self, u, x):
@@ -173,16 +174,19 @@ def test_a_system_in_time_is_a_series_of_named_components(tmp_path):
             t, data, _ = reader.read_data(k)
             assert t == ts[k]
             x = np.column_stack([xs, np.full(7, ts[k])])
-            assert set(data) == {
+            names = {
                 "u",
                 "w",
+                "pair",
                 "reference_u",
                 "reference_w",
+                "reference_pair",
                 "error_u",
                 "error_w",
-                "residual_0",
-                "residual_1",
+                "error_pair",
             }
+            assert set(data) == names | {"residual_0", "residual_1"}
+            np.testing.assert_allclose(data["pair"], padded(sol(x)), rtol=0, atol=1e-14)
             np.testing.assert_allclose(data["u"], sol(x)[:, 0], rtol=0, atol=1e-14)
             np.testing.assert_allclose(data["w"], sol(x)[:, 1], rtol=0, atol=1e-14)
             np.testing.assert_allclose(data["reference_u"], np.sin(PI * xs) * np.cos(PI * ts[k]), rtol=0, atol=1e-14)

@@ -4,7 +4,8 @@ All four say the same thing, one row per case in suite order: its settings, ``re
 ``tol``, the outcome (``pass``, ``fail``: above tol, ``diverged``: a non-finite loss, ``error``: an
 exception, with its reason, or ``pending``: not run yet) and timings. A suite with systems adds the
 errors of each component: columns ``rel_l2_<name>`` and ``max_abs_<name>`` in the CSV (empty for
-cases without that component), a column of them in the table, and a dot per component in the chart.
+scalar problems, whose ``rel_l2`` is their one component's, and for systems without that component), a
+column of them in the table, and a dot per component in the chart.
 Each file is written atomically, so a reader (or an interrupted run) never sees half of one.
 """
 
