@@ -10,8 +10,16 @@ OUT="${OUT:-$PWD/systems.jsonl}"
 CASES="${CASES:-kovasznay:300 ns_cavity:600 burgers:300 wave:300}"
 "$PY" -c "import torch, kanpde; kanpde.problems.LidDrivenCavity().reference_values(torch.zeros(1, 2, dtype=torch.float64))"
 run() { "$PY" "$HERE/gallery_case.py" "$@" 2>/dev/null | tail -1 >> "$OUT"; }
-for spec in $CASES; do
-  name=${spec%%:*} budget=${spec##*:}
-  run $name $budget kan 0 & run $name $budget kan 1 & wait
-  run $name $budget kan 2 & run $name $budget mlp 0 & wait
-done
+# PASS=1: the KAN at seed 0 beside the MLP; PASS=2: the KAN at seeds 1 and 2 (default: both passes).
+if [ "${PASS:-1}" = 1 ] || [ -z "${PASS+x}" ]; then
+  for spec in $CASES; do
+    name=${spec%%:*} budget=${spec##*:}
+    run $name $budget kan 0 & run $name $budget mlp 0 & wait
+  done
+fi
+if [ "${PASS:-2}" = 2 ] || [ -z "${PASS+x}" ]; then
+  for spec in $CASES; do
+    name=${spec%%:*} budget=${spec##*:}
+    run $name $budget kan 1 & run $name $budget kan 2 & wait
+  done
+fi
