@@ -19,7 +19,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from kanpde.errors import DefinitionError
+from kanpde.checks import check_positive
 from kanpde.geometry.box import Box, Grid
 from kanpde.pde import ops
 from kanpde.pde.conditions import Dirichlet, MeanValue, PointValue
@@ -50,9 +50,7 @@ class NavierStokes(Problem):
     up_to_constant = ("p",)
 
     def __init__(self, re: float) -> None:
-        if isinstance(re, bool) or not isinstance(re, (int, float)) or not re > 0:
-            raise DefinitionError(f"{type(self).__name__}.re must be a number > 0; got {re!r}")
-        self.re = float(re)
+        self.re = check_positive(re, f"{type(self).__name__}.re")
 
     def residual(self, u: Field, x: Tensor) -> tuple[Field, Field, Field]:
         return navier_stokes_residual(u, x, self.re)

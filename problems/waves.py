@@ -19,6 +19,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from kanpde.checks import check_positive
 from kanpde.errors import DefinitionError
 from kanpde.geometry.box import Box, Grid
 from kanpde.pde import ops
@@ -53,10 +54,7 @@ class Burgers(Problem):
         n_interior: int = 8192,
         name: str | None = None,
     ) -> None:
-        for field, value in (("nu", nu), ("t_end", t_end)):
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
-                raise DefinitionError(f"Burgers.{field} must be a number > 0; got {value!r}")
-        self.nu, self.t_end = float(nu), float(t_end)
+        self.nu, self.t_end = check_positive(nu, "Burgers.nu"), check_positive(t_end, "Burgers.t_end")
         self.domain = Box([-1.0, 0.0], [1.0, self.t_end], axes=("x", "t"))
         self.conditions = [Dirichlet("x_min", 0.0), Dirichlet("x_max", 0.0), Initial(burgers_initial)]
         self.eval_x, self.eval_t, self.n_interior = eval_x, eval_t, n_interior
@@ -91,11 +89,9 @@ class Wave(Problem):
         n_interior: int = 8192,
         name: str | None = None,
     ) -> None:
-        if isinstance(c, bool) or not isinstance(c, (int, float)) or not c > 0:
-            raise DefinitionError(f"Wave.c must be a number > 0; got {c!r}")
         if not modes or any(int(k) != k or k < 1 for k, _ in modes):
             raise DefinitionError(f"Wave.modes must be (k, amplitude) pairs with integer k >= 1; got {modes!r}")
-        self.c, self.t_end = float(c), float(t_end)
+        self.c, self.t_end = check_positive(c, "Wave.c"), check_positive(t_end, "Wave.t_end")
         self.modes = tuple((int(k), float(a)) for k, a in modes)
         self.domain = Box([0.0, 0.0], [1.0, self.t_end], axes=("x", "t"))
         self.conditions = [
