@@ -15,6 +15,7 @@ from kanpde.io import Solution, Status, export, load
 from kanpde.nets import KAN, MLP
 from kanpde.pde import (
     Condition,
+    Data,
     Dirichlet,
     Field,
     FunctionProblem,
@@ -25,6 +26,8 @@ from kanpde.pde import (
     PointValue,
     Problem,
     Robin,
+    Unknown,
+    UnknownField,
     ops,
 )
 
@@ -52,6 +55,9 @@ __all__ = [
     "Periodic",
     "PointValue",
     "MeanValue",
+    "Unknown",
+    "UnknownField",
+    "Data",
     "Problem",
     "FunctionProblem",
     "Field",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-__all__ = ["rel_l2", "max_abs", "errors", "centered"]
+__all__ = ["rel_l2", "max_abs", "errors", "centered", "rel_err"]
 
 from collections.abc import Sequence
 
@@ -45,3 +45,8 @@ def errors(
             out[f"rel_l2_{name}"] = rel_l2(pred[:, j], ref[:, j])
             out[f"max_abs_{name}"] = max_abs(pred[:, j], ref[:, j])
     return out
+
+
+def rel_err(value: float, exact: float) -> float:
+    """|value - exact| / |exact| (the absolute error when exact is 0): an identified scalar's error."""
+    return abs(value - exact) / (abs(exact) or 1.0)

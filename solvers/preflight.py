@@ -13,7 +13,8 @@ first ``PREFLIGHT_POINTS`` points of its set and checks, in this order:
    problem: its source terms or coefficients);
 4. each soft condition's value g(x) is finite on all of its points (g is cheap), and its residual has one row
    per point, a column per component, and is finite;
-5. the exact solution is finite at the first interior points.
+5. every declared unknown (``kanpde.Unknown``, ``kanpde.UnknownField``) reaches the loss;
+6. the exact solution is finite at the first interior points.
 
 ``check_reference`` then checks that the reference errors are measured against (the exact solution, or a
 numerical reference) is finite on the whole evaluation grid, which training points need not touch.
@@ -37,7 +38,7 @@ from kanpde.errors import ConfigError, DefinitionError, ShapeError, TrainingErro
 from kanpde.pde.conditions import Condition, Dirichlet, Initial
 from kanpde.pde.field import Field
 from kanpde.pde.problem import FunctionProblem, Problem
-from kanpde.pinn.loss import BoundarySet, Collocation, residual_values
+from kanpde.pinn.loss import BoundarySet, Collocation, loss_terms, residual_values, total_loss
 
 __all__ = ["preflight", "check_reference", "check_problem_attributes", "PREFLIGHT_POINTS"]
 
@@ -62,6 +63,7 @@ def preflight(problem: Problem, model: nn.Module, colloc: Collocation, *, points
     _check_residual(problem, model, x)
     for s in colloc.boundary:
         _check_condition(problem, model, s, points)
+    _check_unknowns_used(problem, model, colloc, points)
     if problem.exact is not None:
         exact = problem.exact_values(x.detach())  # also checks its shape
         _refuse(exact, x, DefinitionError, f"{_kind(problem)}.exact(x)", "interior points", "check exact() there")
@@ -90,7 +92,7 @@ def check_problem_attributes(problem: Problem) -> None:
         if what:
             raise DefinitionError(
                 f"{_kind(problem)}.{name} is {what}, which solve() would not train (the problem's attributes "
-                f"are constants); {fix}; learning unknown coefficients is not supported yet"
+                f"are constants); {fix}; to identify a coefficient, declare it as kanpde.Unknown or kanpde.UnknownField"
             )
 
 
@@ -102,7 +104,7 @@ def _attributes(problem: Problem) -> Iterator[tuple[str, Any]]:
     owners += [vars(c) for c in type(problem).__mro__ if c not in (Problem, FunctionProblem, object)]
     for owner in owners:
         for name, value in owner.items():
-            if name in seen or name.startswith("__"):
+            if name in seen or name.startswith(("__", "_kanpde_")):  # kanpde's own: the bound unknowns
                 continue
             seen.add(name)
             yield name, value
@@ -182,6 +184,25 @@ def _check_residual(problem: Problem, model: nn.Module, x: Tensor) -> None:
         "interior points",
         "check its source terms and coefficients there (and any log, sqrt or division of u)",
     )
+
+
+def _check_unknowns_used(problem: Problem, model: nn.Module, colloc: Collocation, points: int) -> None:
+    """Every declared unknown reaches the loss (through the residual or a condition): one that does not
+    would keep its first value, and a user would read it as identified."""
+    found = getattr(model, "unknowns", None)
+    if found is None:
+        return
+    x = colloc.interior[:points].detach().requires_grad_(True)
+    sets = tuple(BoundarySet(s.condition, *s.head(points)) for s in colloc.boundary)
+    total = total_loss(loss_terms(problem, model, Collocation(x, sets)))
+    for name in found.names:
+        params = [found.scalars[name]] if name in found.scalars else list(found.fields[name].parameters())
+        grads = torch.autograd.grad(total, params, retain_graph=True, allow_unused=True)
+        if all(g is None for g in grads):
+            raise DefinitionError(
+                f"{_kind(problem)}: the unknown {name!r} is used neither in residual() nor in a condition, so "
+                f"nothing would identify it; use it (self.{name}{'(x)' if name in found.fields else ''}) or remove it"
+            )
 
 
 def _check_condition(problem: Problem, model: nn.Module, s: BoundarySet, points: int) -> None:

@@ -20,9 +20,11 @@ from kanpde.io.solution import Solution, evaluate_errors
 from kanpde.io.status import Status
 from kanpde.pde.conditions import Condition
 from kanpde.pde.problem import Problem
+from kanpde.pde.unknowns import bind
 from kanpde.pinn.hard_constraints import Constraints, split_conditions, why_soft
-from kanpde.pinn.loss import BoundarySet, Collocation, Derivatives
+from kanpde.pinn.loss import BoundarySet, Collocation, Derivatives, data_terms
 from kanpde.pinn.surrogate import NETWORKS, Surrogate, count_parameters
+from kanpde.pinn.unknowns import UnknownSet
 from kanpde.solvers.checkpoint import Checkpointing, fingerprint, read_checkpoint
 from kanpde.solvers.phases import Phase, check_schedule
 from kanpde.solvers.preflight import check_reference, preflight
@@ -155,14 +157,21 @@ def solve(
     )
     saved = read_checkpoint(folder, identity) if resume is not None else None
     if saved is None:
+        domain = problem.domain
+        unknowns = (
+            UnknownSet(problem.unknowns, domain.lower, domain.upper, domain.axes, seed=seed)
+            if problem.unknowns
+            else None
+        )
         surrogate = Surrogate(
-            copy.deepcopy(net), problem.domain.lower, problem.domain.upper, hard.dirichlet, hard.periodic
+            copy.deepcopy(net), domain.lower, domain.upper, hard.dirichlet, hard.periodic, unknowns
         ).to(device=dev, dtype=dt)
         colloc = Collocation.sample(
             problem, seed=seed, dtype=dt, device=dev, n_interior=n_interior, n_boundary=n_boundary, conditions=soft
         )
     else:
         surrogate, colloc = _resumed(saved, problem, soft, dev, dt)
+    bind(problem, surrogate.unknowns)  # the residual reads the unknowns being trained
     preflight(problem, surrogate, colloc)
     eval_x = torch.as_tensor(problem.evaluation_grid().points(), dtype=dt, device=dev)
     eval_ref = problem.reference_values(eval_x)
@@ -222,6 +231,7 @@ def solve(
         "components": list(problem.components),
         "axes": list(problem.domain.axes),
         "vectors": {k: list(v) for k, v in problem.vectors.items()},
+        **_inverse_info(problem, trained, state.term_weights),
         "recipe": {
             "name": recipe.name if schedule is None else "given schedule",
             "features": problem_features(problem).describe(),
@@ -247,6 +257,24 @@ def solve(
         phases=tuple(p.as_dict() for p in state.phases),
         info=info,
     )
+
+
+def _inverse_info(problem: Problem, model: Surrogate, weights: dict[str, float]) -> dict[str, Any]:
+    """For a problem with unknowns or data: what was declared, the data terms' weights and their root
+    mean square misfit after training (compare it with the noise level)."""
+    out: dict[str, Any] = {}
+    if problem.unknowns:
+        out["unknowns_declared"] = [u.describe() for u in problem.unknowns]
+    if problem.data:
+        with torch.no_grad():
+            misfit = {k: float(v) ** 0.5 for k, v in data_terms(problem, model, model.lower).items()}
+        out["data_weights"] = {
+            d.label: weights.get(d.label, 1.0) * (1.0 if d.weight == "auto" else d.weight) for d in problem.data
+        }
+        out["data_misfit"] = {
+            d.label: misfit[d.label] / (1.0 if d.weight == "auto" else d.weight) ** 0.5 for d in problem.data
+        }
+    return out
 
 
 def _why_soft(problem: Problem, mode: Constraints, asked: Constraints | None) -> str | None:

@@ -36,6 +36,7 @@ from kanpde.pinn.loss import (
     DerivativePlan,
     Derivatives,
     ResidualReduce,
+    automatic_data_weights,
     loss_terms,
     plan_derivatives,
     total_loss,
@@ -319,7 +320,9 @@ class TrainingState:
         ``config.seed``, and the causal reduction when ``config.causal`` asks for one."""
         plan = plan_derivatives(config.problem, model, colloc, config.derivatives)
         reduce = config.causal.reducer(config.problem) if config.causal is not None else None
-        return cls(config, model, colloc, plan, torch.Generator().manual_seed(config.seed), reduce)
+        state = cls(config, model, colloc, plan, torch.Generator().manual_seed(config.seed), reduce)
+        state.term_weights = automatic_data_weights(config.problem, model, colloc, plan)
+        return state
 
     # --- the loss ---------------------------------------------------------------------------------------
     def loss(self, colloc: Collocation, *, rebalance: bool = False) -> Tensor:
@@ -472,6 +475,8 @@ class TrainingState:
                 entry["term_weights"] = dict(self.term_weights)
             if hasattr(self.reduce, "last_min_weight"):  # a causal reduction reports its smallest weight
                 entry["causal_min_weight"] = self.reduce.last_min_weight
+            if self.model.unknowns is not None and self.model.unknowns.scalars:
+                entry["unknowns"] = self.model.unknowns.scalar_values()
             self.history.append(entry)
         if due_eval:
             with self.clock.paused():

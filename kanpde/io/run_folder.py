@@ -54,8 +54,9 @@ def check_format(description: dict[str, Any], folder: Path) -> int:
 
 
 def is_error_key(key: str) -> bool:
-    """``rel_l2``, ``max_abs`` and their per-component forms ``rel_l2_<name>``, ``max_abs_<name>``."""
-    return key in ("rel_l2", "max_abs") or key.startswith(("rel_l2_", "max_abs_"))
+    """``rel_l2``, ``max_abs``, their per-component (and per unknown field) forms ``rel_l2_<name>``,
+    ``max_abs_<name>``, and the relative error of an unknown scalar ``rel_err_<name>``."""
+    return key in ("rel_l2", "max_abs") or key.startswith(("rel_l2_", "max_abs_", "rel_err_"))
 
 
 _DAMAGED = "restore the run folder from a copy, or solve again"

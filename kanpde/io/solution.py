@@ -32,28 +32,50 @@ from kanpde.io.run_folder import (
 )
 from kanpde.io.status import Status
 from kanpde.metrics import errors as error_metrics
+from kanpde.metrics import max_abs, rel_err, rel_l2
 from kanpde.pde.field import Field, Layout
 from kanpde.pde.problem import Problem
 from kanpde.pde.registry import instance, instances
+from kanpde.pde.unknowns import UnknownField, bind
 from kanpde.pinn.loss import field_at
 from kanpde.pinn.surrogate import Surrogate, count_parameters
 
 if TYPE_CHECKING:
     from kanpde.interpret.formulas import Formula
 
-__all__ = ["Solution", "load", "evaluate_errors", "FORMAT_VERSION"]
+__all__ = ["Solution", "load", "evaluate_errors", "unknown_errors", "RecoveredField", "FORMAT_VERSION"]
 
 
 def evaluate_errors(model: Surrogate, problem: Problem) -> dict[str, float]:
     """``{"rel_l2", "max_abs"}`` of the model against the problem's reference (its exact solution, or a
-    numerical reference) on its evaluation grid; an empty dict when it has neither.
+    numerical reference) on its evaluation grid (empty when it has neither), and for each identified
+    unknown with a known truth (``exact=``) its error: ``rel_err_<name>`` for a scalar, ``rel_l2_<name>``
+    and ``max_abs_<name>`` for a field on the same grid.
     """
     p = next(model.parameters())
     x = torch.as_tensor(problem.evaluation_grid().points(), dtype=p.dtype, device=p.device)
     ref = problem.reference_values(x)
-    if ref is None:
-        return {}
-    return error_metrics(_predict(model, x), ref, problem.components, problem.centered_columns)
+    out = {} if ref is None else error_metrics(_predict(model, x), ref, problem.components, problem.centered_columns)
+    return out | unknown_errors(model, problem, x)
+
+
+def unknown_errors(model: Surrogate, problem: Problem, x: Tensor) -> dict[str, float]:
+    """The errors of the identified unknowns whose truth the problem declares (``exact=``), at points x."""
+    found = model.unknowns
+    out: dict[str, float] = {}
+    if found is None:
+        return out
+    for u in problem.unknowns:
+        if u.exact is None or u.name not in found.names:
+            continue
+        if isinstance(u, UnknownField):
+            with torch.no_grad():
+                pred = torch.cat([found.field(u.name)(c) for c in torch.split(x, 16384)])
+                truth = torch.as_tensor(u.exact(x), dtype=pred.dtype, device=pred.device).reshape(-1)
+            out[f"rel_l2_{u.name}"], out[f"max_abs_{u.name}"] = rel_l2(pred, truth), max_abs(pred, truth)
+        else:
+            out[f"rel_err_{u.name}"] = rel_err(found.scalar_values()[u.name], float(u.exact))
+    return out
 
 
 def _predict(model: Surrogate, x: Tensor, chunk: int = 16384) -> Tensor:
@@ -97,6 +119,20 @@ class Solution:
         """The field at points x: (n, d) -> (n, out). A numpy array in gives a numpy array out."""
         xt = self._points(x, "Solution(x)")
         return _returned(_predict(self.model, xt), x)
+
+    # --- unknowns -------------------------------------------------------------------------------------
+    @property
+    def unknowns(self) -> dict[str, Any]:
+        """What an inverse problem identified: each ``kanpde.Unknown`` scalar as a number and each
+        ``kanpde.UnknownField`` as a ``RecoveredField``, evaluated like the solution (``sol.unknowns["a"](x)``:
+        (n, d) -> (n, 1)). Empty for a problem without unknowns; also after ``kanpde.load(DIR)``."""
+        found = self.model.unknowns
+        if found is None:
+            return {}
+        values: dict[str, Any] = found.scalar_values()
+        for name in found.fields:
+            values[name] = RecoveredField(self, name)
+        return {name: values[name] for name in found.names}
 
     # --- names ----------------------------------------------------------------------------------------
     @property
@@ -276,12 +312,15 @@ class Solution:
             problem, params = self.problem.name or type(self.problem).__name__, dict(self.problem.params)
         else:
             problem, params = self.info.get("problem"), self.info.get("problem_params", {})
+        found = self.model.unknowns
+        identified = {} if found is None else {"unknowns": found.scalar_values() | {n: "field" for n in found.fields}}
         return {
             "format": FORMAT_VERSION,
             "kanpde_version": __version__,
             "problem": problem,
             "problem_params": params,
             "model": model,
+            **identified,
             "rel_l2": self.errors.get("rel_l2"),
             "max_abs": self.errors.get("max_abs"),
             **{k: v for k, v in self.errors.items() if k not in ("rel_l2", "max_abs")},
@@ -319,6 +358,24 @@ class Solution:
         atomic_write(folder / "model.json", lambda f: json.dump(description, f, indent=1))
         atomic_write(folder / "report.json", lambda f: json.dump(jsonable(self.report()), f, indent=1))
         return folder
+
+
+class RecoveredField:
+    """An identified ``kanpde.UnknownField`` of a solution, evaluated like the solution itself:
+    ``field(x)`` for points x: (n, d) gives (n, 1) (numpy in, numpy out)."""
+
+    def __init__(self, solution: Solution, name: str) -> None:
+        self.solution, self.name = solution, name
+
+    def __call__(self, x: Tensor | np.ndarray) -> Tensor | np.ndarray:
+        xt = self.solution._points(x, f"sol.unknowns[{self.name!r}](x)")
+        net = self.solution.model.unknowns.field(self.name)
+        with torch.no_grad():
+            values = torch.cat([net(c) for c in torch.split(xt, 16384)]) if xt.shape[0] else net(xt)
+        return _returned(values.reshape(-1, 1), x)
+
+    def __repr__(self) -> str:
+        return f"RecoveredField({self.name!r})"
 
 
 def _axis_names(d: int) -> tuple[str, ...]:
@@ -368,6 +425,8 @@ def load(
     model = rebuild(description, problem, where)
     load_weights(model, folder / "model.pt", description, where)
     model = model.to(device)
+    if problem is not None and problem.unknowns:
+        bind(problem, model.unknowns)  # its residual reads the identified values
     report = read_report(folder / "report.json", where)
     errors = {k: report[k] for k in report if is_error_key(k) and isinstance(report[k], (int, float))}
     if problem is not None:

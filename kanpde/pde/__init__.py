@@ -1,4 +1,5 @@
-"""The language a PDE is written in: ``Problem``, conditions, ``Field``, ``ops``, jets, named instances."""
+"""The language a PDE is written in: ``Problem``, conditions, ``Field``, ``ops``, jets, unknowns and data,
+named instances."""
 
 from kanpde.pde import ops
 from kanpde.pde.conditions import (
@@ -11,9 +12,11 @@ from kanpde.pde.conditions import (
     PointValue,
     Robin,
 )
+from kanpde.pde.data import Data
 from kanpde.pde.field import Field
 from kanpde.pde.problem import FunctionProblem, Problem
 from kanpde.pde.registry import instance, instances, register_instance
+from kanpde.pde.unknowns import Unknown, UnknownField
 
 __all__ = [
     "ops",
@@ -28,6 +31,9 @@ __all__ = [
     "Periodic",
     "PointValue",
     "MeanValue",
+    "Unknown",
+    "UnknownField",
+    "Data",
     "register_instance",
     "instance",
     "instances",

@@ -33,7 +33,15 @@ from kanpde.geometry.box import Grid
 from kanpde.geometry.domain import Domain, PointSet
 from kanpde.geometry.sampling import METHODS
 from kanpde.pde.conditions import Condition
+from kanpde.pde.data import Data
 from kanpde.pde.field import Field, Layout
+from kanpde.pde.unknowns import (
+    Unknown,
+    UnknownField,
+    declared_unknowns,
+    keep_instance_declaration,
+    read_instance_declaration,
+)
 
 __all__ = ["Problem", "FunctionProblem"]
 
@@ -71,6 +79,12 @@ class Problem(metaclass=_ValidatedOnConstruction):
         vectors: components that form a vector, for export and plots: ``{"velocity": ("u", "v")}`` (one
             name per spatial axis); exported as a VTK vector beside the named scalars.
         out_dim: number of components (set from ``outputs`` when given; 1 for a scalar PDE).
+        data: observations of the solution (``kanpde.Data``), each a term of the loss: what an inverse
+            problem is fitted to.
+        Unknowns (``kanpde.Unknown``, ``kanpde.UnknownField``) are declared as attributes, on the class or
+            in ``__init__`` (``self.c = kanpde.Unknown("c", init=1.0)``); ``solve()`` identifies them with
+            the field, and ``self.c`` / ``self.a(x)`` read their current values (``problem.unknowns``
+            lists them).
         name, params: set by built-in instances so a saved run can rebuild its problem.
 
     Methods: ``residual(self, u, x)`` (required) returns an (n,) or (n, m) tensor or field, or a tuple of
@@ -90,6 +104,7 @@ class Problem(metaclass=_ValidatedOnConstruction):
     outputs: Sequence[str] | None = None
     up_to_constant: Sequence[str] = ()
     vectors: Mapping[str, Sequence[str]] = MappingProxyType({})
+    data: Sequence[Data] = ()
     out_dim: int = 1
     exact: Callable[[Tensor], Tensor] | None = None
     name: str | None = None
@@ -98,6 +113,18 @@ class Problem(metaclass=_ValidatedOnConstruction):
     def residual(self, u: Field, x: Tensor) -> Field | Tensor:
         """The PDE residual at interior points x: (n, d); zero where u solves the equation."""
         raise DefinitionError(f"{type(self).__name__} must define residual(self, u, x)")
+
+    def __setattr__(self, attr: str, value: Any) -> None:
+        if not keep_instance_declaration(self, attr, value):  # an unknown set in __init__ reads like a class one
+            object.__setattr__(self, attr, value)
+
+    def __getattr__(self, attr: str) -> Any:
+        return read_instance_declaration(self, attr)
+
+    @property
+    def unknowns(self) -> tuple[Unknown | UnknownField, ...]:
+        """The declared unknowns (``kanpde.Unknown`` scalars and ``kanpde.UnknownField`` fields), by name."""
+        return declared_unknowns(self)
 
     @property
     def components(self) -> tuple[str, ...]:
@@ -136,6 +163,8 @@ class Problem(metaclass=_ValidatedOnConstruction):
             "components": list(self.components),
             "vectors": {k: list(v) for k, v in self.vectors.items()},
             "has_exact": self.exact is not None,
+            **({"unknowns": [u.describe() for u in self.unknowns]} if self.unknowns else {}),
+            **({"data": [d.describe() for d in self.data]} if self.data else {}),
         }
 
     def __repr__(self) -> str:
@@ -164,6 +193,8 @@ class Problem(metaclass=_ValidatedOnConstruction):
             c.check_component(self.components, kind)
         self._check_outputs(kind)
         self._check_vectors(kind)
+        self._check_unknowns(kind)
+        self._check_data(kind)
         unknown = [c for c in self.up_to_constant if c not in self.components]
         if isinstance(self.up_to_constant, str) or unknown:
             raise DefinitionError(
@@ -222,6 +253,33 @@ class Problem(metaclass=_ValidatedOnConstruction):
                 raise DefinitionError(
                     f"{kind}.vectors[{name!r}] must list component names among {self.components}; got {parts!r}"
                 )
+
+    def _check_unknowns(self, kind: str) -> None:
+        names = [u.name for u in self.unknowns]
+        clash = [n for n in names if n in self.components]
+        if clash:
+            raise DefinitionError(
+                f"{kind}: the unknown {clash[0]!r} has the name of a component of the solution; rename one of them"
+            )
+        for u in self.unknowns:
+            if isinstance(u, UnknownField):
+                u.columns(self.domain.axes)
+
+    def _check_data(self, kind: str) -> None:
+        data = self.data
+        if isinstance(data, Data) or not isinstance(data, (list, tuple)):
+            raise DefinitionError(f"{kind}.data must be a list of kanpde.Data; got {data!r}")
+        labels = set()
+        for i, d in enumerate(data):
+            if not isinstance(d, Data):
+                raise DefinitionError(f"{kind}.data[{i}] must be a kanpde.Data(points, values); got {d!r}")
+            if d.name is None and len(data) > 1:
+                d.name = f"data{i}"
+            if d.label in labels:
+                raise DefinitionError(f"{kind}.data has two sets named {d.label!r}; give each its own name=")
+            labels.add(d.label)
+            d.columns(self.components)
+            _check_points(d.points, self.domain, f"{kind}.data[{i}] ({d.label}) points")
 
     @property
     def centered_columns(self) -> tuple[int, ...]:

@@ -5,12 +5,16 @@ The loss of a problem with residual r and conditions c_i on collocation sets X (
 
     L = w_r mean_{x in X} |r(u, x)|^2 + sum_i w_i mean_{x in B_i} |c_i(u, x)|^2,
 
-with w_r = ``problem.residual_weight`` and w_i = ``condition.weight``.
+with w_r = ``problem.residual_weight`` and w_i = ``condition.weight``, plus one term per set of
+observations D_j (``problem.data``: points y_k, values v_k of the observed components S_j),
+
+    w_j mean_k |u_S(y_k) - v_k|^2     (``data_terms``; ``weight="auto"``: ``automatic_data_weights``).
 """
 
 from __future__ import annotations
 
 import enum
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -37,6 +41,8 @@ __all__ = [
     "loss_terms",
     "total_loss",
     "residual_values",
+    "data_terms",
+    "automatic_data_weights",
 ]
 
 
@@ -282,7 +288,38 @@ def loss_terms(
         while label in terms:
             label += "'"
         terms[label] = s.condition.weight * s.condition.residual(u, s.x, s.normal).pow(2).mean()
+    terms.update(data_terms(problem, model, colloc.interior))
     return terms
+
+
+def data_terms(problem: Problem, model: nn.Module, like: Tensor) -> dict[str, Tensor]:
+    """One term per observation set (``problem.data``): its weight times the mean square misfit of the
+    observed components, ``{"data:<name>": ...}``; ``like`` gives the dtype and device."""
+    terms = {}
+    for d in problem.data:
+        x, values = d.tensors(like.dtype, like.device)
+        misfit = model(x)[:, d.columns(problem.components)] - values
+        terms[d.label] = (1.0 if d.weight == "auto" else d.weight) * misfit.pow(2).mean()
+    return terms
+
+
+def automatic_data_weights(
+    problem: Problem, model: nn.Module, colloc: Collocation, plan: DerivativePlan | None = None, points: int = 2048
+) -> dict[str, float]:
+    """The weights of the data terms declared with ``weight="auto"``: R0 / D0, the residual term of
+    ``model`` on (the first ``points`` of) the interior points over the mean square of each set's values
+    (1 where either vanishes). Multiplied into the term by the solver (``TrainingState.term_weights``)."""
+    auto = [d for d in problem.data if d.weight == "auto"]
+    if not auto:
+        return {}
+    x = colloc.interior[:points]
+    r, weight = weighted_equations(residual_values(problem, model, x, plan.interior if plan else None), problem)
+    r0 = float(weight * r.detach().pow(2).mean())
+    out = {}
+    for d in auto:
+        d0 = float((d.values**2).mean())
+        out[d.label] = r0 / d0 if r0 > 0 and d0 > 0 and math.isfinite(r0) else 1.0
+    return out
 
 
 def weighted_equations(r: Tensor, problem: Problem) -> tuple[Tensor, float]:

@@ -19,6 +19,7 @@ from kanpde.nets.kan import KAN
 from kanpde.nets.mlp import MLP
 from kanpde.pde import jet
 from kanpde.pinn.hard_constraints import constraint_from_description, periodic_features, periodic_features_jet
+from kanpde.pinn.unknowns import UnknownSet
 
 __all__ = ["Surrogate", "NETWORKS", "count_parameters"]
 
@@ -36,6 +37,9 @@ class Surrogate(nn.Module):
         periodic: axes whose coordinate enters as (cos pi t_a, sin pi t_a) (``phi``; see
             ``kanpde.pinn.hard_constraints``), so the field is periodic along them; the network takes
             ``d + len(periodic)`` inputs.
+        unknowns: the trained values of an inverse problem's unknowns (``kanpde.pinn.unknowns.UnknownSet``),
+            carried here so the optimizers, checkpoints and saved runs hold them with the network; they
+            do not enter ``forward``.
     """
 
     def __init__(
@@ -45,9 +49,11 @@ class Surrogate(nn.Module):
         upper: Tensor,
         constraint: Any = None,
         periodic: Sequence[int] = (),
+        unknowns: UnknownSet | None = None,
     ) -> None:
         super().__init__()
         self.constraint = constraint
+        self.unknowns = unknowns
         self.periodic = tuple(sorted(int(a) for a in periodic))
         if getattr(net, "kind", None) not in NETWORKS:
             raise DefinitionError(f"model must be a kanpde.KAN or kanpde.MLP; got {type(net).__name__}")
@@ -108,7 +114,9 @@ class Surrogate(nn.Module):
 
     def with_net(self, net: nn.Module) -> Surrogate:
         """The same input map and constraints around another network (after a refinement or grid update)."""
-        return Surrogate(net, self.lower, self.upper, self.constraint, self.periodic).to(self.lower.device)
+        return Surrogate(net, self.lower, self.upper, self.constraint, self.periodic, self.unknowns).to(
+            self.lower.device
+        )
 
     def refined(self, grid: int) -> Surrogate:
         """A new surrogate whose KAN has ``grid`` intervals per edge (see ``KAN.refined``)."""
@@ -130,6 +138,8 @@ class Surrogate(nn.Module):
             desc["constraint"] = self.constraint.describe()
         if self.periodic:
             desc["periodic"] = list(self.periodic)
+        if self.unknowns is not None:
+            desc["unknowns"] = self.unknowns.describe()
         return desc
 
     @classmethod
@@ -145,7 +155,8 @@ class Surrogate(nn.Module):
         box = desc["input_box"]
         constraint = constraint_from_description(desc["constraint"], problem) if desc.get("constraint") else None
         lower, upper = (torch.tensor(box[k], dtype=torch.float64) for k in ("lower", "upper"))
-        return cls(net, lower, upper, constraint, desc.get("periodic", ()))
+        unknowns = UnknownSet.from_description(desc["unknowns"], lower, upper) if desc.get("unknowns") else None
+        return cls(net, lower, upper, constraint, desc.get("periodic", ()), unknowns)
 
 
 def count_parameters(module: nn.Module) -> int:

@@ -166,8 +166,8 @@ class LearnedOnTheClass(Learned):
         (
             lambda: Learned(nn.Parameter(torch.tensor(1.0))),
             r"^Learned.c is a torch.nn.Parameter, which solve\(\) would not train \(the problem's attributes are "
-            r"constants\); use a number or a tensor without requires_grad; learning unknown coefficients is not "
-            r"supported yet$",
+            r"constants\); use a number or a tensor without requires_grad; to identify a coefficient, declare it as "
+            r"kanpde.Unknown or kanpde.UnknownField$",
         ),
         (LearnedOnTheClass, r"^LearnedOnTheClass.k is a torch.nn.Parameter, which solve\(\) would not train"),
         (
@@ -182,7 +182,7 @@ class LearnedOnTheClass(Learned):
         (
             lambda: Learned(nn.Linear(2, 1)),
             r"^Learned.c is a torch.nn.Module \(Linear\) with trainable parameters, which solve\(\) would not "
-            r"train .*; freeze it with .requires_grad_\(False\) to use it as a fixed coefficient; learning unknown",
+            r"train .*; freeze it with .requires_grad_\(False\) to use it as a fixed coefficient; to identify",
         ),
     ],
 )
