@@ -36,6 +36,7 @@ from kanpde.pde.conditions import Dirichlet
 from kanpde.pde.field import Field
 from kanpde.pde.problem import Problem
 from kanpde.pde.registry import register_instance
+from kanpde.pde.unknowns import UnknownField
 from kanpde.validation.reference.cache import Reference, register_reference
 from kanpde.validation.reference.fd import darcy_fv
 
@@ -113,7 +114,8 @@ class Darcy(Problem):
 
     Args:
         a: the permeability a(x) > 0 for x: (n, d), returning (n,) or (n, 1); a differentiable function
-            of x (a torch expression) so the residual can take its gradient.
+            of x (a torch expression) so the residual can take its gradient; or a ``kanpde.UnknownField``
+            to identify it from data (``darcy_inverse``).
         f: the source f(x).
         box: the domain (default the unit square).
         boundary: Dirichlet value (a number or a function of x); default 0.
@@ -139,7 +141,7 @@ class Darcy(Problem):
         params: dict | None = None,
     ) -> None:
         for field, value in (("a", a), ("f", f)):
-            if not callable(value):
+            if not callable(value) and not isinstance(value, UnknownField):
                 raise DefinitionError(f"Darcy.{field} must be a function of the points x: (n, d); got {value!r}")
         self.domain = box if box is not None else Box([0.0, 0.0], [1.0, 1.0])
         self.a, self.f, self.exact = a, f, exact

@@ -29,7 +29,7 @@ from kanpde.pde.field import Field
 from kanpde.pde.problem import Problem
 from kanpde.pde.registry import register_instance
 
-__all__ = ["Poisson"]
+__all__ = ["Poisson", "kan_paper_source"]
 
 PI = math.pi
 
@@ -99,7 +99,7 @@ class Poisson(Problem):
     def kan_paper(cls) -> Poisson:
         """``poisson_kan``: the KAN paper's problem, exact u = sin(pi x) sin(pi y^2)."""
         return cls(
-            source=_kan_source,
+            source=kan_paper_source,
             exact=lambda x: torch.sin(PI * x[:, 0]) * torch.sin(PI * x[:, 1] ** 2),
             boundary=0.0,
             residual_weight=0.01,
@@ -109,7 +109,8 @@ class Poisson(Problem):
         )
 
 
-def _kan_source(x: Tensor) -> Tensor:
+def kan_paper_source(x: Tensor) -> Tensor:
+    """f of ``poisson_kan``: -pi^2 (1 + 4 y^2) sin(pi x) sin(pi y^2) + 2 pi sin(pi x) cos(pi y^2); x: (n, 2) -> (n,)."""
     sx, y = torch.sin(PI * x[:, 0]), x[:, 1]
     return -(PI**2) * (1 + 4 * y**2) * sx * torch.sin(PI * y**2) + 2 * PI * sx * torch.cos(PI * y**2)
 
