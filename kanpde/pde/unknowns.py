@@ -26,6 +26,7 @@ a step of the optimizer a relative change of the value.
 from __future__ import annotations
 
 import math
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
@@ -60,20 +61,27 @@ class Bounds:
                 )
         if positive:
             if lower is not None or upper is not None:
-                raise ConfigError(f"{owner}: give positive=True or bounds (lower=, upper=), not both")
+                raise ConfigError(
+                    f"{owner}: positive=True already bounds it below by 0; got also lower={lower!r}, "
+                    f"upper={upper!r}: give positive=True or the bounds, not both"
+                )
             lower = 0.0
         if lower is not None and upper is not None and not lower < upper:
-            raise ConfigError(f"{owner}: lower={lower!r} must be below upper={upper!r}")
+            raise ConfigError(f"{owner}: lower={lower!r} must be below upper={upper!r}; give lower < upper")
         inside = (lower is None or init > lower) and (upper is None or init < upper)
         if not inside:
-            span = f"[{'-inf' if lower is None else lower}, {'inf' if upper is None else upper}]"
+            span = f"({'-inf' if lower is None else lower}, {'inf' if upper is None else upper})"
             raise ConfigError(
-                f"{owner}.init={init!r} lies outside its bounds {span}; give an init strictly inside them"
+                f"{owner}.init={init!r} lies outside its bounds {span}{' (positive=True)' * positive}; "
+                "give an init strictly inside them"
             )
-        self.init, self.lower, self.upper = float(init), lower, upper
+        self.init = float(init)
+        self.lower = None if lower is None else float(lower)
+        self.upper = None if upper is None else float(upper)
+        lower, upper = self.lower, self.upper
         if lower is not None and upper is not None:
-            p = (self.init - lower) / (upper - lower)
-            self.scale, self.shift = float(upper - lower), math.log(p / (1 - p))
+            # sigmoid(shift) = (init - lower) / (upper - lower), written to keep digits near either bound
+            self.scale, self.shift = upper - lower, math.log((self.init - lower) / (upper - self.init))
         elif lower is not None or upper is not None:
             bound = lower if lower is not None else upper
             self.scale, self.shift = abs(self.init - bound), math.log(math.expm1(1.0))  # softplus(shift) = 1
@@ -81,28 +89,39 @@ class Bounds:
             self.scale, self.shift = abs(self.init) or 1.0, 0.0
 
     def value(self, r: Tensor) -> Tensor:
-        """The bounded value for the parameter r (any shape)."""
-        lower, upper = self.lower, self.upper
+        """The bounded value for the parameter r (any shape): ``init`` at r = 0, within the bounds.
+
+        Each map is written from the bound nearest ``init`` (the sigmoid's upper half as ``upper - s
+        sigmoid(-(r + r0))``), where its digits are: a value close to a bound keeps its distance from it
+        (a positive field stays > 0 for any r > -700).
+        """
+        lower, upper, z = self.lower, self.upper, r + self.shift
+        softplus = torch.nn.functional.softplus
         if lower is not None and upper is not None:
-            return lower + self.scale * torch.sigmoid(r + self.shift)
+            if self.shift <= 0:
+                return (lower + self.scale * torch.sigmoid(z)).clamp(max=upper)
+            return (upper - self.scale * torch.sigmoid(-z)).clamp(min=lower)
         if lower is not None:
-            return lower + self.scale * torch.nn.functional.softplus(r + self.shift)
+            return lower + self.scale * softplus(z)
         if upper is not None:
-            return upper - self.scale * torch.nn.functional.softplus(r + self.shift)
+            return upper - self.scale * softplus(z)
         return self.init + self.scale * r
 
     def describe(self) -> dict[str, Any]:
         return {"init": self.init, "lower": self.lower, "upper": self.upper}
 
 
-class _Declared:
+class _Declared(ABC):
     """What ``Unknown`` and ``UnknownField`` share: a name (the attribute's, by default), bounds, a truth."""
 
     kind = ""
 
     def __init__(self, name: str | None, init: Any, lower: Any, upper: Any, positive: bool, exact: Any) -> None:
         if name is not None and (not isinstance(name, str) or not name.isidentifier()):
-            raise ConfigError(f"{type(self).__name__} name must be an identifier such as 'c'; got {name!r}")
+            raise ConfigError(
+                f"{type(self).__name__} name must be an identifier such as 'c'; got {name!r} (the name comes "
+                f"first: {type(self).__name__}('c', init=1.0), or leave it out to take the attribute's)"
+            )
         self.name = name
         self.bounds = Bounds(init, lower, upper, self._owner(), positive=positive)
         self.exact = exact
@@ -111,15 +130,19 @@ class _Declared:
         return f"{type(self).__name__}({self.name!r})" if self.name else type(self).__name__
 
     def __set_name__(self, owner: type, attr: str) -> None:
+        self._attr = attr
         if self.name is None:
             self.name = attr
 
     def __get__(self, obj: Any, owner: type | None = None) -> Any:
-        return self if obj is None else self.read(obj)
+        if obj is None:
+            return self
+        mine = obj.__dict__.get(_DECLARED, {}).get(getattr(self, "_attr", None), self)  # redeclared in __init__
+        return mine.read(obj)
 
+    @abstractmethod
     def read(self, problem: Any) -> Any:
         """The value a residual of ``problem`` sees: the bound source's, or ``init`` when unbound."""
-        raise NotImplementedError
 
     def describe(self) -> dict[str, Any]:
         return {"kind": self.kind, "name": self.name, **self.bounds.describe()}
@@ -237,6 +260,7 @@ class UnknownField(_Declared):
 
 
 _SOURCE = "_kanpde_unknown_source"
+_MISSING = object()
 _DECLARED = "_kanpde_unknowns"
 
 
@@ -252,12 +276,23 @@ def bound_source(problem: Any) -> Source | None:
 
 def keep_instance_declaration(problem: Any, attr: str, value: Any) -> bool:
     """Store an unknown assigned on an instance (``self.c = Unknown(...)`` in ``__init__``) where
-    :func:`read_instance_declaration` finds it; False for any other value."""
+    :func:`read_instance_declaration` finds it; False for any other value (which also drops an unknown
+    assigned as ``attr`` before: ``self.c = 2.0`` makes c a constant again)."""
+    declared = problem.__dict__.setdefault(_DECLARED, {})
     if not isinstance(value, _Declared):
+        declared.pop(attr, None)
         return False
     if value.name is None:
         value.name = attr
-    problem.__dict__.setdefault(_DECLARED, {})[attr] = value
+    hidden = getattr(type(problem), attr, _MISSING)
+    if hidden is not _MISSING and not isinstance(hidden, _Declared):
+        kind = type(problem).__name__
+        raise DefinitionError(
+            f"{kind}.{attr} is set to {value!r} in __init__, but the class attribute {kind}.{attr} = {hidden!r} "
+            f"would hide it (self.{attr} would read the class's); declare the unknown on the class "
+            f"({attr} = {type(value).__name__}(...)) or rename one of them"
+        )
+    declared[attr] = value
     problem.__dict__.pop(attr, None)
     return True
 
@@ -271,15 +306,26 @@ def read_instance_declaration(problem: Any, attr: str) -> Any:
 
 
 def declared_unknowns(problem: Any) -> tuple[Unknown | UnknownField, ...]:
-    """The unknowns declared on ``problem`` (class attributes, base classes first, then the instance's), by name."""
-    found: dict[str, _Declared] = {}
+    """The unknowns declared on ``problem``: class attributes (a subclass's replacing its bases' of the same
+    attribute), then the instance's, in that order. Two attributes that declare one name are an error."""
+    by_attr: dict[str, _Declared] = {}
     for cls in reversed(type(problem).__mro__):
-        for value in vars(cls).values():
+        for attr, value in vars(cls).items():
             if isinstance(value, _Declared):
-                found[value.name] = value
-    for value in problem.__dict__.get(_DECLARED, {}).values():
-        found[value.name] = value
-    for name, value in found.items():
-        if name is None:
-            raise DefinitionError(f"{type(problem).__name__} has an unknown without a name: {value!r}")
-    return tuple(found.values())
+                by_attr[attr] = value
+            else:
+                by_attr.pop(attr, None)  # a subclass set the attribute to something else
+    for attr in problem.__dict__:
+        by_attr.pop(attr, None)  # the instance set it to a value: a constant now
+    by_attr.update(problem.__dict__.get(_DECLARED, {}))
+    found: dict[str, str] = {}
+    for attr, value in by_attr.items():
+        if value.name is None:
+            raise DefinitionError(f"{type(problem).__name__}.{attr} is an unknown without a name: {value!r}")
+        if value.name in found and found[value.name] != attr:
+            raise DefinitionError(
+                f"{type(problem).__name__}.{found[value.name]} and .{attr} both declare the unknown "
+                f"{value.name!r}; give each its own name"
+            )
+        found[value.name] = attr
+    return tuple(by_attr.values())
