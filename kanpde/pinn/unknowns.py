@@ -6,7 +6,8 @@ network; ``bind(problem, unknowns)`` (``kanpde.pde.unknowns``) makes the problem
 
 A scalar is ``bounds.value(r)`` of a parameter r starting at 0 (the bounds map gives ``init`` there). A
 field is ``bounds.value(net(t))`` with t the field's coordinates mapped onto [-1, 1] over the domain's
-box; an MLP's last layer starts at zero, so the field starts at ``init`` everywhere.
+box; the last layer of a network built from ``"mlp"`` or ``"kan"`` starts at zero, so the field starts at
+``init`` everywhere (a network given as ``model=`` starts where it is).
 """
 
 from __future__ import annotations
@@ -31,11 +32,12 @@ _NETS: dict[str, type[nn.Module]] = {"kan": KAN, "mlp": MLP}
 def default_field_net(kind: str, inputs: int, seed: int = 0) -> nn.Module:
     """The network of an ``UnknownField`` declared with ``model="mlp"`` (``MLP([k, 20, 20, 1])``) or
     ``model="kan"`` (``KAN([k, 5, 1], grid=5)``)."""
-    if kind == "kan":
-        return KAN([inputs, 5, 1], grid=5, seed=seed)
-    net = MLP([inputs, 20, 20, 1], seed=seed)
-    with torch.no_grad():  # start at init everywhere: the raw output is 0
-        net.linears[-1].weight.zero_()
+    net = KAN([inputs, 5, 1], grid=5, seed=seed) if kind == "kan" else MLP([inputs, 20, 20, 1], seed=seed)
+    last = net.layers[-1] if kind == "kan" else net.linears[-1]
+    with torch.no_grad():  # start at init everywhere: the raw output is 0 (the earlier layers stay random)
+        for name in ("weight", "base_weight", "coef"):
+            if hasattr(last, name):
+                getattr(last, name).zero_()
     return net
 
 
@@ -141,10 +143,9 @@ class UnknownSet(nn.Module):
                 declared.append(Unknown(d["name"], d["init"], lower=d["lower"], upper=d["upper"]))
             else:
                 net = _NETS[d["net"]["kind"]].from_description(d["net"])
+                axes = d["axes"] if "axes" in d else d.get("columns")  # as declared (None: all of the domain's)
                 declared.append(
-                    UnknownField(
-                        d["name"], d["init"], lower=d["lower"], upper=d["upper"], axes=d.get("columns"), model=net
-                    )
+                    UnknownField(d["name"], d["init"], lower=d["lower"], upper=d["upper"], axes=axes, model=net)
                 )
         return cls(declared, lower, upper, desc["axes"])
 
