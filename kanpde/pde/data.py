@@ -25,6 +25,7 @@ sigma (much below it means the noise is being fitted).
 
 from __future__ import annotations
 
+import hashlib
 import os
 import zipfile
 from collections.abc import Sequence
@@ -208,7 +209,16 @@ class Data:
         return self._cache[key]
 
     def describe(self) -> dict[str, Any]:
-        return {"name": self.label, "points": len(self.points), "component": self.component, "weight": self.weight}
+        """JSON-ready: the label, the count, what is observed, the weight and a digest of the points and
+        values (so a checkpoint of a run fitted to other observations is not resumed with these)."""
+        digest = hashlib.sha256(self.points.tobytes() + self.values.tobytes()).hexdigest()[:16]
+        return {
+            "name": self.label,
+            "points": len(self.points),
+            "component": self.component,
+            "weight": self.weight,
+            "digest": digest,
+        }
 
     def __repr__(self) -> str:
         return f"Data({len(self.points)} points{'' if self.component is None else f', component={self.component!r}'})"

@@ -91,8 +91,12 @@ def test_several_sets_get_distinct_names():
     one = kanpde.Data(POINTS, U)
     Scalar(one)
     assert one.label == "data:data"  # the only set keeps the plain name
-    described = System(kanpde.Data(POINTS, V, component="v", weight=2.5, name="s")).describe()["data"]
-    assert described == [{"name": "data:s", "points": 6, "component": "v", "weight": 2.5}]
+    (described,) = System(kanpde.Data(POINTS, V, component="v", weight=2.5, name="s")).describe()["data"]
+    digest = described.pop("digest")
+    assert described == {"name": "data:s", "points": 6, "component": "v", "weight": 2.5}
+    assert kanpde.Data(POINTS, V).describe()["digest"] == digest  # of the points and values only
+    assert kanpde.Data(POINTS, V + 1e-12).describe()["digest"] != digest
+    assert kanpde.Data(POINTS[::-1], V[::-1]).describe()["digest"] != digest
 
 
 def test_weight_auto_or_a_number():
