@@ -178,6 +178,13 @@ class Unknown(_Declared):
         super().__init__(name, init, lower, upper, False, exact)
         if exact is not None and not is_real(exact):
             raise ConfigError(f"{self._owner()}.exact must be a finite number or None; got {exact!r}")
+        lower, upper = self.bounds.lower, self.bounds.upper
+        if exact is not None and not ((lower is None or exact >= lower) and (upper is None or exact <= upper)):
+            raise ConfigError(
+                f"{self._owner()}.exact={exact!r} lies outside its bounds [{'-inf' if lower is None else lower}, "
+                f"{'inf' if upper is None else upper}], where the identified "
+                "value can never go; widen the bounds or correct exact"
+            )
 
     def read(self, problem: Any) -> Any:
         source = bound_source(problem)

@@ -127,6 +127,11 @@ def test_numpy_bounds_are_kept_as_plain_floats():
         ),
         (lambda: kanpde.UnknownField("a b"), r"^UnknownField name must be an identifier such as 'c'; got 'a b'"),
         (lambda: kanpde.Unknown("c", exact="2"), r"^Unknown\('c'\).exact must be a finite number or None; got '2'$"),
+        (
+            lambda: kanpde.Unknown("c", exact=-1.0, lower=0.0),
+            r"^Unknown\('c'\).exact=-1.0 lies outside its bounds \[0.0, inf\], where the identified value can never "
+            r"go; widen the bounds or correct exact$",
+        ),
         (lambda: kanpde.UnknownField("a", positive=1), r"^UnknownField.positive must be True or False; got 1$"),
         (
             lambda: kanpde.UnknownField("a", axes="x"),
