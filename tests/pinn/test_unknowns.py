@@ -4,7 +4,7 @@ Oracles: a fresh set reads ``init`` everywhere; ``from_description(describe())``
 describes itself alike and, with the same weights, gives the same values; the one-pass derivative path
 gives the loss and its gradient with respect to the unknowns' parameters of nested autograd (to ~1e-12
 in float64), for a scalar and for a coefficient field, with a KAN and an MLP; a data term is its weight
-times the mean square misfit computed by hand, and the automatic weight is R0 / D0 computed by hand.
+times the mean square misfit computed by hand.
 """
 
 import json
@@ -21,11 +21,9 @@ from kanpde.pde import ops
 from kanpde.pde.unknowns import bind
 from kanpde.pinn.loss import (
     Collocation,
-    automatic_data_weights,
     data_terms,
     loss_terms,
     plan_derivatives,
-    residual_values,
     total_loss,
 )
 from kanpde.pinn.surrogate import Surrogate
@@ -222,21 +220,15 @@ def test_data_terms_are_weight_times_the_mean_square_misfit():
     assert all(t.dtype == torch.float32 for t in single.values())
 
 
-def test_automatic_weights_are_the_residual_over_the_values():
+def test_an_automatic_weight_leaves_the_term_unweighted_for_the_solver():
+    """``weight="auto"``: the term carries weight 1 (the solver multiplies in the weight it chooses,
+    ``TrainingState.term_weights``); a number is applied in the term."""
     y = np.random.default_rng(1).uniform(size=(5, 2))
     auto = kanpde.Data(y, 3.0 * np.ones(5), component="u", name="auto")
     fixed = kanpde.Data(y, np.ones(5), component="v", weight=2.0, name="fixed")
-    problem = Observed(auto, fixed, residual_weight=0.25)
-    colloc = Collocation.sample(problem, n_interior=30, conditions=())
+    problem = Observed(auto, fixed)
     model = Surrogate(kanpde.MLP([2, 8, 2], seed=0), problem.domain.lower, problem.domain.upper)
-    r0 = 0.25 * residual_values(problem, model, colloc.interior).pow(2).mean().item()
-    weights = automatic_data_weights(problem, model, colloc)
-    assert weights == {"data:auto": pytest.approx(r0 / 9.0, rel=1e-12)}  # D0 = mean(3^2); "fixed" is not auto
-    assert automatic_data_weights(Observed(fixed), model, colloc) == {}
-    zero = kanpde.Data(y, np.zeros(5), component="u")  # D0 = 0: weight 1
-    assert automatic_data_weights(Observed(zero), model, colloc) == {"data:data": 1.0}
-    # the term itself carries weight 1 for "auto" (the solver multiplies in the automatic weight)
-    terms = data_terms(problem, model, colloc.interior)
+    terms = data_terms(problem, model, torch.zeros(()))
     with torch.no_grad():
         pred = model(torch.as_tensor(y))
     assert terms["data:auto"].item() == pytest.approx(float((pred[:, 0] - 3.0).pow(2).mean()), rel=1e-12)
