@@ -23,6 +23,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
+from kanpde.errors import ConfigError
 from kanpde.solvers.checkpoint import tensors_to
 from kanpde.solvers.lbfgs import LBFGSOptimizer
 from kanpde.solvers.phases import LBFGS, Adam
@@ -39,7 +40,8 @@ the time ran out before it changed anything (it is no step)."""
 
 def run_adam(state: TrainingState, phase: Adam, report: PhaseReport) -> str:
     """Adam on the full collocation set or on mini-batches of ``phase.batch`` interior points."""
-    opt = torch.optim.Adam(state.model.parameters(), lr=phase.lr)
+    params = _trained(state, phase)
+    opt = torch.optim.Adam(params, lr=phase.lr)
     decay = (phase.final_lr / phase.lr) ** (1.0 / phase.steps) if phase.final_lr and phase.steps else 1.0
     fraction = None
     if phase.batch is not None and phase.batch < state.colloc.interior.shape[0]:
@@ -53,7 +55,7 @@ def run_adam(state: TrainingState, phase: Adam, report: PhaseReport) -> str:
         if not math.isfinite(value):
             return value, None
         state.take_snapshot()
-        state.backward(loss)
+        state.backward(loss, params)
         opt.step()
         for group in opt.param_groups:
             group["lr"] *= decay
@@ -73,13 +75,14 @@ def run_adam(state: TrainingState, phase: Adam, report: PhaseReport) -> str:
 
 def run_lbfgs(state: TrainingState, phase: LBFGS, report: PhaseReport) -> str:
     """Full-batch L-BFGS; the phase also ends when the best loss stalls (``phase.stall_tol``)."""
-    opt = LBFGSOptimizer(state.model.parameters(), history=phase.history, lr=phase.lr, max_evals=phase.max_evals)
+    params = _trained(state, phase)
+    opt = LBFGSOptimizer(params, history=phase.history, lr=phase.lr, max_evals=phase.max_evals)
 
     def closure() -> Tensor:
         for p in opt.params:
             p.grad = None
         loss = state.loss(state.colloc)
-        state.backward(loss)
+        state.backward(loss, params)
         return loss
 
     best: list[float] = []
@@ -111,6 +114,17 @@ def run_lbfgs(state: TrainingState, phase: LBFGS, report: PhaseReport) -> str:
     if opt.skipped_pairs:
         logger.info("L-BFGS skipped %d curvature pairs with y.s <= 0 (not positive definite)", opt.skipped_pairs)
     return status
+
+
+def _trained(state: TrainingState, phase: Adam | LBFGS) -> list[Tensor]:
+    """The parameters the phase trains (``phase.train``); an error when there are none."""
+    params = state.trained(phase.train)
+    if not params:
+        raise ConfigError(
+            f"{type(phase).__name__}(train={phase.train!r}): the model has nothing to train there"
+            + (" (the problem declares no kanpde.Unknown or UnknownField)" if phase.train == "unknowns" else "")
+        )
+    return params
 
 
 def _stalled(phase: LBFGS, best: list[float]) -> str | None:

@@ -55,14 +55,27 @@ class Sparsity:
         _check(is_int(self.points) and self.points >= 2, "Sparsity.points", self.points, "an int >= 2")
 
 
+TRAINED = ("all", "solution", "unknowns")
+"""What an optimizer phase trains (``train=``): every parameter, the network's (the unknowns held), or the
+unknowns' (the network held). Holding one part while the other moves is how an inverse problem's
+recipe trains a coefficient field on a solution fitted first (``kanpde.solvers.recipes.inverse_schedule``)."""
+
+
 @dataclass(frozen=True, kw_only=True)
 class _OptimizerPhase:
     steps: int | None = None
     share: float | None = None
     sparsity: Sparsity | None = None
+    train: str = "all"
 
     def __post_init__(self) -> None:
         name = type(self).__name__
+        _check(
+            self.train in TRAINED,
+            f"{name}.train",
+            self.train,
+            "'all' (default), 'solution' (the network only) or 'unknowns' (an inverse problem's unknowns only)",
+        )
         _check(
             self.steps is None or (is_int(self.steps) and self.steps >= 1),
             f"{name}.steps",

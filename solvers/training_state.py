@@ -36,7 +36,6 @@ from kanpde.pinn.loss import (
     DerivativePlan,
     Derivatives,
     ResidualReduce,
-    automatic_data_weights,
     loss_terms,
     plan_derivatives,
     total_loss,
@@ -45,7 +44,7 @@ from kanpde.pinn.surrogate import Surrogate
 from kanpde.solvers.checkpoint import Checkpointing
 from kanpde.solvers.phases import Sparsity
 from kanpde.solvers.progress import Progress
-from kanpde.solvers.weighting import Balance, Causal
+from kanpde.solvers.weighting import Balance, Causal, automatic_data_weights
 
 __all__ = ["Budget", "TrainingConfig", "Clock", "PhaseReport", "TrainingState", "error_checkpoint"]
 
@@ -321,8 +320,18 @@ class TrainingState:
         plan = plan_derivatives(config.problem, model, colloc, config.derivatives)
         reduce = config.causal.reducer(config.problem) if config.causal is not None else None
         state = cls(config, model, colloc, plan, torch.Generator().manual_seed(config.seed), reduce)
-        state.term_weights = automatic_data_weights(config.problem, model, colloc, plan)
+        if config.problem.data:
+            state.term_weights = state.initial_data_weights()
         return state
+
+    def initial_data_weights(self, points: int = 2048) -> dict[str, float]:
+        """The weights of the ``weight="auto"`` data terms (``automatic_data_weights``), from the current
+        model on up to ``points`` interior points and all the other sets."""
+        colloc = self.colloc
+        if len(colloc.interior) > points:
+            colloc = colloc.subset(points / len(colloc.interior), torch.Generator().manual_seed(self.config.seed))
+        terms = loss_terms(self.config.problem, self.model, colloc, self.plan)
+        return automatic_data_weights(terms, self.config.problem, self.trained("solution"))
 
     # --- the loss ---------------------------------------------------------------------------------------
     def loss(self, colloc: Collocation, *, rebalance: bool = False) -> Tensor:
@@ -337,9 +346,22 @@ class TrainingState:
             self.term_weights = balance.update(terms, params, self.term_weights)
         return total_loss({k: v * self.term_weights.get(k, 1.0) for k, v in terms.items()})
 
-    def backward(self, loss: Tensor) -> None:
-        """Gradients of the loss for the parameters only (never for the collocation points)."""
-        loss.backward(inputs=[p for p in self.model.parameters() if p.requires_grad])
+    def backward(self, loss: Tensor, params: list[Tensor] | None = None) -> None:
+        """Gradients of the loss for the parameters (``params``, default all trainable ones) only, never
+        for the collocation points."""
+        loss.backward(inputs=self.trained("all") if params is None else params)
+
+    def trained(self, part: str) -> list[Tensor]:
+        """The trainable parameters of ``part``: ``"all"``, ``"solution"`` (the network and its output
+        transforms) or ``"unknowns"`` (an inverse problem's; empty without unknowns)."""
+        unknowns = self.model.unknowns
+        held = set() if unknowns is None else {id(p) for p in unknowns.parameters()}
+        params = [p for p in self.model.parameters() if p.requires_grad]
+        if part == "solution":
+            return [p for p in params if id(p) not in held]
+        if part == "unknowns":
+            return [p for p in params if id(p) in held]
+        return params
 
     def budget_spent(self) -> Status | None:
         """The status that ends the run now that the budget is spent, or None while it lasts."""

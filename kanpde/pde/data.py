@@ -10,11 +10,10 @@ Points are fixed (never resampled). Read them from arrays or from a file (``Data
 
 The weight. The residual and the data pull along a valley of the loss (a larger unknown and a larger
 field satisfy the equation alike; only the data tell them apart), and how fast training walks it depends
-on how strongly the data pull against the equation's curvature. ``weight="auto"`` (the default) makes the
-two terms of one size at the start: ``solve()`` multiplies the data term by R0 / D0, the residual term of
-the first model over the mean square of the observed values (reported in ``sol.info["data_weights"]``).
-Measured on ``poisson_inverse`` (README, Results), a weight of 1 left the scalar at 2.04 of 2.5 after
-30 s where the automatic one (about 66) reached 1e-4.
+on how strongly the data pull against the equation's stiffness. ``weight="auto"`` (the default) lets
+``solve()`` set the weight once before training so that the data term's gradient is as strong as the
+residual term's (the gradient-norm rule of ``kanpde.solvers.Balance``; reported in
+``sol.info["data_weights"]``). Measured on the built-in inverse problems (README, Results).
 
 A number is used as it is. With noisy values (noise of standard deviation sigma) the data term cannot go
 below sigma^2 without the network bending to fit the noise, and the equation resists that bending in

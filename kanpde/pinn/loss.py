@@ -8,13 +8,12 @@ The loss of a problem with residual r and conditions c_i on collocation sets X (
 with w_r = ``problem.residual_weight`` and w_i = ``condition.weight``, plus one term per set of
 observations D_j (``problem.data``: points y_k, values v_k of the observed components S_j),
 
-    w_j mean_k |u_S(y_k) - v_k|^2     (``data_terms``; ``weight="auto"``: ``automatic_data_weights``).
+    w_j mean_k |u_S(y_k) - v_k|^2     (``data_terms``; ``weight="auto"``: ``kanpde.solvers.weighting.automatic_data_weights``).
 """
 
 from __future__ import annotations
 
 import enum
-import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -42,7 +41,6 @@ __all__ = [
     "total_loss",
     "residual_values",
     "data_terms",
-    "automatic_data_weights",
 ]
 
 
@@ -301,25 +299,6 @@ def data_terms(problem: Problem, model: nn.Module, like: Tensor) -> dict[str, Te
         misfit = model(x)[:, d.columns(problem.components)] - values
         terms[d.label] = (1.0 if d.weight == "auto" else d.weight) * misfit.pow(2).mean()
     return terms
-
-
-def automatic_data_weights(
-    problem: Problem, model: nn.Module, colloc: Collocation, plan: DerivativePlan | None = None, points: int = 2048
-) -> dict[str, float]:
-    """The weights of the data terms declared with ``weight="auto"``: R0 / D0, the residual term of
-    ``model`` on (the first ``points`` of) the interior points over the mean square of each set's values
-    (1 where either vanishes). Multiplied into the term by the solver (``TrainingState.term_weights``)."""
-    auto = [d for d in problem.data if d.weight == "auto"]
-    if not auto:
-        return {}
-    x = colloc.interior[:points]
-    r, weight = weighted_equations(residual_values(problem, model, x, plan.interior if plan else None), problem)
-    r0 = float(weight * r.detach().pow(2).mean())
-    out = {}
-    for d in auto:
-        d0 = float((d.values**2).mean())
-        out[d.label] = r0 / d0 if r0 > 0 and d0 > 0 and math.isfinite(r0) else 1.0
-    return out
 
 
 def weighted_equations(r: Tensor, problem: Problem) -> tuple[Tensor, float]:
