@@ -3,7 +3,8 @@
 ``solve()`` calls :func:`preflight` once the surrogate is built and the points are drawn, and
 :func:`check_reference` once the reference on the evaluation grid is computed; both run before the first
 optimizer step and before anything is written. ``preflight`` evaluates every term of the loss once on the
-first ``PREFLIGHT_POINTS`` points of its set and checks, in this order:
+first ``PREFLIGHT_POINTS`` points of its set and checks, in this order (after ``Problem.validate`` once
+more, for what was set on the problem after it was built, such as ``problem.data = [...]``):
 
 1. the problem holds no trainable values (an ``nn.Parameter``, a module with trainable parameters, a tensor
    with ``requires_grad=True``): ``solve()`` trains the network only, so such a value would stay as it is;
@@ -56,6 +57,7 @@ def preflight(problem: Problem, model: nn.Module, colloc: Collocation, *, points
         colloc: the training points: interior (n, d) and one set per soft condition.
         points: how many of the first points of each set to evaluate the terms on.
     """
+    problem.validate()  # again: data, unknowns or conditions may have been set after construction
     check_problem_attributes(problem)
     x = colloc.interior[:points].detach().requires_grad_(True)
     _check_hard_value(problem, model, colloc, x)

@@ -213,7 +213,7 @@ class Problem(metaclass=_ValidatedOnConstruction):
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
                 raise ConfigError(f"{kind}.{attr} must be an int >= 1; got {value!r}")
         if not isinstance(self.sampling, str):
-            _check_points(self.sampling, domain, f"{kind}.sampling")
+            _check_points(self.sampling, domain, f"{kind}.sampling as points")
         for attr in ("sampling", "boundary_sampling") if isinstance(self.sampling, str) else ("boundary_sampling",):
             if getattr(self, attr) not in METHODS:
                 raise ConfigError(f"{kind}.{attr} must be one of {', '.join(METHODS)}; got {getattr(self, attr)!r}")
@@ -313,7 +313,7 @@ def _check_points(points: Any, domain: Domain, field: str) -> None:
             f"got {points!r}"
         ) from None
     if x.ndim != 2 or x.shape[1] != domain.dim or len(x) == 0:
-        raise ShapeError(f"{field} as points must have shape (m, {domain.dim}) with m >= 1; got {x.shape}")
+        raise ShapeError(f"{field} must have shape (m, {domain.dim}) with m >= 1; got {x.shape}")
     if not np.all(np.isfinite(x)):
         raise ConfigError(f"{field} holds points that are not finite (nan or inf); give finite coordinates")
     outside = ~domain.contains(x)
