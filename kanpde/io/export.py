@@ -14,6 +14,11 @@ A system writes each component under its name (``u``, ``v``, ``p``), each declar
 ``reference_<name>``, ``error_<name>`` for each of them where a reference is known; a residual of
 several equations as ``residual_0``, ``residual_1``, ... (see :mod:`kanpde.io.fields`).
 
+An inverse problem adds each identified coefficient field (``kanpde.UnknownField``) under its name
+(``a``), with ``reference_a`` and ``error_a`` where the problem declares its truth (``exact=``); the
+identified scalars (``kanpde.Unknown``) are in the metadata (``unknowns``, ``unknowns_exact``), which the
+``.h5`` also has as attributes ``unknown_<name>`` and ``exact_<name>``.
+
 A problem is time-dependent when its last axis is named ``"t"`` (space first, time last). Its exports
 hold every point of space-time with time varying fastest (row ``s * nt + k`` is space node ``s`` at
 time slice ``k``), so ``.h5``/``.vtu``/``.vti`` show a space-time field and ``.xdmf`` one step per time
@@ -46,7 +51,7 @@ from torch import Tensor
 from kanpde._version import __version__
 from kanpde.errors import ConfigError
 from kanpde.geometry.box import Box, Grid
-from kanpde.io.fields import check_names, named_fields
+from kanpde.io.fields import check_names, named_fields, unknown_arrays
 from kanpde.io.files import jsonable
 from kanpde.io.layouts import (
     bounding_grid,
@@ -134,7 +139,7 @@ def check_export(
 ) -> str:
     """Every check :func:`export` makes before it evaluates anything; returns the format suffix."""
     suffix = check_format(path)
-    check_names(sol.components, sol.vectors)
+    check_names(sol.components, sol.vectors, unknown_fields(sol))
     check_points(export_domain(sol), suffix, problem=sol.problem, resolution=resolution, mesh=mesh)
     return suffix
 
@@ -165,7 +170,7 @@ def sample(
         the nodes outside the domain and a field ``inside`` (1.0 in, 0.0 out): what ``.vti`` files and
         plots show. No effect on a box or with ``mesh``.
     """
-    check_names(sol.components, sol.vectors)
+    check_names(sol.components, sol.vectors, unknown_fields(sol))
     domain = export_domain(sol)
     where = locate(sol.problem, domain, resolution=resolution, mesh=mesh, masked=masked)
     inside = where.inside
@@ -222,7 +227,7 @@ def field_values(
 ) -> tuple[dict[str, np.ndarray], list[str]]:
     """The exported arrays at points (N, d), each (N, c) float64 (:func:`kanpde.io.fields.named_fields`:
     ``u``, ``reference``, ``error``, ``residual`` for a scalar problem; per component and vector for a
-    system), and notes on what is missing."""
+    system; then the identified unknown fields, :func:`unknown_values`), and notes on what is missing."""
     p = next(sol.model.parameters())
     x = torch.as_tensor(points, dtype=p.dtype, device=p.device)
     u = sol(x)
@@ -239,7 +244,29 @@ def field_values(
         res = residual_field(sol.problem, sol.model, x)
     centered = sol.problem.centered_columns if sol.problem is not None else ()
     fields, more = named_fields(u, ref, res, sol.components, sol.vectors, centered)
-    return fields, notes + more
+    return fields | unknown_values(sol, x), notes + more
+
+
+def unknown_fields(sol: Solution) -> tuple[str, ...]:
+    """The names of the coefficient fields ``sol`` identified (an inverse problem's ``kanpde.UnknownField``)."""
+    found = sol.model.unknowns
+    return () if found is None else tuple(found.fields)
+
+
+def unknown_values(sol: Solution, x: Tensor) -> dict[str, np.ndarray]:
+    """Each identified field at x: (N, d) as (N, 1) under its name, and where the problem knows the true
+    field (``UnknownField(..., exact=)``) ``reference_<name>`` and ``error_<name>`` (identified - true)."""
+    truths = {} if sol.problem is None else {u.name: u.exact for u in sol.problem.unknowns}
+    out: dict[str, np.ndarray] = {}
+    for arrays in unknown_arrays(unknown_fields(sol)):
+        values = sol.unknowns[arrays.component](x).detach().cpu().double().numpy().reshape(-1, 1)
+        out[arrays.value] = values
+        exact = truths.get(arrays.component)
+        if exact is not None:
+            with torch.no_grad():
+                truth = torch.as_tensor(exact(x)).detach().cpu().double().numpy().reshape(-1, 1)
+            out[arrays.reference], out[arrays.error] = truth, values - truth
+    return out
 
 
 def reference_values(problem: Problem | None, x: Tensor) -> Tensor | None:
@@ -298,12 +325,25 @@ def metadata(sol: Solution, *, axes: Sequence[str], on: str, fields: list[str], 
             "axes": list(axes),
             "components": list(sol.components),
             "vectors": {k: list(v) for k, v in sol.vectors.items()},
+            **identified(sol),
             "time_dependent": time_dependent(axes),
             "on": on,
             "fields": fields,
             "notes": notes,
         }
     )
+
+
+def identified(sol: Solution) -> dict[str, Any]:
+    """An inverse problem's metadata: ``unknowns`` (each scalar's value, ``"field"`` for a field, as in
+    report.json) and ``unknowns_exact`` (the true scalars the problem declares); empty without unknowns."""
+    found = sol.unknowns
+    if not found:
+        return {}
+    values = {name: v if isinstance(v, float) else "field" for name, v in found.items()}
+    declared = () if sol.problem is None else sol.problem.unknowns
+    exact = {u.name: float(u.exact) for u in declared if u.kind == "scalar" and u.exact is not None and u.name in found}
+    return {"unknowns": values, "unknowns_exact": exact}
 
 
 # --- points --------------------------------------------------------------------------------------------

@@ -9,6 +9,10 @@ reference is known ``reference_<name>`` and ``error_<name>`` for every component
 with several equations becomes ``residual_0``, ``residual_1``, ... (one per equation, in the order the
 residual returns them).
 
+An inverse problem's identified coefficient fields (``kanpde.UnknownField``) are written beside the
+solution under their own names (``a``), with ``reference_<name>`` (the true field, where the problem
+declares it with ``exact=``) and ``error_<name>`` (identified - true), in every format and layout.
+
 A component defined up to a constant (``Problem.up_to_constant``, a pressure) has its reference shifted
 by a constant to the mean of the trained component over the exported points, so ``error = value -
 reference`` shows the error without the arbitrary offset (what ``rel_l2_<name>`` measures); the
@@ -26,7 +30,14 @@ from torch import Tensor
 
 from kanpde.errors import ConfigError
 
-__all__ = ["ComponentArrays", "component_arrays", "vector_arrays", "check_names", "named_fields"]
+__all__ = [
+    "ComponentArrays",
+    "component_arrays",
+    "vector_arrays",
+    "unknown_arrays",
+    "check_names",
+    "named_fields",
+]
 
 VECTOR_WIDTH = 3  # VTK vectors have three components; a 2-D vector is padded with zeros
 
@@ -53,18 +64,28 @@ def vector_arrays(vectors: Mapping[str, Sequence[str]]) -> list[ComponentArrays]
     return [ComponentArrays(v, v, f"reference_{v}", f"error_{v}") for v in vectors]
 
 
-def check_names(components: Sequence[str], vectors: Mapping[str, Sequence[str]]) -> None:
-    """A ConfigError, before anything is evaluated, when two exported arrays would have the same name."""
+def unknown_arrays(fields: Sequence[str]) -> list[ComponentArrays]:
+    """The array names of each identified unknown field: ``("a", "a", "reference_a", "error_a")``."""
+    return [ComponentArrays(f, f, f"reference_{f}", f"error_{f}") for f in fields]
+
+
+def check_names(
+    components: Sequence[str], vectors: Mapping[str, Sequence[str]], unknown_fields: Sequence[str] = ()
+) -> None:
+    """A ConfigError, before anything is evaluated, when two exported arrays would have the same name
+    (components, vectors and the problem's unknown fields)."""
     seen: dict[str, str] = {"inside": "the mask of a .vti export off a box", "residual": "the residual"}
     entries = [(a, f"component {a.component!r}") for a in component_arrays(components)]
     entries += [(a, f"vector {a.component!r}") for a in vector_arrays(vectors)]
+    entries += [(a, f"unknown field {a.component!r}") for a in unknown_arrays(unknown_fields)]
     for arrays, what in entries:
         for name in arrays[1:]:
             clash = seen.get(name) or ("a residual equation" if re.fullmatch(r"residual_\d+", name) else None)
             if clash is not None:
                 raise ConfigError(
-                    f"export: the array {name!r} of {what} has the name of {clash}; rename the "
-                    "component (Problem.outputs) or the vector (Problem.vectors) so every exported array has its own name"
+                    f"export: the array {name!r} of {what} has the name of {clash}; rename the component "
+                    "(Problem.outputs), the vector (Problem.vectors) or the unknown field (kanpde.UnknownField's name) "
+                    "so every exported array has its own name"
                 )
             seen[name] = what
 

@@ -1,5 +1,6 @@
 """Plots of a solution, written as PNG files: maps of the field, the reference and the error (one row per
-component for a system); the training history; a KAN's learned edge functions.
+component for a system, and one per coefficient field an inverse problem identified); the training
+history; the history of identified scalars (inverse problems); a KAN's learned edge functions.
 
 Figures are built with ``matplotlib.figure.Figure`` and saved through its own Agg canvas, so nothing here
 needs a display or touches pyplot's global state (the caller's backend and open figures are left
@@ -8,6 +9,7 @@ on their output folder::
 
     from kanpde.io.plots import plot_solution_report
     plot_solution_report(sol, "runs/poisson")   # -> solution.png, history.png, kan.png (KAN only)
+                                                # and unknowns.png (an inverse problem's scalars)
 """
 
 from __future__ import annotations
@@ -22,8 +24,8 @@ import numpy as np
 import torch
 
 from kanpde.geometry.box import Box
-from kanpde.io.export import Sampled, evaluation_grid, export_domain, sample
-from kanpde.io.fields import ComponentArrays, component_arrays
+from kanpde.io.export import Sampled, evaluation_grid, export_domain, sample, unknown_fields
+from kanpde.io.fields import ComponentArrays, component_arrays, unknown_arrays
 from kanpde.io.files import atomic_write
 from kanpde.io.solution import Solution
 
@@ -31,7 +33,7 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-__all__ = ["plot_solution_report", "plot_solution", "plot_history", "plot_kan", "save_figure"]
+__all__ = ["plot_solution_report", "plot_solution", "plot_history", "plot_unknowns", "plot_kan", "save_figure"]
 
 EVENT_STYLES = {  # history event -> (colour, line style, label)
     "phase_end": ("0.55", "--", "phase end"),
@@ -44,7 +46,8 @@ EVENT_STYLES = {  # history event -> (colour, line style, label)
 def plot_solution_report(
     sol: Solution, folder: str | os.PathLike[str], *, resolution: int | Sequence[int] | None = None
 ) -> list[Path]:
-    """Write ``solution.png``, ``history.png`` (when there is a history) and ``kan.png`` (a KAN) into ``folder``.
+    """Write ``solution.png``, ``history.png`` (when there is a history), ``unknowns.png`` (when the history
+    has identified scalars) and ``kan.png`` (a KAN) into ``folder``.
 
     Returns the files written (each atomically: a temporary name, then a rename).
     """
@@ -54,6 +57,9 @@ def plot_solution_report(
     history = plot_history(sol)
     if history is not None:
         written.append(save_figure(history, out / "history.png"))
+    unknowns = plot_unknowns(sol)
+    if unknowns is not None:
+        written.append(save_figure(unknowns, out / "unknowns.png"))
     kan = plot_kan(sol)
     if kan is not None:
         written.append(save_figure(kan, out / "kan.png"))
@@ -72,7 +78,9 @@ def save_figure(fig: Figure, path: str | os.PathLike[str], *, dpi: int = 110) ->
 # --- solution, reference, error ----------------------------------------------------------------------------
 def plot_solution(sol: Solution, *, resolution: int | Sequence[int] | None = None) -> Figure:
     """Maps of u, the reference and |u - reference| on the evaluation grid (a line plot in 1-D); a system
-    gets one row per component (its map, its reference and its error, each pair on one colour scale).
+    gets one row per component (its map, its reference and its error, each pair on one colour scale), and
+    an inverse problem one more row per identified coefficient field (it, the true field and the error,
+    where the problem declares the truth; panels without data are left blank).
 
     A time-dependent problem in one space dimension gives space-time maps (x across, t up); with more
     axes the maps are slices through the first two (at the final time, and the middle of other axes).
@@ -82,11 +90,14 @@ def plot_solution(sol: Solution, *, resolution: int | Sequence[int] | None = Non
     data = sample(sol, resolution=resolution, residual=False, masked=True)
     grid = data.grid
     rows = component_arrays(data.metadata.get("components") or ["u"])
-    kinds = ["value", "reference", "error"] if rows[0].reference in data.fields else ["value"]
+    system = len(rows) > 1
+    found = unknown_arrays(unknown_fields(sol))
+    rows += found
+    kinds = ["value", "reference", "error"] if any(r.reference in data.fields for r in rows) else ["value"]
     fig = _figure()
     title = _title(data)
     if grid.dim == 1:
-        _line_plots(fig, data, rows)
+        _line_plots(fig, data, rows, system, found)
     else:
         index, where = _slice(data)
         axes = fig.subplots(len(rows), len(kinds), squeeze=False)
@@ -95,9 +106,12 @@ def plot_solution(sol: Solution, *, resolution: int | Sequence[int] | None = Non
         for r, arrays in enumerate(rows):
             limits = _limits([data.fields[n][:, 0] for n in (arrays.value, arrays.reference) if n in data.fields])
             for j, kind in enumerate(kinds):  # one colour scale for u and reference
+                if getattr(arrays, kind) not in data.fields:  # an unknown field without its truth, or u
+                    axes[r][j].set_axis_off()
+                    continue
                 values = data.fields[getattr(arrays, kind)][:, 0].reshape(grid.shape)[index]
                 error = kind == "error"
-                label = _label(arrays, kind, len(rows) > 1, data.metadata["errors"])
+                label = _label(arrays, kind, system or arrays in found, data.metadata["errors"], arrays in found)
                 _map(
                     fig,
                     axes[r][j],
@@ -114,16 +128,24 @@ def plot_solution(sol: Solution, *, resolution: int | Sequence[int] | None = Non
     return fig
 
 
-def _label(arrays: ComponentArrays, kind: str, system: bool, errors: dict[str, float] | None = None) -> str:
+def _label(
+    arrays: ComponentArrays,
+    kind: str,
+    system: bool,
+    errors: dict[str, float] | None = None,
+    unknown: bool = False,
+) -> str:
     """A panel's title: ``u``, ``reference``, ``|u - reference|``; for a system ``v``, ``v: reference``,
-    ``|v - reference|`` with the component's relative L2 error when ``errors`` has it."""
+    ``|v - reference|`` with the component's relative L2 error when ``errors`` has it; for an identified
+    unknown field ``a (identified)``, ``a: exact``, ``|a - exact|`` with its relative L2 error."""
     name = arrays.component
+    truth = "exact" if unknown else "reference"
     if kind == "error":
         rel = (errors or {}).get(f"rel_l2_{name}") if system else None
-        return f"|{name} - reference|" + (f", rel L2 {rel:.2e}" if rel is not None else "")
+        return f"|{name} - {truth}|" + (f", rel L2 {rel:.2e}" if rel is not None else "")
     if kind == "reference":
-        return f"{name}: reference" if system else "reference"
-    return name
+        return f"{name}: {truth}" if system else truth
+    return f"{name} (identified)" if unknown else name
 
 
 def _limits(values: list[np.ndarray]) -> tuple[float, float] | None:
@@ -173,22 +195,27 @@ def _map(
     ax.set_title(title, fontsize=10)
 
 
-def _line_plots(fig: Figure, data: Sampled, rows: list[ComponentArrays]) -> None:
-    """One row per component: the field and its reference (left), |error| on a log scale (right)."""
+def _line_plots(
+    fig: Figure, data: Sampled, rows: list[ComponentArrays], system: bool, unknown: list[ComponentArrays]
+) -> None:
+    """One row per component (and identified unknown field): the field and its reference (left), |error|
+    on a log scale (right)."""
     axes = fig.subplots(len(rows), 2, squeeze=False)
     fig.set_size_inches(9, 3.6 * len(rows))
     x = data.grid.axes[0]
+    errors = data.metadata["errors"]
     for (left, right), arrays in zip(axes, rows):
+        found = arrays in unknown
         for kind in ("value", "reference"):
             name = getattr(arrays, kind)
             if name in data.fields:
-                label = arrays.component if kind == "value" else _label(arrays, kind, len(rows) > 1)
+                label = _label(arrays, kind, system or found, errors, found)
                 left.plot(x, data.fields[name], "--" if kind == "reference" else "-", label=label)
         left.set_xlabel(data.axes[0])
         left.legend()
         if arrays.error in data.fields:
             right.semilogy(x, np.maximum(np.abs(data.fields[arrays.error]), 1e-300))
-            right.set_title(_label(arrays, "error", len(rows) > 1), fontsize=10)
+            right.set_title(_label(arrays, "error", system or found, errors, found), fontsize=10)
         right.set_xlabel(data.axes[0])
 
 
@@ -217,8 +244,20 @@ def plot_history(sol: Solution) -> Figure | None:
         axes[1].semilogy([h["step"] for h in errs], [h["rel_l2"] for h in errs], "o-", color="tab:orange", ms=3, lw=1)
         axes[1].set_ylabel("relative L2 error")
     axes[-1].set_xlabel("optimizer step")
-    seen = set()
-    for event in (h for h in sol.history if h.get("event") in EVENT_STYLES):
+    if _mark_events(axes, sol.history):
+        axes[0].legend(fontsize=8, loc="upper right")
+    for ax in axes:
+        ax.grid(True, which="major", alpha=0.3)
+    fig.suptitle(f"training history: {sol.status}", fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def _mark_events(axes: Sequence[Axes], history: Sequence[dict[str, Any]]) -> set[str]:
+    """Vertical lines at the history's phase ends, refinements, grid updates and resamplings on every
+    panel (labelled once, refinements with their grid on the first); returns the kinds drawn."""
+    seen: set[str] = set()
+    for event in (h for h in history if h.get("event") in EVENT_STYLES):
         colour, style, label = EVENT_STYLES[event["event"]]
         for ax in axes:
             ax.axvline(event["step"], color=colour, ls=style, lw=1, label=None if event["event"] in seen else label)
@@ -234,11 +273,40 @@ def plot_history(sol: Solution) -> Figure | None:
                 va="top",
                 rotation=90,
             )
-    if seen:
-        axes[0].legend(fontsize=8, loc="upper right")
-    for ax in axes:
+    return seen
+
+
+def plot_unknowns(sol: Solution) -> Figure | None:
+    """An inverse problem's identified scalars against optimizer steps, one panel each, with the true
+    value as a dashed line where the problem declares it (``kanpde.Unknown(..., exact=)``) and the
+    history's events marked as in :func:`plot_history`. None when the history records no scalars."""
+    entries = [h for h in sol.history if isinstance(h.get("unknowns"), dict) and h["unknowns"]]
+    names = list(dict.fromkeys(n for h in entries for n in h["unknowns"]))
+    if not names:
+        return None
+    declared = {} if sol.problem is None else {u.name: u.exact for u in sol.problem.unknowns}
+    final = sol.unknowns
+    fig = _figure()
+    axes = fig.subplots(len(names), 1, sharex=True, squeeze=False)[:, 0]
+    fig.set_size_inches(8, 1.2 + 2.4 * len(names))
+    for ax, name in zip(axes, names):
+        steps = [h["step"] for h in entries if name in h["unknowns"]]
+        ax.plot(steps, [h["unknowns"][name] for h in entries if name in h["unknowns"]], color="tab:blue", lw=1.2)
+        ax.set_ylabel(name)
+        about = f"{name} = {final[name]:.6g}" if isinstance(final.get(name), float) else name
+        exact = declared.get(name)
+        if exact is not None:
+            ax.axhline(float(exact), color="black", ls="--", lw=1, label=f"true {name} = {float(exact):g}")
+            rel = sol.errors.get(f"rel_err_{name}")
+            about += f" (true {float(exact):g}" + (f", rel err {rel:.2e})" if rel is not None else ")")
+        ax.set_title(about, fontsize=10)
         ax.grid(True, which="major", alpha=0.3)
-    fig.suptitle(f"training history: {sol.status}", fontsize=10)
+    _mark_events(axes, sol.history)
+    for ax in axes:
+        if ax.get_legend_handles_labels()[0]:
+            ax.legend(fontsize=8, loc="best")
+    axes[-1].set_xlabel("optimizer step")
+    fig.suptitle("identified scalars during training", fontsize=10)
     fig.tight_layout()
     return fig
 
