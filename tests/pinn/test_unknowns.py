@@ -39,7 +39,7 @@ def declared():
         kanpde.Unknown("c", 2.0, lower=0.0, upper=5.0),
         kanpde.Unknown("k", -1.0, upper=0.0),
         kanpde.Unknown("s", 0.3),
-        kanpde.UnknownField("a", 1.5, positive=True),
+        kanpde.UnknownField("a", 1.5, positive=True, model="mlp"),
         kanpde.UnknownField("b", 0.25, lower=0.0, upper=1.0, axes=("y",), model="kan"),
         kanpde.UnknownField("e", -2.0, axes=(0,), model=kanpde.MLP([1, 6, 1], seed=4)),
     ]
