@@ -60,11 +60,11 @@ def parse_formats(values: list[str] | str | None, flag: str) -> list[str]:
 def check_solve_exports(problem: Problem, suffixes: list[str]) -> None:
     """Before training: every ``--export`` format fits the problem's evaluation grid (off a box: the mesh of
     its shape, or for ``vti`` the grid of its bounding box), and the arrays exports and plots write have
-    distinct names (a system's components and vectors)."""
+    distinct names (a system's components and vectors, an inverse problem's unknown fields)."""
     from kanpde.io.fields import check_names
     from kanpde.io.layouts import check_points
 
-    check_names(problem.components, problem.vectors)
+    check_names(problem.components, problem.vectors, [u.name for u in problem.unknowns if u.kind == "field"])
     for suffix in suffixes:
         try:
             check_points(problem.domain, suffix, problem=problem)

@@ -17,7 +17,7 @@ from kanpde.solvers.checkpoint import CHECKPOINT, check_resumable
 if TYPE_CHECKING:
     from kanpde.io.solution import Solution
 
-__all__ = ["add_parser", "run", "with_formula"]
+__all__ = ["add_parser", "run", "with_formula", "identified"]
 
 # hidden layers of --symbolic (a formula reads best from few edges); in/out come from the problem
 SYMBOLIC_HIDDEN = (5,)
@@ -139,6 +139,9 @@ def run(args: argparse.Namespace) -> int:
     steps, seconds, over = sol.info["steps"], sol.info["train_s"], sol.info.get("budget_overshoot_s")
     past = f", {over:.2g} s past the budget" if over else ""
     print(f"{args.problem}: {err}; {steps} steps in {seconds:.1f} s{past} ({sol.status}) -> {out / 'report.json'}")
+    found = identified(sol)
+    if found:
+        print(f"identified: {found}")
     if args.symbolic:
         short = sol.info["formula_simplified"]
         shown = "; ".join(f"{k} = {v}" for k, v in short.items()) if isinstance(short, dict) else short
@@ -188,6 +191,26 @@ def with_formula(sol: Solution, out: Path) -> Solution:
     out.mkdir(parents=True, exist_ok=True)
     atomic_write(out / "formula.tex", lambda f: f.write("\n".join(lines) + "\n"))
     return dataclasses.replace(sol, info=info)
+
+
+def identified(sol: Solution) -> str:
+    """What an inverse problem identified, for the summary: ``c = 1.99871 (true 2, rel_err_c = 6.450e-04)``
+    per scalar, ``a: a field (rel_l2_a = ..., max_abs_a = ...; array 'a' in the exports)`` per field;
+    "" without unknowns."""
+    exact = {} if sol.problem is None else {u.name: u.exact for u in sol.problem.unknowns}
+    parts = []
+    for name, value in sol.unknowns.items():
+        if isinstance(value, float):
+            truth = exact.get(name)
+            about = [f"true {float(truth):g}"] if truth is not None else []
+            if f"rel_err_{name}" in sol.errors:
+                about.append(f"rel_err_{name} = {_fmt(sol.errors[f'rel_err_{name}'])}")
+            parts.append(f"{name} = {value:.6g}" + (f" ({', '.join(about)})" if about else ""))
+        else:
+            keys = [f"{k}_{name}" for k in ("rel_l2", "max_abs") if f"{k}_{name}" in sol.errors]
+            errs = "".join(f"{k} = {_fmt(sol.errors[k])}, " for k in keys)
+            parts.append(f"{name}: a field ({errs}array {name!r} in the exports)")
+    return "; ".join(parts)
 
 
 def _fmt(value: float | None) -> str:

@@ -5,7 +5,11 @@ All four say the same thing, one row per case in suite order: its settings, ``re
 exception, with its reason, or ``pending``: not run yet) and timings. A suite with systems adds the
 errors of each component: columns ``rel_l2_<name>`` and ``max_abs_<name>`` in the CSV (empty for
 scalar problems, whose ``rel_l2`` is their one component's, and for systems without that component), a
-column of them in the table, and a dot per component in the chart.
+column of them in the table, and a dot per component in the chart. A suite with inverse problems adds
+what each case identified: per unknown scalar ``unknown_<name>`` (its value) and ``rel_err_<name>``, per
+unknown field ``rel_l2_<name>`` and ``max_abs_<name>`` (CSV columns after the components', empty for
+cases without that unknown), ``tol_unknowns`` where a case sets it, a column ``unknowns`` in the table
+(``c = 2.0003 (rel err 1.5e-04)``, ``a: rel L2 3.2e-03``), and a diamond per unknown's error in the chart.
 Each file is written atomically, so a reader (or an interrupted run) never sees half of one.
 """
 
@@ -67,6 +71,9 @@ def report_rows(suite: Suite, results: Mapping[str, Mapping[str, Any]]) -> list[
                 "max_abs": r.get("max_abs"),
                 "components": r.get("components"),
                 **_component_errors(r),
+                "unknowns": r.get("unknowns"),
+                **_unknown_columns(r),
+                **({"tol_unknowns": case.tol_unknowns} if case.tol_unknowns is not None else {}),
                 "passed": bool(r.get("passed", False)),
                 "outcome": r.get("outcome", "pending"),
                 "steps": r.get("steps"),
@@ -84,14 +91,34 @@ def _component_errors(result: Mapping[str, Any]) -> dict[str, Any]:
     return {f"{k}_{n}": result.get(f"{k}_{n}") for n in names for k in ("rel_l2", "max_abs") if f"{k}_{n}" in result}
 
 
+def _unknown_columns(result: Mapping[str, Any]) -> dict[str, Any]:
+    """An inverse problem's columns, in the order of its unknowns: ``unknown_<name>`` (the identified value)
+    and ``rel_err_<name>`` for a scalar, ``rel_l2_<name>`` and ``max_abs_<name>`` for a field."""
+    out: dict[str, Any] = {}
+    for name, value in (result.get("unknowns") or {}).items():
+        if value == "field":
+            out |= {f"{k}_{name}": result.get(f"{k}_{name}") for k in ("rel_l2", "max_abs")}
+        else:
+            out |= {f"unknown_{name}": value, f"rel_err_{name}": result.get(f"rel_err_{name}")}
+    return out
+
+
 def csv_columns(rows: list[dict[str, Any]]) -> tuple[str, ...]:
-    """``CSV_COLUMNS`` with the per-component error columns of the suite's systems after ``max_abs``
-    (first seen first); a suite of scalar problems has none."""
+    """``CSV_COLUMNS`` with the per-component error columns of the suite's systems after ``max_abs``, then
+    the columns of the unknowns of its inverse problems (each first seen first), and ``tol_unknowns``
+    after ``tol`` where a case sets it; a suite of scalar problems has none of them."""
     extra: list[str] = []
+    unknown: list[str] = []
     for row in rows:
-        extra += [k for k in row if k.startswith(("rel_l2_", "max_abs_")) and k not in extra]
+        own = list(_unknown_columns(row))
+        extra += [k for k in row if k.startswith(("rel_l2_", "max_abs_")) and k not in own and k not in extra]
+        unknown += [k for k in own if k not in unknown]
     at = CSV_COLUMNS.index("max_abs") + 1
-    return CSV_COLUMNS[:at] + tuple(extra) + CSV_COLUMNS[at:]
+    columns = CSV_COLUMNS[:at] + tuple(extra) + tuple(unknown) + CSV_COLUMNS[at:]
+    if any(row.get("tol_unknowns") is not None for row in rows):
+        at = columns.index("tol") + 1
+        columns = columns[:at] + ("tol_unknowns",) + columns[at:]
+    return columns
 
 
 def write_reports(
@@ -153,11 +180,13 @@ def _markdown(summary: Mapping[str, Any], rows: list[dict[str, Any]], chart: boo
     if chart:
         lines += ["![relative L2 per case against its tolerance](summary.png)", ""]
     systems = any(_per_component(r) for r in rows)  # a column of per-component errors only where there are some
+    inverse = any(r.get("unknowns") for r in rows)  # and of the identified unknowns only where there are some
     lines += [
         "| case | problem | model | width | seed | budget | rel L2 | "
         + ("rel L2 per component | " if systems else "")
+        + ("unknowns | " if inverse else "")
         + "tol | outcome | steps | wall s | reason |",
-        "| --- " * (12 + systems) + "|",
+        "| --- " * (12 + systems + inverse) + "|",
     ]
     for r in rows:
         budget = " / ".join(
@@ -173,34 +202,69 @@ def _markdown(summary: Mapping[str, Any], rows: list[dict[str, Any]], chart: boo
         reason = str(r["reason"]).replace("|", "\\|").replace("\n", " ")
         lines.append(
             f"| [{r['id']}](cases/{r['id']}/) | {r['problem']} | {r['model']} | {width} | {r['seed']} | {budget} | "
-            f"{num(r['rel_l2'])} | " + (f"{_per_component(r)} | " if systems else "") + f"{r['tol']:g} | {outcome} | "
+            f"{num(r['rel_l2'])} | "
+            + (f"{_per_component(r)} | " if systems else "")
+            + (f"{_identified(r)} | " if inverse else "")
+            + f"{r['tol']:g}{_tol_unknowns(r)} | {outcome} | "
             f"{num(r['steps'], 'd')} | {num(r['wall_s'], '.1f')} | {reason} |"
         )
     return "\n".join(lines) + "\n"
 
 
+def _tol_unknowns(row: Mapping[str, Any]) -> str:
+    """`` (unknowns 0.01)`` after a row's tol where its case sets tol_unknowns, else ""."""
+    tol = row.get("tol_unknowns")
+    return "" if tol is None else f" (unknowns {tol:g})"
+
+
 def _per_component(row: Mapping[str, Any]) -> str:
     """``u 1.2e-03, v 3.4e-03, p 5.0e-02``: a row's relative L2 error per component ("" for a scalar)."""
-    return ", ".join(
-        f"{k.removeprefix('rel_l2_')} {v:.1e}" for k, v in row.items() if k.startswith("rel_l2_") and v is not None
-    )
+    return ", ".join(f"{name} {v:.1e}" for name, v in _component_values(row))
+
+
+def _component_values(row: Mapping[str, Any]) -> list[tuple[str, float]]:
+    """(name, rel_l2_<name>) of a row's components that have one (a system's)."""
+    names = row.get("components") or []
+    return [(n, row[f"rel_l2_{n}"]) for n in names if row.get(f"rel_l2_{n}") is not None]
+
+
+def _unknown_values(row: Mapping[str, Any]) -> list[tuple[str, float]]:
+    """(name, error) of a row's identified unknowns that have one: a scalar's ``rel_err``, a field's ``rel_l2``."""
+    out = []
+    for name, value in (row.get("unknowns") or {}).items():
+        err = row.get(f"rel_l2_{name}" if value == "field" else f"rel_err_{name}")
+        if err is not None:
+            out.append((name, err))
+    return out
+
+
+def _identified(row: Mapping[str, Any]) -> str:
+    """``c = 2.0003 (rel err 1.5e-04); a: rel L2 3.2e-03``: what a row's case identified ("" for none)."""
+    parts = []
+    for name, value in (row.get("unknowns") or {}).items():
+        if value == "field":
+            rel = row.get(f"rel_l2_{name}")
+            parts.append(f"{name}: " + ("field" if rel is None else f"rel L2 {rel:.1e}"))
+        else:
+            rel = row.get(f"rel_err_{name}")
+            parts.append(f"{name} = {value:.5g}" + ("" if rel is None else f" (rel err {rel:.1e})"))
+    return "; ".join(parts)
 
 
 def summary_chart(rows: list[dict[str, Any]], title: str) -> Any:
     """rel L2 per case (log scale) as bars, each case's tolerance as a black tick; green passed, red
     failed, grey pending; a case without an error value is an x at the top; a system's components as
-    labelled dots on its bar."""
+    labelled dots on its bar, an inverse problem's unknowns (their relative errors) as labelled diamonds."""
     from matplotlib.figure import Figure
 
     fig = Figure(figsize=(max(6.0, 0.45 * len(rows) + 2), 4.5), layout="constrained")
     ax = fig.add_subplot()
     x = range(len(rows))
     values = [r["rel_l2"] if r["rel_l2"] is not None and r["rel_l2"] > 0 else None for r in rows]
-    parts = [
-        [(k.removeprefix("rel_l2_"), v) for k, v in r.items() if k.startswith("rel_l2_") and v is not None and v > 0]
-        for r in rows
-    ]
-    known = [v for v in values if v is not None] + [r["tol"] for r in rows] + [v for p in parts for _, v in p]
+    parts = [[(name, v) for name, v in _component_values(r) if v > 0] for r in rows]
+    found = [[(name, v) for name, v in _unknown_values(r) if v > 0] for r in rows]
+    known = [v for v in values if v is not None] + [r["tol"] for r in rows]
+    known += [v for p in parts + found for _, v in p]
     top, bottom = max(known) * 10, min(known) / 10
     colours = {"pass": "tab:green", "pending": "0.7"}
     ax.bar(
@@ -223,6 +287,19 @@ def summary_chart(rows: list[dict[str, Any]], title: str) -> Any:
             [i for i, _, _ in dots], [v for _, _, v in dots], marker="o", s=12, color="0.2", zorder=4, label="component"
         )
         for i, name, v in dots:
+            ax.annotate(name, (i, v), xytext=(4, 0), textcoords="offset points", fontsize=6, va="center")
+    diamonds = [(i, name, v) for i in x for name, v in found[i]]
+    if diamonds:
+        ax.scatter(
+            [i for i, _, _ in diamonds],
+            [v for _, _, v in diamonds],
+            marker="D",
+            s=16,
+            color="tab:blue",
+            zorder=4,
+            label="unknown (relative error)",
+        )
+        for i, name, v in diamonds:
             ax.annotate(name, (i, v), xytext=(4, 0), textcoords="offset points", fontsize=6, va="center")
     ax.set_yscale("log")
     ax.set_ylim(bottom, top)

@@ -9,7 +9,11 @@ recorded as failed with the reason, and the batch goes on; one whose worker proc
 of memory) is reported as failed but left unfinished, so a rerun tries it again. The reports
 (``report.md``, ``report.json``, ``report.csv``, ``summary.png``) are rewritten atomically after each
 case and at the end. A system's result also names its ``components`` and has the errors of each,
-``rel_l2_<name>`` and ``max_abs_<name>``; the case passes or fails on ``rel_l2`` over all of them.
+``rel_l2_<name>`` and ``max_abs_<name>``; the case passes or fails on ``rel_l2`` over all of them. An
+inverse problem's result has ``unknowns`` (each identified scalar's value, ``"field"`` for a field) and
+their errors where the problem declares the truth: ``rel_err_<name>`` for a scalar, ``rel_l2_<name>`` and
+``max_abs_<name>`` for a field; a case with ``tol_unknowns`` also needs each of them (a scalar's
+``rel_err``, a field's ``rel_l2``) at most that to pass.
 
     from kanpde.validation.batch.runner import run_suite
     from kanpde.validation.batch.suite import load_suite
@@ -32,7 +36,7 @@ import multiprocessing as mp
 import os
 import time
 import traceback
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -42,7 +46,7 @@ from kanpde.io.status import StatusKind
 from kanpde.validation.batch.report import write_reports
 from kanpde.validation.batch.suite import Case, Suite, build_problem
 
-__all__ = ["run_suite", "run_case", "finished_result", "component_errors", "RESULT_FILE"]
+__all__ = ["run_suite", "run_case", "finished_result", "component_errors", "unknown_results", "RESULT_FILE"]
 
 logger = logging.getLogger("kanpde")
 
@@ -151,7 +155,8 @@ def run_case(
             **_judge(spec, sol),
             "max_abs": sol.errors.get("max_abs"),
             "components": list(sol.components),
-            **component_errors(sol.errors),
+            **component_errors(sol.errors, sol.components),
+            **unknown_results(sol),
             "solver_status": sol.status.message,
             "steps": sol.info.get("steps"),
             "train_s": sol.info.get("train_s"),
@@ -205,14 +210,50 @@ def _solve(spec: Case, device: str | None) -> Any:
     )
 
 
-def component_errors(errors: Mapping[str, float]) -> dict[str, float]:
-    """A system's per-component errors, ``rel_l2_<name>`` and ``max_abs_<name>`` (none for a scalar problem)."""
-    return {k: v for k, v in errors.items() if k.startswith(("rel_l2_", "max_abs_"))}
+def component_errors(errors: Mapping[str, float], components: Sequence[str] | None = None) -> dict[str, float]:
+    """A system's per-component errors, ``rel_l2_<name>`` and ``max_abs_<name>`` (none for a scalar
+    problem); with ``components``, of those components only (not of an inverse problem's unknown fields)."""
+    if components is None:
+        return {k: v for k, v in errors.items() if k.startswith(("rel_l2_", "max_abs_"))}
+    keys = {f"{kind}_{name}" for name in components for kind in ("rel_l2", "max_abs")}
+    return {k: v for k, v in errors.items() if k in keys}
+
+
+def unknown_results(sol: Any) -> dict[str, Any]:
+    """An inverse problem's part of a result: ``unknowns`` (name -> a scalar's value, or ``"field"``) and
+    the errors of each where the problem knows the truth: ``rel_err_<name>`` of a scalar, ``rel_l2_<name>``
+    and ``max_abs_<name>`` of a field. Empty without unknowns."""
+    found = sol.unknowns
+    if not found:
+        return {}
+    values = {name: v if isinstance(v, float) else "field" for name, v in found.items()}
+    keys = [
+        k
+        for name, v in values.items()
+        for k in ((f"rel_err_{name}",) if v != "field" else (f"rel_l2_{name}", f"max_abs_{name}"))
+    ]
+    return {"unknowns": values, **{k: sol.errors[k] for k in keys if k in sol.errors}}
+
+
+def _unknowns_judged(tol: float, result: Mapping[str, Any]) -> tuple[bool, str]:
+    """Whether every unknown's error (a scalar's ``rel_err``, a field's ``rel_l2``) is at most ``tol``
+    (``tol_unknowns``), and the words for the reason."""
+    ok, words = True, []
+    for name, v in (result.get("unknowns") or {}).items():
+        key = f"rel_l2_{name}" if v == "field" else f"rel_err_{name}"
+        err = result.get(key)
+        fine = err is not None and math.isfinite(err) and err <= tol
+        ok = ok and fine
+        shown = "no true value" if err is None else f"{err:.3e}"
+        words.append(f"{key} {shown} {'<=' if fine else '>'} {tol:g}")
+    if not words:
+        return False, "no unknowns identified to judge against tol_unknowns"
+    return ok, "; ".join(words)
 
 
 def _judge(spec: Case, sol: Any) -> dict[str, Any]:
-    """pass / fail (error above tol) / diverged (a non-finite loss stopped training, ``StatusKind.NON_FINITE``,
-    or a non-finite error)."""
+    """pass / fail (error above tol, or an unknown's above tol_unknowns) / diverged (a non-finite loss
+    stopped training, ``StatusKind.NON_FINITE``, or a non-finite error)."""
     rel = sol.errors.get("rel_l2")
     if rel is None:
         return {
@@ -224,11 +265,15 @@ def _judge(spec: Case, sol: Any) -> dict[str, Any]:
     if sol.status.kind is StatusKind.NON_FINITE or not math.isfinite(rel):
         return {"passed": False, "outcome": "diverged", "rel_l2": rel, "reason": str(sol.status)}
     passed = rel <= spec.tol
+    reason = f"rel_l2 {rel:.3e} {'<=' if passed else '>'} tol {spec.tol:g}"
+    if spec.tol_unknowns is not None:
+        fine, words = _unknowns_judged(spec.tol_unknowns, unknown_results(sol))
+        passed, reason = passed and fine, f"{reason}; {words}"
     return {
         "passed": passed,
         "outcome": "pass" if passed else "fail",
         "rel_l2": rel,
-        "reason": f"rel_l2 {rel:.3e} {'<=' if passed else '>'} tol {spec.tol:g}",
+        "reason": reason,
     }
 
 

@@ -15,6 +15,9 @@ file, the case, the field, the value and the fix, and nothing is written. The sc
     budget = 60                   # training seconds, and/or
     steps = 2000                  # optimizer iterations (whichever ends first)
     tol = 1e-2                    # a case passes when its relative L2 error is <= tol
+    tol_unknowns = 1e-2           # optional, inverse problems: and each identified unknown's error is <=
+                                  # this (rel_err_<name> of a scalar, rel_l2_<name> of a field); a
+                                  # default one is ignored by problems without unknowns
     dtype = "float64"             # or "float32"
     device = "cpu"                # optional: "cpu" or "cuda"; default: the worker's device
 
@@ -77,6 +80,7 @@ CASE_FIELDS = {
     "budget",
     "steps",
     "tol",
+    "tol_unknowns",
     "dtype",
     "device",
 }
@@ -88,7 +92,8 @@ _CLASS_PATH = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*:[A-Za-z_]\w*$")
 @dataclass(frozen=True, kw_only=True)
 class Case:
     """One validation run: ``solve(build_problem(problem), model, budget=, steps=, seed=)``, passed when
-    ``rel_l2 <= tol``; ``problem`` is a built-in name or ``"package.module:Class"`` (a string, so a case
+    ``rel_l2 <= tol`` (and, with ``tol_unknowns``, when the error of every unknown the problem identifies
+    is at most that); ``problem`` is a built-in name or ``"package.module:Class"`` (a string, so a case
     travels to worker processes as plain data). Built by :func:`parse_suite`, which checks every field."""
 
     id: str
@@ -103,10 +108,13 @@ class Case:
     tol: float
     dtype: str = "float64"
     device: str | None = None
+    tol_unknowns: float | None = None
 
     def as_dict(self) -> dict[str, Any]:
         out = asdict(self)
         out["hidden"] = list(self.hidden)
+        if self.tol_unknowns is None:  # the settings of a case without it read as they always did (resume)
+            del out["tol_unknowns"]
         return out
 
     @classmethod
@@ -325,6 +333,9 @@ def _expand(m: dict[str, Any], raw: Mapping[str, Any], where: str, known: Mappin
         raise ConfigError(
             f"{where}: tol must be a relative L2 error > 0 such as 1e-2, here or in [defaults]; got {tol!r}"
         )
+    tol_unknowns = m.get("tol_unknowns")
+    if tol_unknowns is not None:
+        tol_unknowns = _check_tol_unknowns(tol_unknowns, problem, where, given="tol_unknowns" in raw)
     dtype = m.get("dtype", "float64")
     if dtype not in ("float32", "float64"):
         raise ConfigError(f'{where}: dtype must be "float32" or "float64"; got {dtype!r}')
@@ -354,9 +365,33 @@ def _expand(m: dict[str, Any], raw: Mapping[str, Any], where: str, known: Mappin
             tol=float(tol),
             dtype=dtype,
             device=device,
+            tol_unknowns=tol_unknowns,
         )
         for s in seeds
     ]
+
+
+def _check_tol_unknowns(tol: Any, problem: str, where: str, *, given: bool) -> float | None:
+    """``tol_unknowns`` as a float: a number > 0, for a problem with unknowns, each with a truth to judge
+    against. One from [defaults] (not ``given`` in the case) is None for a problem without unknowns."""
+    if not _is_number(tol) or not math.isfinite(tol) or tol <= 0:
+        raise ConfigError(
+            f"{where}: tol_unknowns must be a relative error > 0 such as 1e-2 (for each identified unknown); got {tol!r}"
+        )
+    declared = build_problem(problem).unknowns
+    if not declared and not given:
+        return None
+    if not declared:
+        raise ConfigError(
+            f"{where}: tol_unknowns judges the unknowns of an inverse problem, and {problem} has none; drop tol_unknowns"
+        )
+    unjudged = [u.name for u in declared if u.exact is None]
+    if unjudged:
+        raise ConfigError(
+            f"{where}: tol_unknowns needs the true value of each unknown, and {problem} declares none for "
+            f"{', '.join(unjudged)}; give them exact=..., or drop tol_unknowns"
+        )
+    return float(tol)
 
 
 def _check_keys(table: Mapping[str, Any], where: str, source: str) -> None:
