@@ -125,7 +125,8 @@ class Solution:
     def unknowns(self) -> dict[str, Any]:
         """What an inverse problem identified: each ``kanpde.Unknown`` scalar as a number and each
         ``kanpde.UnknownField`` as a ``RecoveredField``, evaluated like the solution (``sol.unknowns["a"](x)``:
-        (n, d) -> (n, 1)). Empty for a problem without unknowns; also after ``kanpde.load(DIR)``."""
+        (n, d) -> (n, 1)). Empty for a problem without unknowns. A loaded run (``kanpde.load(DIR)``) has them
+        too, without the problem."""
         found = self.model.unknowns
         if found is None:
             return {}
