@@ -213,7 +213,7 @@ class Problem(metaclass=_ValidatedOnConstruction):
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
                 raise ConfigError(f"{kind}.{attr} must be an int >= 1; got {value!r}")
         if not isinstance(self.sampling, str):
-            _check_points(self.sampling, domain, f"{kind}.sampling as points")
+            _check_points(self.sampling, domain, f"{kind}.sampling")
         for attr in ("sampling", "boundary_sampling") if isinstance(self.sampling, str) else ("boundary_sampling",):
             if getattr(self, attr) not in METHODS:
                 raise ConfigError(f"{kind}.{attr} must be one of {', '.join(METHODS)}; got {getattr(self, attr)!r}")
