@@ -56,8 +56,7 @@ def observations(
 ) -> Data:
     """``Data`` of ``exact`` at ``points`` (m, d), with Gaussian noise of standard deviation ``noise * scale``
     (drawn from ``seed``) when ``noise`` > 0."""
-    if not (isinstance(noise, (int, float)) and noise >= 0):
-        raise ConfigError(f"noise must be a number >= 0 (a fraction of max |u|); got {noise!r}")
+    _check_noise(noise)
     values = exact(torch.as_tensor(points, dtype=torch.float64)).reshape(-1).numpy()
     if noise > 0:
         values = values + noise * scale * np.random.default_rng(seed).standard_normal(values.shape)
@@ -69,16 +68,20 @@ def _uniform_points(box: Box, count: int, seed: int) -> np.ndarray:
     return lower + (upper - lower) * np.random.default_rng(seed).uniform(size=(count, box.dim))
 
 
-def _check(noise: float, points: int, seed: int) -> int:
+def _check_noise(noise: float) -> None:
     if not (isinstance(noise, (int, float)) and not isinstance(noise, bool) and noise >= 0):
         raise ConfigError(f"noise must be a number >= 0 (a fraction of max |u|); got {noise!r}")
+
+
+def _check(noise: float, points: int, seed: int) -> int:
+    _check_noise(noise)
     check_int(seed, "seed", 0)
     return check_int(points, "points", 1)
 
 
-def _params(noise: float, points: int, seed: int, defaults: tuple[float, int, int]) -> dict:
-    given = {"noise": noise, "points": points, "seed": seed}
-    return {k: v for (k, v), d in zip(given.items(), defaults) if v != d}
+def _params(given: dict, defaults: dict) -> dict:
+    """The parameters that differ from their defaults (what ``Problem.params`` records)."""
+    return {k: v for k, v in given.items() if v != defaults[k]}
 
 
 class PoissonInverse(Problem):
@@ -102,8 +105,11 @@ class PoissonInverse(Problem):
         at = _uniform_points(self.domain, points, seed)
         self.data = [observations(self.exact, at, noise=noise, scale=self.c_true, seed=seed + 1)]
         self.name = name or ("poisson_inverse_noisy" if noise else "poisson_inverse")
-        defaults = (0.01, 200, 0) if self.name.endswith("_noisy") else (0.0, 200, 0)
-        self.params = _params(noise, points, seed, defaults) | ({"c_true": c_true} if c_true != 2.0 else {})
+        quiet = 0.01 if self.name.endswith("_noisy") else 0.0
+        self.params = _params(
+            {"noise": noise, "points": points, "seed": seed, "c_true": c_true},
+            {"noise": quiet, "points": 200, "seed": 0, "c_true": 2.0},
+        )
 
     def residual(self, u: Field, x: Tensor) -> Field:
         return ops.laplacian(u, x) - self.c * kan_paper_source(x)
@@ -121,14 +127,14 @@ def darcy_inverse(*, noise: float = 0.0, points: int = 500, seed: int = 0, name:
     box = Box([0.0, 0.0], [1.0, 1.0])
     a = UnknownField("a", init=1.0, positive=True, exact=darcy_smooth_coefficient)
     name = name or ("darcy_inverse_noisy" if noise else "darcy_inverse")
-    defaults = (0.01, 500, 0) if name.endswith("_noisy") else (0.0, 500, 0)
+    quiet = 0.01 if name.endswith("_noisy") else 0.0
     problem = Darcy(
         a=a,
         f=darcy_smooth_source,
         box=box,
         exact=darcy_smooth_exact,
         name=name,
-        params=_params(noise, points, seed, defaults),
+        params=_params({"noise": noise, "points": points, "seed": seed}, {"noise": quiet, "points": 500, "seed": 0}),
     )
     problem.data = [observations(darcy_smooth_exact, _uniform_points(box, points, seed), noise=noise, seed=seed + 1)]
     return problem
@@ -167,7 +173,7 @@ class HeatInverse(Problem):
         self.name = name or "heat_inverse"
         given = {"k_true": k_true, "sensors": sensors, "times": times, "noise": noise, "seed": seed}
         defaults = {"k_true": 0.1, "sensors": 5, "times": 40, "noise": 0.0, "seed": 0}
-        self.params = {k: v for k, v in given.items() if v != defaults[k]}
+        self.params = _params(given, defaults)
 
     @staticmethod
     def _initial(x: Tensor) -> Tensor:

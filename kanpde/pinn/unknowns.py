@@ -98,7 +98,7 @@ class UnknownSet(nn.Module):
                 continue
             cols = u.columns(self.axes)
             model = u.model
-            net = default_field_net(model, len(cols), seed) if isinstance(model, str) else _copied(model)
+            net = default_field_net(model, len(cols), seed) if isinstance(model, str) else copy.deepcopy(model)
             fields[u.name] = FieldNet(net.to(dtype), cols, lower[list(cols)], upper[list(cols)], self.bounds[u.name])
             self.declared[u.name]["columns"] = list(cols)
         self.fields = nn.ModuleDict(fields)
@@ -148,7 +148,3 @@ class UnknownSet(nn.Module):
                     UnknownField(d["name"], d["init"], lower=d["lower"], upper=d["upper"], axes=axes, model=net)
                 )
         return cls(declared, lower, upper, desc["axes"])
-
-
-def _copied(net: nn.Module) -> nn.Module:
-    return copy.deepcopy(net)
