@@ -268,12 +268,8 @@ def _inverse_info(problem: Problem, model: Surrogate, weights: dict[str, float])
     if problem.data:
         with torch.no_grad():
             misfit = {k: float(v) ** 0.5 for k, v in data_terms(problem, model, model.lower).items()}
-        out["data_weights"] = {
-            d.label: weights.get(d.label, 1.0) * (1.0 if d.weight == "auto" else d.weight) for d in problem.data
-        }
-        out["data_misfit"] = {
-            d.label: misfit[d.label] / (1.0 if d.weight == "auto" else d.weight) ** 0.5 for d in problem.data
-        }
+        out["data_weights"] = {d.label: weights.get(d.label, 1.0) * d.factor for d in problem.data}
+        out["data_misfit"] = {d.label: misfit[d.label] / d.factor**0.5 for d in problem.data}
     return out
 
 

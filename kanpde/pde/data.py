@@ -158,6 +158,12 @@ class Data:
             raise type(e)(f"{where}: {e}") from None
 
     @property
+    def factor(self) -> float:
+        """The number the term is multiplied by in the loss itself: the given weight, or 1 for ``"auto"``
+        (whose weight the solver multiplies in)."""
+        return 1.0 if self.weight == "auto" else float(self.weight)
+
+    @property
     def label(self) -> str:
         """The term's name in the loss: ``data:<name>``."""
         return f"data:{self.name or 'data'}"

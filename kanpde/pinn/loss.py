@@ -297,7 +297,7 @@ def data_terms(problem: Problem, model: nn.Module, like: Tensor) -> dict[str, Te
     for d in problem.data:
         x, values = d.tensors(like.dtype, like.device)
         misfit = model(x)[:, d.columns(problem.components)] - values
-        terms[d.label] = (1.0 if d.weight == "auto" else d.weight) * misfit.pow(2).mean()
+        terms[d.label] = d.factor * misfit.pow(2).mean()
     return terms
 
 
