@@ -14,10 +14,16 @@ alike; each takes points x: (n, 2) as a torch tensor or a numpy array and return
 The residual is written as the equation reads, ``-div(a(x) * grad(u)) - f``; the one-pass derivative
 path evaluates it as ``a lap(u) + grad(a) . grad(u)`` with one backward through ``a`` only.
 
-A strong-form residual cannot see the flux condition ``[a du/dn] = 0`` across a jump of ``a`` (its
-points almost never lie on the interface, and there ``grad(a)`` is a delta). ``darcy_piecewise`` therefore
-trains on a coefficient smoothed over a width ``smoothing`` in g (a logistic step; 0 gives the sharp
-one); errors are always measured against the reference for the sharp coefficient.
+Both declare their divergence form (``DivergenceForm``), so ``solve(form="energy")`` minimises the energy
+``1/2 a |grad u|^2 - f u`` instead. ``darcy_piecewise`` also declares its interface, the level set
+``g - 1.6``, so the recipe picks the energy form for it: the flux condition ``[a du/dn] = 0`` across the
+jump is then part of the minimisation, the quadrature splits the cells the interface cuts, and the network
+takes ``|g - 1.6|`` as an input so the field can kink there.
+
+A strong-form residual cannot see that flux condition (its points almost never lie on the interface, and
+there ``grad(a)`` is a delta). Under ``form="strong"`` ``darcy_piecewise`` therefore trains on a
+coefficient smoothed over a width ``smoothing`` in g (a logistic step; 0 gives the sharp one); the energy
+form uses the sharp one. Errors are always measured against the reference for the sharp coefficient.
 """
 
 from __future__ import annotations
@@ -34,6 +40,7 @@ from kanpde.geometry.box import Box, Grid
 from kanpde.pde import ops
 from kanpde.pde.conditions import Dirichlet
 from kanpde.pde.field import Field
+from kanpde.pde.forms import DivergenceForm
 from kanpde.pde.problem import Problem
 from kanpde.pde.registry import register_instance
 from kanpde.pde.unknowns import UnknownField
@@ -145,6 +152,7 @@ class Darcy(Problem):
                 raise DefinitionError(f"Darcy.{field} must be a function of the points x: (n, d); got {value!r}")
         self.domain = box if box is not None else Box([0.0, 0.0], [1.0, 1.0])
         self.a, self.f, self.exact = a, f, exact
+        self.divergence = DivergenceForm(a=lambda x: self.a(x), f=lambda x: self.f(x))
         self.conditions = [Dirichlet("boundary", boundary)]
         self.residual_weight = residual_weight
         self.n_interior, self.n_boundary, self.sampling = n_interior, n_boundary, sampling
@@ -169,12 +177,20 @@ class Darcy(Problem):
             raise DefinitionError(
                 f"Darcy.piecewise smoothing must be a number >= 0 (0: the sharp coefficient); got {smoothing!r}"
             )
-        return _PiecewiseDarcy(
+        problem = _PiecewiseDarcy(
             a=lambda x: piecewise_coefficient(x, smoothing),
             f=darcy_piecewise_source,
             name="darcy_piecewise",
             params={"smoothing": smoothing} if smoothing != 0.02 else {},
         )
+        problem.divergence = DivergenceForm(a=darcy_piecewise_coefficient, f=1.0)  # the sharp jump
+        problem.interface = darcy_piecewise_interface
+        return problem
+
+
+def darcy_piecewise_interface(x: Array) -> Array:
+    """The level set g - 1.6 of ``darcy_piecewise`` (positive where a = 1); x: (n, 2) -> (n,)."""
+    return darcy_piecewise_bump(x) - DARCY_PIECEWISE_THRESHOLD
 
 
 class _PiecewiseDarcy(Darcy):

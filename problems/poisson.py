@@ -26,6 +26,7 @@ from kanpde.geometry.box import Box, Grid
 from kanpde.pde import ops
 from kanpde.pde.conditions import Dirichlet
 from kanpde.pde.field import Field
+from kanpde.pde.forms import DivergenceForm
 from kanpde.pde.problem import Problem
 from kanpde.pde.registry import register_instance
 
@@ -35,7 +36,8 @@ PI = math.pi
 
 
 class Poisson(Problem):
-    """``laplacian(u) = source`` in a box, ``u = boundary`` on its faces.
+    """``laplacian(u) = source`` in a box, ``u = boundary`` on its faces (in divergence form
+    ``-div(grad u) = -source``, so ``solve(form="energy")`` applies).
 
     Args:
         source: f(x) for x: (n, d), returning (n,) or (n, 1).
@@ -67,6 +69,7 @@ class Poisson(Problem):
             raise DefinitionError(f"Poisson.source must be a function f(x) of the points; got {source!r}")
         self.domain = box if box is not None else Box([-1.0, -1.0], [1.0, 1.0])
         self.source = source
+        self.divergence = DivergenceForm(a=1.0, f=lambda x: -self.source(x))  # -lap(u) = -source: the energy form
         self.exact = exact
         if boundary is None:
             boundary = exact if exact is not None else 0.0

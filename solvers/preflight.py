@@ -36,10 +36,10 @@ import torch
 from torch import Tensor, nn
 
 from kanpde.errors import ConfigError, DefinitionError, ShapeError, TrainingError
-from kanpde.pde.conditions import Condition, Dirichlet, Initial
-from kanpde.pde.field import Field
+from kanpde.pde.conditions import Condition, Dirichlet, Initial, Neumann, Robin
+from kanpde.pde.field import Field, as_tensor
 from kanpde.pde.problem import FunctionProblem, Problem
-from kanpde.pinn.loss import BoundarySet, Collocation, loss_terms, residual_values, total_loss
+from kanpde.pinn.loss import BoundarySet, Collocation, Form, check_residual, loss_terms, residual_values, total_loss
 
 __all__ = ["preflight", "check_reference", "check_problem_attributes", "PREFLIGHT_POINTS"]
 
@@ -48,7 +48,9 @@ PREFLIGHT_POINTS = 32
 derivatives of the network, and the first points of a Sobol set already spread over the box)."""
 
 
-def preflight(problem: Problem, model: nn.Module, colloc: Collocation, *, points: int = PREFLIGHT_POINTS) -> None:
+def preflight(
+    problem: Problem, model: nn.Module, colloc: Collocation, *, points: int = PREFLIGHT_POINTS, form: Form = Form.STRONG
+) -> None:
     """Evaluate each term of the loss once on the first ``points`` points and raise if one cannot train.
 
     Args:
@@ -62,10 +64,10 @@ def preflight(problem: Problem, model: nn.Module, colloc: Collocation, *, points
     x = colloc.interior[:points].detach().requires_grad_(True)
     _check_hard_value(problem, model, colloc, x)
     _check_network(model, x)
-    _check_residual(problem, model, x)
+    _check_residual(problem, model, x, form)
     for s in colloc.boundary:
-        _check_condition(problem, model, s, points)
-    _check_unknowns_used(problem, model, colloc, points)
+        _check_condition(problem, model, s, points, form)
+    _check_unknowns_used(problem, model, colloc, points, form)
     if problem.exact is not None:
         exact = problem.exact_values(x.detach())  # also checks its shape
         _refuse(exact, x, DefinitionError, f"{_kind(problem)}.exact(x)", "interior points", "check exact() there")
@@ -176,27 +178,32 @@ def _check_network(model: nn.Module, x: Tensor) -> None:
     )
 
 
-def _check_residual(problem: Problem, model: nn.Module, x: Tensor) -> None:
-    r = residual_values(problem, model, x)  # checks its shape: one row per point
+def _check_residual(problem: Problem, model: nn.Module, x: Tensor, form: Form) -> None:
+    """The residual (or under the energy form the energy density): one row per point, finite."""
+    if form is Form.ENERGY:
+        r, what = (
+            check_residual(problem.energy(Field(model(x), x, problem.layout), x), x.shape[0], _kind(problem)),
+            "energy",
+        )
+    else:
+        r, what = residual_values(problem, model, x), "residual"  # checks its shape: one row per point
     _refuse(
         r.detach(),
         x,
         DefinitionError,
-        f"{_kind(problem)}.residual",
+        f"{_kind(problem)}.{what}",
         "interior points",
         "check its source terms and coefficients there (and any log, sqrt or division of u)",
     )
 
 
-def _check_unknowns_used(problem: Problem, model: nn.Module, colloc: Collocation, points: int) -> None:
+def _check_unknowns_used(problem: Problem, model: nn.Module, colloc: Collocation, points: int, form: Form) -> None:
     """Every declared unknown reaches the loss (through the residual or a condition): one that does not
     would keep its first value, and a user would read it as identified."""
     found = getattr(model, "unknowns", None)
     if found is None:
         return
-    x = colloc.interior[:points].detach().requires_grad_(True)
-    sets = tuple(BoundarySet(s.condition, *s.head(points)) for s in colloc.boundary)
-    total = total_loss(loss_terms(problem, model, Collocation(x, sets)))
+    total = total_loss(loss_terms(problem, model, colloc.head(points), form=form))
     for name in found.names:
         params = [found.scalars[name]] if name in found.scalars else list(found.fields[name].parameters())
         grads = torch.autograd.grad(total, params, retain_graph=True, allow_unused=True)
@@ -207,7 +214,7 @@ def _check_unknowns_used(problem: Problem, model: nn.Module, colloc: Collocation
             )
 
 
-def _check_condition(problem: Problem, model: nn.Module, s: BoundarySet, points: int) -> None:
+def _check_condition(problem: Problem, model: nn.Module, s: BoundarySet, points: int, form: Form) -> None:
     """A soft condition: its value on all of its points, its residual's shape and values on the first ones."""
     c, name = s.condition, _condition_name(s.condition)
     channels = problem.out_dim if c.component is None else 1
@@ -217,7 +224,11 @@ def _check_condition(problem: Problem, model: nn.Module, s: BoundarySet, points:
         _refuse(g, s.x, DefinitionError, f"{name}.value(x)", f"points on {c.on!r}", fix, first=False)
     xb, nb = s.head(points)
     xb = xb.detach().requires_grad_(s.x.requires_grad)
-    out = c.residual(Field(model(xb), xb, problem.layout), xb, nb)
+    if form is Form.ENERGY and isinstance(c, (Neumann, Robin)):
+        out = as_tensor(problem.boundary_energy(c, Field(model(xb), xb, problem.layout), xb))
+        out = out.reshape(-1, 1) if out.ndim == 1 else out
+    else:
+        out = c.residual(Field(model(xb), xb, problem.layout), xb, nb)
     if out.ndim != 2 or out.shape[0] not in (xb.shape[0], 1) or out.shape[1] != channels:
         which = f"component {c.component!r}" if c.component is not None else f"a column per component ({channels})"
         raise ShapeError(

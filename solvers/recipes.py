@@ -22,7 +22,7 @@ from kanpde.nets.mlp import MLP
 from kanpde.nets.symbol import SymbolLibrary
 from kanpde.pde.problem import Problem
 from kanpde.pinn.hard_constraints import Constraints, split_conditions
-from kanpde.pinn.loss import residual_values
+from kanpde.pinn.loss import Form, residual_values
 from kanpde.pinn.surrogate import NETWORKS
 from kanpde.solvers.phases import LBFGS, Adam, Phase, Prune, Refine, Sparsity, Symbolize, check_schedule
 from kanpde.solvers.weighting import Balance, Causal
@@ -35,6 +35,7 @@ __all__ = [
     "Features",
     "steady_recipe",
     "evolution_recipe",
+    "energy_recipe",
     "default_model",
     "make_network",
     "network_inputs",
@@ -51,17 +52,20 @@ class Recipe:
     (``Constraints.HARD``: conditions built into the surrogate where they can be, else soft;
     ``Constraints.SOFT``; given as a member or its name, kept as a member) and ``causal`` (a causal
     weighting of space-time residuals, or None), ``balance`` (gradient-norm balancing of the condition
-    terms, or None) and ``name`` (what the report calls it)."""
+    terms, or None), ``form`` (the loss's form, ``Form.STRONG`` or ``Form.ENERGY``; a member or its name)
+    and ``name`` (what the report calls it)."""
 
     schedule: tuple[Phase, ...]
     constraints: Constraints = Constraints.SOFT
     causal: Causal | None = None
     balance: Balance | None = None
+    form: Form = Form.STRONG
     name: str = "custom"
 
     def __post_init__(self) -> None:
         check_schedule(self.schedule, "kan")
         object.__setattr__(self, "constraints", Constraints.parse(self.constraints, "Recipe.constraints"))
+        object.__setattr__(self, "form", Form.parse(self.form, "Recipe.form"))
 
 
 RecipeFactory = Callable[[Problem, nn.Module], Recipe]
@@ -79,15 +83,17 @@ def default_model(
     k: int | None = None,
     seed: int = 0,
     constraints: Constraints | str | None = None,
+    form: Form | str | None = None,
 ) -> nn.Module:
     """The network ``solve()``, the command line, validation suites and benchmarks use for ``problem``.
 
     kind: ``"kan"`` (default: ``KAN([inputs, 10, out], grid=5, k=3)``) or ``"mlp"`` (``MLP([inputs, 100, 100,
     100, out])``); hidden: other hidden layer widths; grid, k: a KAN's grid intervals and spline order;
-    constraints: as for ``solve`` (they decide whether periodic axes are embedded, which adds inputs).
-    The width is ``[network_inputs(problem, kind, constraints), *hidden, problem.out_dim]``.
+    constraints, form: as for ``solve`` (they decide whether periodic axes are embedded and whether the
+    interfaces are inputs, which adds inputs).
+    The width is ``[network_inputs(problem, kind, constraints, form), *hidden, problem.out_dim]``.
     """
-    inputs = network_inputs(problem, kind, constraints)
+    inputs = network_inputs(problem, kind, constraints, form)
     return make_network(
         kind,
         [inputs, *(DEFAULT_HIDDEN[kind] if hidden is None else hidden), problem.out_dim],
@@ -111,18 +117,25 @@ def make_network(
     return MLP(list(width), seed=seed)
 
 
-def network_inputs(problem: Problem, kind: str, constraints: Constraints | str | None = None) -> int:
+def network_inputs(
+    problem: Problem, kind: str, constraints: Constraints | str | None = None, form: Form | str | None = None
+) -> int:
     """How many inputs a ``kind`` network (``"kan"``/``"mlp"``) needs for ``problem``: its dimension, plus
     one per periodic axis that the constraints (a ``Constraints`` or its name; default: the recipe's)
-    embed as cos and sin."""
+    embed as cos and sin, plus one per declared interface under the energy form (``form``, a ``Form`` or
+    its name; default: the recipe's), whose |phi| the network takes (``kanpde.pinn.surrogate``)."""
     if kind not in NETWORKS:
         raise ConfigError(f"network kind must be one of {', '.join(NETWORKS)}; got {kind!r}")
+    recipe = None
+    if constraints is None or form is None:
+        recipe = default_recipe(problem, NETWORKS[kind]([problem.dim, 1, problem.out_dim]))
     if constraints is None:
-        mode = default_recipe(problem, NETWORKS[kind]([problem.dim, 1, problem.out_dim])).constraints
+        mode = recipe.constraints
     else:
         mode = Constraints.parse(constraints, "constraints", also="None (the recipe's)")
+    form = recipe.form if form is None else Form.parse(form)
     hard, _ = split_conditions(problem, mode, strict=False)
-    return problem.dim + len(hard.periodic)
+    return problem.dim + len(hard.periodic) + (len(problem.interfaces) if form is Form.ENERGY else 0)
 
 
 _REGISTRY: dict[tuple[type, str], RecipeFactory] = {}
@@ -134,16 +147,21 @@ def register_recipe(problem_cls: type, kind: str, factory: RecipeFactory) -> Non
     _REGISTRY[(problem_cls, kind)] = factory
 
 
-def default_recipe(problem: Problem, net: nn.Module) -> Recipe:
+def default_recipe(problem: Problem, net: nn.Module, form: Form | None = None) -> Recipe:
     """The recommended recipe for this problem and network: one a user registered for its class (most
     specific first), else the one for its features (``problem_features``): ``steady_recipe`` or
-    ``evolution_recipe``."""
+    ``evolution_recipe``. form: the form the caller asked for (None: the recipe chooses); a steady
+    problem under the energy form gets ``energy_recipe``."""
     for cls in type(problem).__mro__:
         factory = _REGISTRY.get((cls, net.kind))
         if factory is not None:
             return factory(problem, net)
     features = problem_features(problem)
-    return (evolution_recipe if features.evolution else steady_recipe)(problem, net)
+    if features.evolution:
+        return evolution_recipe(problem, net)
+    if form is Form.ENERGY or (form is None and features.energy and features.interfaces):
+        return energy_recipe(problem, net)
+    return steady_recipe(problem, net)
 
 
 @dataclass(frozen=True)
@@ -163,6 +181,8 @@ class Features:
     built_in: str
     soft: tuple[str, ...]
     linear: bool
+    energy: bool = False
+    interfaces: int = 0
 
     @property
     def kind(self) -> str:
@@ -178,6 +198,8 @@ class Features:
             "built_in": self.built_in,
             "soft": list(self.soft),
             "linear": self.linear,
+            "energy": self.energy,
+            "interfaces": self.interfaces,
         }
 
 
@@ -194,6 +216,8 @@ def problem_features(problem: Problem) -> Features:
         built_in=hard.describe(axes),
         soft=tuple(c.label for c in soft),
         linear=is_linear(problem),
+        energy=problem.has_energy,
+        interfaces=len(problem.interfaces),
     )
 
 
@@ -373,6 +397,21 @@ def steady_recipe(problem: Problem, net: nn.Module) -> Recipe:
     else:
         schedule = mlp_adam_lbfgs(problem, net)
     return Recipe(schedule=tuple(schedule), constraints=Constraints.HARD, name="steady")
+
+
+def energy_recipe(problem: Problem, net: nn.Module) -> Recipe:
+    """The recipe of the energy form (``Form.ENERGY``), chosen by default for a steady problem with an
+    energy (``divergence`` declared, or ``energy`` defined) and a declared interface, where a coefficient
+    jumps: Dirichlet conditions built in (the energy form needs them so), then for a KAN Adam for up to
+    200 steps and 15 % of a time budget and L-BFGS until the budget ends; an MLP gets ``mlp_adam_lbfgs``.
+
+    Measured on ``darcy_piecewise`` (README, Results), a KAN [3, 10, 1] taking |phi| as its third input.
+    """
+    if net.kind == "kan":
+        schedule: list[Phase] = [Adam(steps=200, lr=1e-2, share=0.15), LBFGS(steps=None, stall_tol=0.0)]
+    else:
+        schedule = mlp_adam_lbfgs(problem, net)
+    return Recipe(schedule=tuple(schedule), constraints=Constraints.HARD, form=Form.ENERGY, name="energy")
 
 
 def evolution_recipe(problem: Problem, net: nn.Module) -> Recipe:

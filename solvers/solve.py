@@ -18,12 +18,12 @@ from kanpde.errors import ConfigError, DefinitionError, ShapeError
 from kanpde.io.files import check_output_folder
 from kanpde.io.solution import Solution, evaluate_errors
 from kanpde.io.status import Status
-from kanpde.pde.conditions import Condition
+from kanpde.pde.conditions import Condition, Dirichlet
 from kanpde.pde.problem import Problem
 from kanpde.pde.unknowns import bind
 from kanpde.pinn.hard_constraints import Constraints, split_conditions, why_soft
-from kanpde.pinn.loss import BoundarySet, Collocation, Derivatives, data_terms
-from kanpde.pinn.surrogate import NETWORKS, Surrogate, count_parameters
+from kanpde.pinn.loss import BoundarySet, Collocation, Derivatives, Form, data_terms
+from kanpde.pinn.surrogate import NETWORKS, Surrogate, count_parameters, interface_scales
 from kanpde.pinn.unknowns import UnknownSet
 from kanpde.solvers.checkpoint import Checkpointing, fingerprint, read_checkpoint
 from kanpde.solvers.phases import Phase, check_schedule
@@ -59,6 +59,7 @@ def solve(
     checkpoint: str | os.PathLike[str] | None = None,
     checkpoint_every: float | None = None,
     resume: str | os.PathLike[str] | None = None,
+    form: Form | str | None = None,
 ) -> Solution:
     """Train a surrogate for ``problem`` and return the trained field with its errors.
 
@@ -108,6 +109,12 @@ def solve(
             atomically. resume: such a folder, whose run (killed, say) goes on from its checkpoint with the
             same arguments; it keeps writing checkpoints there. With ``steps=`` the result equals an
             uninterrupted run's; with ``budget=`` it spends what was left of the budget.
+        form: ``"strong"`` (the mean square residual at points), ``"energy"`` (the integral of the problem's
+            energy, ``Problem.energy``, by quadrature: first derivatives only, and a coefficient's jump
+            needs no special treatment; Dirichlet conditions are built into the surrogate and the
+            problem's interfaces become network inputs), or None (default): the recipe's choice, the
+            energy form for a steady problem with an energy and a declared ``interface``, else strong.
+            (A weak form against test functions is not built.)
 
     Returns:
         A frozen ``Solution``; ``sol.status`` says why training stopped: ``sol.status.kind`` (a
@@ -127,13 +134,22 @@ def solve(
     derivatives = Derivatives.parse(derivatives, "derivatives")
     if constraints is not None:
         constraints = Constraints.parse(constraints, "constraints", also="None (the recommended one)")
-    net = model if model is not None else default_model(problem, "kan", seed=seed, constraints=constraints)
+    asked_form = None if form is None else Form.parse(form, "solve(form=...)")
+    net = (
+        model
+        if model is not None
+        else default_model(problem, "kan", seed=seed, constraints=constraints, form=asked_form)
+    )
     _check_kind(net)
-    recipe = default_recipe(problem, net)
+    recipe = default_recipe(problem, net, asked_form)
+    form = recipe.form if asked_form is None else asked_form
     mode = recipe.constraints if constraints is None else constraints
     discontinuous = "blend" if constraints is not None else "soft"
     hard, soft = split_conditions(problem, mode, strict=constraints is not None, discontinuous=discontinuous)
-    check_fit(problem, net, periodic=hard.periodic)
+    if form is Form.ENERGY:
+        _check_energy_form(problem, soft, constraints)
+    interfaces = problem.interfaces if form is Form.ENERGY else ()
+    check_fit(problem, net, periodic=hard.periodic, interfaces=len(interfaces))
     budget_s, max_steps = _check_budget(budget, steps)
     dev = resolve_device(device)
     dt = resolve_dtype(dtype, default=next(net.parameters()).dtype)
@@ -154,6 +170,7 @@ def solve(
         derivatives=derivatives.value,
         constraints=hard.describe(problem.domain.axes),
         points=[n_interior, n_boundary],
+        form=form.value,
     )
     saved = read_checkpoint(folder, identity) if resume is not None else None
     if saved is None:
@@ -163,16 +180,19 @@ def solve(
             if problem.unknowns
             else None
         )
+        scales = interface_scales(problem) if interfaces else ()
         surrogate = Surrogate(
-            copy.deepcopy(net), domain.lower, domain.upper, hard.dirichlet, hard.periodic, unknowns
+            copy.deepcopy(net), domain.lower, domain.upper, hard.dirichlet, hard.periodic, unknowns, interfaces, scales
         ).to(device=dev, dtype=dt)
-        colloc = Collocation.sample(
-            problem, seed=seed, dtype=dt, device=dev, n_interior=n_interior, n_boundary=n_boundary, conditions=soft
-        )
     else:
         surrogate, colloc = _resumed(saved, problem, soft, dev, dt)
+    if saved is None or form is Form.ENERGY:  # the energy form's quadrature is drawn again, as it was
+        sample = Collocation.quadrature if form is Form.ENERGY else Collocation.sample
+        colloc = sample(
+            problem, seed=seed, dtype=dt, device=dev, n_interior=n_interior, n_boundary=n_boundary, conditions=soft
+        )
     bind(problem, surrogate.unknowns)  # the residual reads the unknowns being trained
-    preflight(problem, surrogate, colloc)
+    preflight(problem, surrogate, colloc, form=form)
     eval_x = torch.as_tensor(problem.evaluation_grid().points(), dtype=dt, device=dev)
     eval_ref = problem.reference_values(eval_x)
     if eval_ref is None:
@@ -192,6 +212,7 @@ def solve(
         balance=balance_spec,
         compile=compile,
         progress=progress,
+        form=form,
     )
     trainer = Trainer(config, surrogate, colloc)  # finds the derivative plan: "jet" fails here where it cannot
     state = trainer.state
@@ -226,6 +247,8 @@ def solve(
         "budget": {"seconds": budget_s, "steps": max_steps},
         "resumed": state.resumed,
         "collocation": colloc.sizes,
+        "form": form.value,
+        **({"quadrature": colloc.rule} if colloc.rule else {}),
         "derivatives": state.plan.describe(),
         "constraints": hard.describe(problem.domain.axes),
         "components": list(problem.components),
@@ -310,22 +333,41 @@ def _resumed(
     return model, Collocation(interior, sets)
 
 
-def check_fit(problem: Problem, net: nn.Module, *, periodic: Sequence[int] = ()) -> None:
-    """The network takes the problem's coordinates (each periodic axis embedded as two inputs) and
-    returns its number of components."""
+def check_fit(problem: Problem, net: nn.Module, *, periodic: Sequence[int] = (), interfaces: int = 0) -> None:
+    """The network takes the problem's coordinates (each periodic axis embedded as two inputs, and under
+    the energy form one input per interface) and returns its number of components."""
     _check_kind(net)
-    width, inputs = net.width, problem.dim + len(periodic)
+    width, inputs = net.width, problem.dim + len(periodic) + interfaces
     if width[0] != inputs or width[-1] != problem.out_dim:
         fixed = [inputs, *width[1:-1], problem.out_dim]
         names = ", ".join(problem.domain.axes[a] for a in periodic)
-        why = (
-            f"the dimension {problem.dim}"
-            if not periodic
-            else f"{inputs} (the {problem.dim} coordinates, with {names} embedded as cos and sin for exact periodicity; constraints='soft' takes {problem.dim})"
-        )
+        why = f"the dimension {problem.dim}"
+        if periodic:
+            why = f"{problem.dim + len(periodic)} (the {problem.dim} coordinates, with {names} embedded as cos and sin for exact periodicity; constraints='soft' takes {problem.dim})"
+        if interfaces:
+            why += f", plus {interfaces} for the interfaces, whose |phi| the energy form gives the network"
         raise ShapeError(
             f"model width {width} does not fit {problem!r}: the first entry must be {why} "
             f"and the last the number of components {problem.out_dim}; use width {fixed}"
+        )
+
+
+def _check_energy_form(problem: Problem, soft: Sequence[Condition], constraints: Constraints | None) -> None:
+    """The energy form needs an energy, a steady problem, and every Dirichlet condition built in."""
+    kind = type(problem).__name__
+    if not problem.has_energy:
+        problem.energy(None, None)  # raises: the error says how to declare one
+    if problem.domain.axes[-1] == "t":
+        raise ConfigError(
+            f"solve(form='energy'): {kind} evolves in time (its last axis is t), and an energy is minimised by a "
+            "steady field only; use form='strong'"
+        )
+    values = [c for c in soft if isinstance(c, Dirichlet)]
+    if values:
+        why = "constraints='soft' was asked" if constraints is Constraints.SOFT else "they cannot be built in here"
+        raise ConfigError(
+            f"solve(form='energy') builds Dirichlet conditions into the surrogate, but {values[0].label} stays a "
+            f"penalty ({why}); pass constraints='hard' (or None), or use form='strong'"
         )
 
 

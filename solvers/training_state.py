@@ -35,6 +35,7 @@ from kanpde.pinn.loss import (
     Collocation,
     DerivativePlan,
     Derivatives,
+    Form,
     ResidualReduce,
     loss_terms,
     plan_derivatives,
@@ -130,6 +131,8 @@ class TrainingConfig:
     * causal: causal weighting of the residual (a ``Causal``; the problem needs a time axis named t);
       balance: gradient-norm balancing of the condition terms in Adam phases (a ``Balance``).
     * compile: compile the one-pass network evaluation (``torch.compile``; the time counts in the budget).
+    * form: the loss's form (``Form.STRONG``: residuals; ``Form.ENERGY``: the integral of the energy, with
+      quadrature weights on the points).
     * progress: a progress display (None: a bar on a terminal, log lines otherwise; False: nothing).
     """
 
@@ -147,6 +150,7 @@ class TrainingConfig:
     balance: Balance | None = None
     compile: bool = False
     progress: bool | None = None
+    form: Form = Form.STRONG
 
     def __post_init__(self) -> None:
         seed, every, record, n_boundary = self.seed, self.eval_every, self.record_every, self.n_boundary
@@ -173,6 +177,7 @@ class TrainingConfig:
             ("causal", self.causal is None or isinstance(self.causal, Causal), "a kanpde.solvers.Causal or None"),
             ("balance", self.balance is None or isinstance(self.balance, Balance), "a kanpde.solvers.Balance or None"),
             ("compile", isinstance(self.compile, bool), "True or False"),
+            ("form", isinstance(self.form, Form), "a kanpde.pinn.loss.Form (Form.parse converts 'energy')"),
             (
                 "progress",
                 self.progress is None or isinstance(self.progress, bool),
@@ -317,7 +322,7 @@ class TrainingState:
         """The state before the first phase: the derivative plan found for ``model`` at ``colloc`` (an
         error here if ``Derivatives.JET`` cannot carry a term), the mini-batch generator seeded with
         ``config.seed``, and the causal reduction when ``config.causal`` asks for one."""
-        plan = plan_derivatives(config.problem, model, colloc, config.derivatives)
+        plan = plan_derivatives(config.problem, model, colloc, config.derivatives, config.form)
         reduce = config.causal.reducer(config.problem) if config.causal is not None else None
         state = cls(config, model, colloc, plan, torch.Generator().manual_seed(config.seed), reduce)
         if config.problem.data:
@@ -330,13 +335,13 @@ class TrainingState:
         colloc = self.colloc
         if len(colloc.interior) > points:
             colloc = colloc.subset(points / len(colloc.interior), torch.Generator().manual_seed(self.config.seed))
-        terms = loss_terms(self.config.problem, self.model, colloc, self.plan)
+        terms = loss_terms(self.config.problem, self.model, colloc, self.plan, form=self.config.form)
         return automatic_data_weights(terms, self.config.problem, self.trained("solution"))
 
     # --- the loss ---------------------------------------------------------------------------------------
     def loss(self, colloc: Collocation, *, rebalance: bool = False) -> Tensor:
         """The loss at ``colloc``: the terms times the balance weights (updated first with ``rebalance``)."""
-        terms = loss_terms(self.config.problem, self.model, colloc, self.plan, self.reduce)
+        terms = loss_terms(self.config.problem, self.model, colloc, self.plan, self.reduce, self.config.form)
         if self.sparsity is not None:
             spec, x = self.sparsity
             terms["sparsity"] = spec.weight * sparsity_penalty(self.model.net, x, entropy=spec.entropy)

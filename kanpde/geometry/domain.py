@@ -153,11 +153,16 @@ class Domain(ABC):
 
     def check_part(self, part: str) -> None:
         """Raise if the part is unknown or has no boundary left (a CSG operand's part inside another)."""
-        if sum(self._kept_measure(i) for i in self.part_pieces(part)) <= 0:
+        if self.part_measure(part) <= 0:
             raise ConfigError(
                 f"boundary part {part!r} of {self!r} lies entirely inside or outside the other CSG operands: "
                 "it has no points on the result's boundary; attach the condition to a part that does"
             )
+
+    def part_measure(self, part: str) -> float:
+        """The (d-1)-dimensional measure (length, area) of a named boundary part, as far as it lies on
+        this domain's boundary (estimated by sampling where CSG operands cut a piece)."""
+        return sum(self._kept_measure(i) for i in self.part_pieces(part))
 
     def _kept_measure(self, index: int, n: int = 2048) -> float:
         """The measure of piece ``index`` that lies on this domain's boundary (by sampling)."""

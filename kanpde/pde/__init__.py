@@ -14,6 +14,7 @@ from kanpde.pde.conditions import (
 )
 from kanpde.pde.data import Data
 from kanpde.pde.field import Field
+from kanpde.pde.forms import DivergenceForm
 from kanpde.pde.problem import FunctionProblem, Problem
 from kanpde.pde.registry import instance, instances, register_instance
 from kanpde.pde.unknowns import Unknown, UnknownField
@@ -34,6 +35,7 @@ __all__ = [
     "Unknown",
     "UnknownField",
     "Data",
+    "DivergenceForm",
     "register_instance",
     "instance",
     "instances",

@@ -35,6 +35,7 @@ from kanpde.geometry.sampling import METHODS
 from kanpde.pde.conditions import Condition
 from kanpde.pde.data import Data
 from kanpde.pde.field import Field, Layout
+from kanpde.pde.forms import DivergenceForm
 from kanpde.pde.unknowns import (
     Unknown,
     UnknownField,
@@ -85,10 +86,18 @@ class Problem(metaclass=_ValidatedOnConstruction):
             in ``__init__`` (``self.c = kanpde.Unknown("c", init=1.0)``); ``solve()`` identifies them with
             the field, and ``self.c`` / ``self.a(x)`` read their current values (``problem.unknowns``
             lists them).
+        divergence: a ``kanpde.DivergenceForm(a=, f=, c=)`` for a scalar equation
+            ``-div(a grad u) + c u = f``: it gives the residual (where the problem writes none) and the
+            energy that ``solve(form="energy")`` minimises.
+        interface: where a coefficient jumps: a level-set function phi(x) (x: (n, d) -> (n,), the sign
+            telling the side, zero on the interface), or a tuple of them. The energy form splits the
+            quadrature cells it cuts and gives the network |phi| as an input, so the field can kink there.
         name, params: set by built-in instances so a saved run can rebuild its problem.
 
-    Methods: ``residual(self, u, x)`` (required) returns an (n,) or (n, m) tensor or field, or a tuple of
-    equations (each (n,) or (n, k); stacked as columns, like ``ops.stack``);
+    Methods: ``residual(self, u, x)`` (required unless ``divergence`` is declared) returns an (n,) or (n, m)
+    tensor or field, or a tuple of equations (each (n,) or (n, k); stacked as columns, like ``ops.stack``);
+    ``energy(self, u, x)`` (optional; derived from ``divergence``) the energy density whose integral the
+    solution minimises, for ``solve(form="energy")``;
     ``exact(self, x)`` (optional) returns the exact solution (n,) or (n, out_dim) at x: (n, d);
     ``evaluation_grid()`` gives the grid (or, off a box, the point set) on which errors are measured
     (never the training points).
@@ -107,12 +116,51 @@ class Problem(metaclass=_ValidatedOnConstruction):
     data: Sequence[Data] = ()
     out_dim: int = 1
     exact: Callable[[Tensor], Tensor] | None = None
+    divergence: DivergenceForm | None = None
+    interface: Callable[[Tensor], Tensor] | Sequence[Callable[[Tensor], Tensor]] | None = None
     name: str | None = None
     params: Mapping[str, Any] = MappingProxyType({})
 
     def residual(self, u: Field, x: Tensor) -> Field | Tensor:
-        """The PDE residual at interior points x: (n, d); zero where u solves the equation."""
+        """The PDE residual at interior points x: (n, d); zero where u solves the equation (by default the
+        one of ``divergence``)."""
+        if self.divergence is not None:
+            return self.divergence.residual(u, x)
         raise DefinitionError(f"{type(self).__name__} must define residual(self, u, x)")
+
+    def energy(self, u: Field, x: Tensor) -> Field | Tensor:
+        """The energy density at interior points x: (n, d) -> (n,) or (n, 1), whose integral over the
+        domain the solution minimises (``solve(form="energy")``); by default the one of ``divergence``."""
+        if self.divergence is not None:
+            return self.divergence.energy(u, x)
+        raise DefinitionError(
+            f"{type(self).__name__} has no energy: declare divergence = kanpde.DivergenceForm(a=..., f=..., c=...) "
+            "for -div(a grad u) + c u = f, or define energy(self, u, x), the density whose integral u minimises"
+        )
+
+    def boundary_energy(self, condition: Condition, u: Field, x: Tensor) -> Field | Tensor:
+        """The boundary energy density of a Neumann or Robin ``condition`` at its points x: (n, d), whose
+        integral over the part joins the energy so the minimiser meets the condition (by default the one
+        of ``divergence``: ``DivergenceForm.boundary_energy``)."""
+        if self.divergence is not None:
+            return self.divergence.boundary_energy(condition, u, x)
+        raise DefinitionError(
+            f"{type(self).__name__} has a {condition.label} condition but no boundary energy for it: declare "
+            "divergence = kanpde.DivergenceForm(...) so it is derived, or define "
+            "boundary_energy(self, condition, u, x)"
+        )
+
+    @property
+    def has_energy(self) -> bool:
+        """Whether the problem has an energy to minimise (``divergence`` declared or ``energy`` defined)."""
+        return self.divergence is not None or type(self).energy is not Problem.energy
+
+    @property
+    def interfaces(self) -> tuple[Callable[[Tensor], Tensor], ...]:
+        """The declared interfaces (``interface``) as a tuple of level-set functions."""
+        if self.interface is None:
+            return ()
+        return tuple(self.interface) if isinstance(self.interface, (list, tuple)) else (self.interface,)
 
     def __setattr__(self, attr: str, value: Any) -> None:
         if not keep_instance_declaration(self, attr, value):  # an unknown set in __init__ reads like a class one
@@ -163,6 +211,8 @@ class Problem(metaclass=_ValidatedOnConstruction):
             "components": list(self.components),
             "vectors": {k: list(v) for k, v in self.vectors.items()},
             "has_exact": self.exact is not None,
+            **({"divergence": self.divergence.describe()} if self.divergence is not None else {}),
+            **({"interfaces": len(self.interfaces)} if self.interfaces else {}),
             **({"unknowns": [u.describe() for u in self.unknowns]} if self.unknowns else {}),
             **({"data": [d.describe() for d in self.data]} if self.data else {}),
         }
@@ -182,7 +232,12 @@ class Problem(metaclass=_ValidatedOnConstruction):
                 "Set it as a class attribute: domain = kanpde.Box([0, 0], [1, 1])"
             )
         if type(self).residual is Problem.residual and not isinstance(self, FunctionProblem):
-            raise DefinitionError(f"{kind} must define residual(self, u, x) returning the PDE residual at x")
+            if self.divergence is None and not self.has_energy:
+                raise DefinitionError(
+                    f"{kind} must define residual(self, u, x) returning the PDE residual at x (or declare "
+                    "divergence = kanpde.DivergenceForm(a=..., f=...) for -div(a grad u) + c u = f)"
+                )
+        self._check_forms(kind)
         conditions = self.conditions
         if isinstance(conditions, Condition) or not isinstance(conditions, (list, tuple)):
             raise DefinitionError(f"{kind}.conditions must be a list of conditions; got {conditions!r}")
@@ -219,6 +274,25 @@ class Problem(metaclass=_ValidatedOnConstruction):
                 raise ConfigError(f"{kind}.{attr} must be one of {', '.join(METHODS)}; got {getattr(self, attr)!r}")
         if self.exact is not None and not callable(self.exact):
             raise DefinitionError(f"{kind}.exact must be a function of x or None; got {self.exact!r}")
+
+    def _check_forms(self, kind: str) -> None:
+        """``divergence``: a ``DivergenceForm`` of a scalar problem; ``interface``: level-set functions."""
+        if self.divergence is not None:
+            if not isinstance(self.divergence, DivergenceForm):
+                raise DefinitionError(
+                    f"{kind}.divergence must be a kanpde.DivergenceForm(a=..., f=..., c=...); got {self.divergence!r}"
+                )
+            if self.out_dim != 1:
+                raise DefinitionError(
+                    f"{kind}.divergence declares a scalar equation, but the problem has {self.out_dim} components; "
+                    "define energy(self, u, x) for a system"
+                )
+        bad = [phi for phi in self.interfaces if not callable(phi)]
+        if isinstance(self.interface, str) or bad:
+            raise DefinitionError(
+                f"{kind}.interface must be a level-set function phi(x) (x: (n, d) -> (n,), zero on the interface) "
+                f"or a tuple of them; got {self.interface!r}"
+            )
 
     def _check_outputs(self, kind: str) -> None:
         """``outputs``: distinct identifiers; it sets ``out_dim`` (which must agree when both are given)."""

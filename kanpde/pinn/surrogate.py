@@ -4,11 +4,17 @@ The map lets one network definition fit any box (a KAN's first grid covers [-1, 
 saved description, so a loaded surrogate evaluates at physical coordinates without the problem. So are
 an optional output constraint (``kanpde.pinn.hard_constraints.HardDirichlet``) that builds Dirichlet and initial
 conditions into the field, and a periodic input embedding.
+
+Where a problem declares interfaces (level sets phi_i, zero where a coefficient jumps), the network can
+also take ``2 |phi_i(x)| / s_i - 1`` as inputs (``interfaces``; s_i the largest |phi_i| on the domain):
+a smooth function of them kinks along each interface, as the solution of a problem with a jumping
+coefficient does, while it stays continuous (Tseng et al., "A cusp-capturing PINN", JCP 2023). The level
+sets are the problem's functions, so a saved run with them is loaded with its problem.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import torch
@@ -19,9 +25,10 @@ from kanpde.nets.kan import KAN
 from kanpde.nets.mlp import MLP
 from kanpde.pde import jet
 from kanpde.pinn.hard_constraints import constraint_from_description, periodic_features, periodic_features_jet
+from kanpde.pinn.lifts import cached_jet, lift_values
 from kanpde.pinn.unknowns import UnknownSet
 
-__all__ = ["Surrogate", "NETWORKS", "count_parameters"]
+__all__ = ["Surrogate", "NETWORKS", "count_parameters", "interface_scales"]
 
 NETWORKS: dict[str, type[nn.Module]] = {"kan": KAN, "mlp": MLP}
 
@@ -40,6 +47,9 @@ class Surrogate(nn.Module):
         unknowns: the trained values of an inverse problem's unknowns (``kanpde.pinn.unknowns.UnknownSet``),
             carried here so the optimizers, checkpoints and saved runs hold them with the network; they
             do not enter ``forward``.
+        interfaces: level-set functions phi_i(x) (the problem's ``interfaces``) whose ``|phi_i|``, scaled by
+            ``interface_scales`` onto [-1, 1], are further inputs (see the module docstring); the network
+            takes ``d + len(periodic) + len(interfaces)`` inputs.
     """
 
     def __init__(
@@ -50,11 +60,21 @@ class Surrogate(nn.Module):
         constraint: Any = None,
         periodic: Sequence[int] = (),
         unknowns: UnknownSet | None = None,
+        interfaces: Sequence[Callable[[Tensor], Tensor]] = (),
+        interface_scales: Sequence[float] = (),
     ) -> None:
         super().__init__()
         self.constraint = constraint
         self.unknowns = unknowns
         self.periodic = tuple(sorted(int(a) for a in periodic))
+        self.interfaces = tuple(interfaces)
+        self.interface_scales = tuple(float(s) for s in interface_scales)
+        if len(self.interface_scales) != len(self.interfaces) or any(s <= 0 for s in self.interface_scales):
+            raise ConfigError(
+                f"Surrogate needs one scale > 0 per interface; got {len(self.interfaces)} interfaces and scales "
+                f"{self.interface_scales}"
+            )
+        self._jets: dict = {}  # the interface level sets' jets at the last few point sets (``cached_jet``)
         if getattr(net, "kind", None) not in NETWORKS:
             raise DefinitionError(f"model must be a kanpde.KAN or kanpde.MLP; got {type(net).__name__}")
         self.net = net
@@ -64,10 +84,13 @@ class Surrogate(nn.Module):
         d = self.lower.numel()
         if any(not 0 <= a < d for a in self.periodic):
             raise ShapeError(f"periodic axes {self.periodic} are out of range for a {d}-dimensional box")
-        if d + len(self.periodic) != net.width[0]:
+        inputs = d + len(self.periodic) + len(self.interfaces)
+        if inputs != net.width[0]:
             embedded = f" ({len(self.periodic)} periodic axes add one input each)" if self.periodic else ""
+            if self.interfaces:
+                embedded += f" ({len(self.interfaces)} interfaces add one input each)"
             raise ShapeError(
-                f"the input box has {d} dimensions{embedded}, so the network must take {d + len(self.periodic)} inputs; it takes {net.width[0]}"
+                f"the input box has {d} dimensions{embedded}, so the network must take {inputs} inputs; it takes {net.width[0]}"
             )
 
     @property
@@ -93,30 +116,55 @@ class Surrogate(nn.Module):
         return 2 * (x - self.lower) / (self.upper - self.lower) - 1
 
     def features(self, x: Tensor) -> Tensor:
-        """The network inputs at physical points x: (n, d) -> (n, width[0]) (normalized, periodic axes embedded)."""
-        return self._embed(self.normalize(x))
+        """The network inputs at physical points x: (n, d) -> (n, width[0]) (normalized, periodic axes
+        embedded, interface distances appended)."""
+        return self._embed(self.normalize(x), x)
 
-    def _embed(self, t: Tensor) -> Tensor:
-        return periodic_features(t, self.periodic) if self.periodic else t
+    def _embed(self, t: Tensor, x: Tensor) -> Tensor:
+        t = periodic_features(t, self.periodic) if self.periodic else t
+        if not self.interfaces:
+            return t
+        kinks = [lift_values(phi, x, 1).abs() * (2 / s) - 1 for phi, s in zip(self.interfaces, self.interface_scales)]
+        return torch.cat([t, *kinks], dim=-1)
 
     def forward(self, x: Tensor) -> Tensor:
         """x: (n, d) -> (n, out)."""
         t = self.normalize(x)
-        out = self.net(self._embed(t))
+        out = self.net(self._embed(t, x))
         return out if self.constraint is None else self.constraint.apply(x, t, out)
 
     def forward_jet(self, x: Tensor, spec: jet.JetSpec) -> Tensor:
         """Values and the derivatives in ``spec`` at x: (n, d), in one forward pass -> (C, n, out)."""
         scale = 2 / (self.upper - self.lower)
         t = jet.affine(jet.seed(x, spec), scale, -1 - self.lower * scale)
-        out = self.net.forward_jet(periodic_features_jet(t, self.periodic, spec) if self.periodic else t, spec)
+        inputs = periodic_features_jet(t, self.periodic, spec) if self.periodic else t
+        if self.interfaces:
+            inputs = torch.cat([inputs, *self._interface_jets(x, spec)], dim=-1)
+        out = self.net.forward_jet(inputs, spec)
         return out if self.constraint is None else self.constraint.apply_jet(x, t, out, spec)
+
+    def _interface_jets(self, x: Tensor, spec: jet.JetSpec) -> list[Tensor]:
+        """The jets (C, n, 1) of the interface inputs ``2 |phi| / s - 1``: |phi| carries sign(phi) times
+        the derivatives of phi (kept per point set, as phi does not train)."""
+        out = []
+        for i, (phi, s) in enumerate(zip(self.interfaces, self.interface_scales)):
+            j = cached_jet(self._jets, f"interface{i}", phi, x, spec, 1)
+            one = torch.ones(1, dtype=j.dtype, device=j.device)
+            out.append(jet.affine(j * torch.sign(j[:1]), 2 / s * one, -one))
+        return out
 
     def with_net(self, net: nn.Module) -> Surrogate:
         """The same input map and constraints around another network (after a refinement or grid update)."""
-        return Surrogate(net, self.lower, self.upper, self.constraint, self.periodic, self.unknowns).to(
-            self.lower.device
-        )
+        return Surrogate(
+            net,
+            self.lower,
+            self.upper,
+            self.constraint,
+            self.periodic,
+            self.unknowns,
+            self.interfaces,
+            self.interface_scales,
+        ).to(self.lower.device)
 
     def refined(self, grid: int) -> Surrogate:
         """A new surrogate whose KAN has ``grid`` intervals per edge (see ``KAN.refined``)."""
@@ -140,6 +188,8 @@ class Surrogate(nn.Module):
             desc["periodic"] = list(self.periodic)
         if self.unknowns is not None:
             desc["unknowns"] = self.unknowns.describe()
+        if self.interfaces:
+            desc["interfaces"] = {"scales": list(self.interface_scales)}
         return desc
 
     @classmethod
@@ -156,7 +206,33 @@ class Surrogate(nn.Module):
         constraint = constraint_from_description(desc["constraint"], problem) if desc.get("constraint") else None
         lower, upper = (torch.tensor(box[k], dtype=torch.float64) for k in ("lower", "upper"))
         unknowns = UnknownSet.from_description(desc["unknowns"], lower, upper) if desc.get("unknowns") else None
-        return cls(net, lower, upper, constraint, desc.get("periodic", ()), unknowns)
+        scales = desc["interfaces"]["scales"] if desc.get("interfaces") else []
+        interfaces = _interfaces_of(problem, len(scales)) if scales else ()
+        return cls(net, lower, upper, constraint, desc.get("periodic", ()), unknowns, interfaces, scales)
+
+
+def _interfaces_of(problem: Any, count: int) -> tuple[Callable[[Tensor], Tensor], ...]:
+    """The level sets of ``problem``'s interfaces, which a saved surrogate with ``count`` of them takes as inputs."""
+    if problem is None:
+        raise ConfigError(
+            "this run's network takes the distance to the problem's interfaces as inputs; load it with its "
+            "problem: kanpde.load(DIR, problem=MyProblem())"
+        )
+    found = problem.interfaces
+    if len(found) != count:
+        raise ConfigError(
+            f"the saved run's network takes {count} interface inputs but the problem given to load declares "
+            f"{len(found)} interfaces; load it with the problem it was trained on"
+        )
+    return found
+
+
+def interface_scales(problem: Any, n: int = 4096) -> tuple[float, ...]:
+    """The largest |phi_i| of each of ``problem``'s interfaces over ``n`` Sobol points of its domain (what
+    ``Surrogate(interface_scales=)`` maps onto [-1, 1])."""
+    x = torch.as_tensor(problem.domain.sample(n, method="sobol", seed=0), dtype=torch.float64)
+    with torch.no_grad():
+        return tuple(max(float(lift_values(phi, x, 1).abs().max()), 1e-12) for phi in problem.interfaces)
 
 
 def count_parameters(module: nn.Module) -> int:
