@@ -159,7 +159,7 @@ def default_recipe(problem: Problem, net: nn.Module, form: Form | None = None) -
     features = problem_features(problem)
     if features.evolution:
         return evolution_recipe(problem, net)
-    if form is Form.ENERGY or (form is None and features.energy and features.interfaces):
+    if form is Form.ENERGY or (form is None and features.jump):
         return energy_recipe(problem, net)
     return steady_recipe(problem, net)
 
@@ -171,7 +171,9 @@ class Features:
     space_dim: the number of space axes; evolution: whether the last axis is time (named ``t``);
     periodic: the periodic axes; conditions: the labels of the declared conditions; built_in: what the
     hard constraints build into the surrogate (``"soft"`` when nothing); soft: the labels of the
-    conditions that stay loss terms even then (Neumann, Robin, and any that cannot be built in).
+    conditions that stay loss terms even then (Neumann, Robin, and any that cannot be built in); jump:
+    the problem has an energy (``divergence`` or ``energy``) and declares an ``interface`` where a
+    coefficient jumps (the energy recipe's case).
     """
 
     space_dim: int
@@ -181,8 +183,7 @@ class Features:
     built_in: str
     soft: tuple[str, ...]
     linear: bool
-    energy: bool = False
-    interfaces: int = 0
+    jump: bool = False
 
     @property
     def kind(self) -> str:
@@ -198,8 +199,7 @@ class Features:
             "built_in": self.built_in,
             "soft": list(self.soft),
             "linear": self.linear,
-            "energy": self.energy,
-            "interfaces": self.interfaces,
+            "jump": self.jump,
         }
 
 
@@ -216,8 +216,7 @@ def problem_features(problem: Problem) -> Features:
         built_in=hard.describe(axes),
         soft=tuple(c.label for c in soft),
         linear=is_linear(problem),
-        energy=problem.has_energy,
-        interfaces=len(problem.interfaces),
+        jump=problem.has_energy and bool(problem.interfaces),
     )
 
 
