@@ -134,7 +134,7 @@ def solve(
     derivatives = Derivatives.parse(derivatives, "derivatives")
     if constraints is not None:
         constraints = Constraints.parse(constraints, "constraints", also="None (the recommended one)")
-    asked_form = None if form is None else Form.parse(form, "solve(form=...)")
+    asked_form = None if form is None else Form.parse(form, "form")
     net = (
         model
         if model is not None

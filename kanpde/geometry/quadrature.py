@@ -30,6 +30,11 @@ from kanpde.geometry.sampling import Seed
 
 __all__ = ["Quadrature", "gauss_legendre", "box_quadrature", "monte_carlo", "domain_quadrature", "cut_cells"]
 
+SPLIT_LEVELS = {1: 24, 2: 3, 3: 2}
+"""How often ``domain_quadrature`` splits the cells an interface cuts, by dimension: each level doubles the
+cut cells' number in 2-D and quadruples it in 3-D (a curve and a surface), but in 1-D an interface cuts one
+cell per point, so there the cut cell can shrink to round-off for nothing."""
+
 LevelSet = Callable[[np.ndarray], np.ndarray]
 """phi(x): (n, d) float64 array -> (n,) values whose sign says the side of an interface (zero on it)."""
 
@@ -147,16 +152,18 @@ def domain_quadrature(
     *,
     order: int = 2,
     split: Sequence[LevelSet] = (),
-    levels: int = 3,
+    levels: int | None = None,
     method: str = "sobol",
     seed: Seed = 0,
 ) -> Quadrature:
     """A rule with about ``n`` points before interface splitting: Gauss cells on a box (``order``^d points
-    per cell, as many cells per axis as ``n`` allows), quasi-Monte Carlo (``method``) elsewhere."""
+    per cell, as many cells per axis as ``n`` allows; cut cells split ``levels`` times, by default
+    ``SPLIT_LEVELS`` for the dimension), quasi-Monte Carlo (``method``) elsewhere."""
     if not isinstance(n, (int, np.integer)) or n < 1:
         raise ConfigError(f"the number of quadrature points must be an int >= 1; got {n!r}")
     if isinstance(domain, Box):
         d = domain.dim
         per_axis = max(1, int(round((n / order**d) ** (1 / d))))
+        levels = SPLIT_LEVELS.get(d, 1) if levels is None else levels
         return box_quadrature(domain.lower, domain.upper, per_axis, order, split=split, levels=levels)
     return monte_carlo(domain, n, method=method, seed=seed)

@@ -237,7 +237,6 @@ class Problem(metaclass=_ValidatedOnConstruction):
                     f"{kind} must define residual(self, u, x) returning the PDE residual at x (or declare "
                     "divergence = kanpde.DivergenceForm(a=..., f=...) for -div(a grad u) + c u = f)"
                 )
-        self._check_forms(kind)
         conditions = self.conditions
         if isinstance(conditions, Condition) or not isinstance(conditions, (list, tuple)):
             raise DefinitionError(f"{kind}.conditions must be a list of conditions; got {conditions!r}")
@@ -247,6 +246,7 @@ class Problem(metaclass=_ValidatedOnConstruction):
             c.check_domain(domain, kind)
             c.check_component(self.components, kind)
         self._check_outputs(kind)
+        self._check_forms(kind)
         self._check_vectors(kind)
         self._check_unknowns(kind)
         self._check_data(kind)

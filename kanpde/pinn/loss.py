@@ -187,11 +187,12 @@ class Collocation:
         n_interior: int | None = None,
         n_boundary: int | None = None,
         conditions: Sequence[Condition] | None = None,
-        levels: int = 3,
+        levels: int | None = None,
     ) -> Collocation:
         """The points and weights of the energy form: a quadrature of the domain with about ``n_interior``
         points (``kanpde.geometry.quadrature.domain_quadrature``: Gauss cells on a box, those the problem's
-        interfaces cut split ``levels`` times; quasi-Monte Carlo elsewhere), and for each condition its
+        interfaces cut split ``levels`` times, by default as often as the dimension affords; quasi-Monte
+        Carlo elsewhere), and for each condition its
         boundary points, each weighted by the part's measure over their number."""
         rng = as_rng(seed)
         split = [_numpy_level_set(phi) for phi in problem.interfaces]
