@@ -14,8 +14,9 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from kanpde.errors import ConfigError
 from kanpde.interpret.pruning import pruned
-from kanpde.pinn.loss import Collocation, residual_values
+from kanpde.pinn.loss import Collocation, Form, residual_values
 from kanpde.pinn.surrogate import Surrogate
 from kanpde.solvers.phases import Prune, Refine, Resample, Symbolize, UpdateGrid
 from kanpde.solvers.training_state import PhaseReport, TrainingState
@@ -75,9 +76,16 @@ def resample(state: TrainingState, phase: Resample, report: PhaseReport) -> str:
     ``[config.seed, draw]``, so a run is repeatable."""
     state.draws += 1
     config, x = state.config, state.colloc.interior
-    n = phase.n_interior or x.shape[0]
+    energy = config.form is Form.ENERGY
+    n = phase.n_interior or ((config.n_interior or config.problem.n_interior) if energy else x.shape[0])
     rng = np.random.default_rng([config.seed, state.draws])
-    colloc = Collocation.sample(
+    if energy and phase.adaptive:
+        raise ConfigError(
+            "Resample(adaptive=True) follows the residual; under form='energy' the points are a quadrature: "
+            "use Resample() (a shifted rule)"
+        )
+    sample = Collocation.quadrature if energy else Collocation.sample
+    colloc = sample(
         config.problem,
         seed=rng,
         dtype=x.dtype,

@@ -208,6 +208,7 @@ def solve(
         eval_centered=problem.centered_columns,
         eval_every=eval_every,
         n_boundary=n_boundary,
+        n_interior=n_interior,
         causal=causal_spec,
         balance=balance_spec,
         compile=compile,

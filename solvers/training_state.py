@@ -127,7 +127,9 @@ class TrainingConfig:
       logged errors (None, the default: none; 0: at every step), for plots against time at the cost of a
       history that depends on timing. record_every: steps between history entries (phase ends and events
       are always recorded).
-    * n_boundary: points per condition drawn by ``Resample`` (None: the problem's count).
+    * n_boundary: points per condition drawn by ``Resample`` (None: the problem's count); n_interior: the
+      interior count asked of ``solve`` (None: the problem's), which a ``Resample`` of the energy form's
+      quadrature asks for again (its rule holds more points once interface cells are split).
     * causal: causal weighting of the residual (a ``Causal``; the problem needs a time axis named t);
       balance: gradient-norm balancing of the condition terms in Adam phases (a ``Balance``).
     * compile: compile the one-pass network evaluation (``torch.compile``; the time counts in the budget).
@@ -146,6 +148,7 @@ class TrainingConfig:
     eval_every: float | None = None
     record_every: int = 10
     n_boundary: int | None = None
+    n_interior: int | None = None
     causal: Causal | None = None
     balance: Balance | None = None
     compile: bool = False

@@ -26,7 +26,7 @@ import numpy as np
 from kanpde.errors import ConfigError
 from kanpde.geometry.box import Box
 from kanpde.geometry.domain import Domain
-from kanpde.geometry.sampling import Seed
+from kanpde.geometry.sampling import Seed, as_rng
 
 __all__ = ["Quadrature", "gauss_legendre", "box_quadrature", "monte_carlo", "domain_quadrature", "cut_cells"]
 
@@ -108,10 +108,17 @@ def box_quadrature(
     *,
     split: Sequence[LevelSet] = (),
     levels: int = 3,
+    offset: Sequence[float] | None = None,
 ) -> Quadrature:
     """Gauss-Legendre with ``order`` points per axis on each of ``cells`` cells per axis of the box;
     cells an interface of ``split`` (level-set functions) cuts are bisected along every axis, ``levels``
-    times (each cut cell becomes 2^d cells, of which the cut ones go on)."""
+    times (each cut cell becomes 2^d cells, of which the cut ones go on).
+
+    offset: shifts the cell grid by these fractions of a cell per axis (in [0, 1)); the cells cut by the
+    box's faces are clipped to it, so the rule stays exact cell by cell. A network trained on one fixed
+    rule can learn to lower the discrete energy between its points; drawing a new offset now and then
+    (``Resample`` under the energy form) takes that away.
+    """
     lo, hi = np.asarray(lower, dtype=np.float64), np.asarray(upper, dtype=np.float64)
     d = lo.size
     counts = np.broadcast_to(np.asarray(cells), (d,)).astype(int)
@@ -120,8 +127,20 @@ def box_quadrature(
     if not isinstance(levels, int) or levels < 0:
         raise ConfigError(f"box_quadrature levels must be an int >= 0; got {levels!r}")
     size = (hi - lo) / counts
-    index = np.stack([g.ravel() for g in np.meshgrid(*(np.arange(c) for c in counts), indexing="ij")], axis=-1)
-    corner, width = lo + index * size, np.broadcast_to(size, index.shape).copy()
+    if offset is None:
+        edges = [lo[a] + np.arange(counts[a] + 1) * size[a] for a in range(d)]
+    else:
+        shift = np.broadcast_to(np.asarray(offset, dtype=np.float64), (d,))
+        if np.any(shift < 0) or np.any(shift >= 1):
+            raise ConfigError(f"box_quadrature offset must lie in [0, 1) per axis; got {offset!r}")
+        edges = [
+            np.unique(np.clip(lo[a] + (np.arange(-1, counts[a] + 1) + shift[a]) * size[a], lo[a], hi[a]))
+            for a in range(d)
+        ]
+    lows = np.meshgrid(*(e[:-1] for e in edges), indexing="ij")
+    widths = np.meshgrid(*(np.diff(e) for e in edges), indexing="ij")
+    corner = np.stack([g.ravel() for g in lows], axis=-1)
+    width = np.stack([g.ravel() for g in widths], axis=-1)
     nodes, weights = _cell_rule(order, d)
     children = np.stack([g.ravel() for g in np.meshgrid(*([np.arange(2)] * d), indexing="ij")], axis=-1)
     points, wts = [], []
@@ -155,15 +174,18 @@ def domain_quadrature(
     levels: int | None = None,
     method: str = "sobol",
     seed: Seed = 0,
+    shift: bool = False,
 ) -> Quadrature:
     """A rule with about ``n`` points before interface splitting: Gauss cells on a box (``order``^d points
     per cell, as many cells per axis as ``n`` allows; cut cells split ``levels`` times, by default
-    ``SPLIT_LEVELS`` for the dimension), quasi-Monte Carlo (``method``) elsewhere."""
+    ``SPLIT_LEVELS`` for the dimension), quasi-Monte Carlo (``method``) elsewhere. shift: a box's cell grid
+    is shifted by a random fraction of a cell drawn from ``seed`` (see ``box_quadrature``)."""
     if not isinstance(n, (int, np.integer)) or n < 1:
         raise ConfigError(f"the number of quadrature points must be an int >= 1; got {n!r}")
     if isinstance(domain, Box):
         d = domain.dim
         per_axis = max(1, int(round((n / order**d) ** (1 / d))))
         levels = SPLIT_LEVELS.get(d, 1) if levels is None else levels
-        return box_quadrature(domain.lower, domain.upper, per_axis, order, split=split, levels=levels)
+        offset = as_rng(seed).random(d) if shift else None
+        return box_quadrature(domain.lower, domain.upper, per_axis, order, split=split, levels=levels, offset=offset)
     return monte_carlo(domain, n, method=method, seed=seed)

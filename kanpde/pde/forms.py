@@ -20,6 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import torch
 from torch import Tensor
 
@@ -116,6 +117,25 @@ class DivergenceForm:
             f"{condition.label}: the energy form takes Neumann and Robin conditions as boundary integrals and "
             "builds Dirichlet conditions into the surrogate; it has no term for this condition. Use form='strong'"
         )
+
+    def jumps(self, domain: Any, n: int = 4096, seed: int = 3) -> bool:
+        """Whether a coefficient (a or c) jumps somewhere in ``domain``: at ``n`` Sobol points and a partner
+        each a thousandth of the domain's diameter away, some pair differs by more than a tenth of their
+        size (a smooth coefficient would need a relative gradient of ~100 per diameter to do so)."""
+        rng = np.random.default_rng(seed)
+        x = domain.sample(n, method="sobol", seed=rng)
+        step = rng.normal(size=x.shape)
+        y = x + 1e-3 * domain.diameter * step / np.linalg.norm(step, axis=1, keepdims=True)
+        keep = domain.contains(y)
+        xt, yt = (torch.as_tensor(p[keep], dtype=torch.float64) for p in (x, y))
+        with torch.no_grad():
+            for name in ("a", "c"):
+                if not callable(getattr(self, name)):
+                    continue
+                u, v = self.coefficient(name, xt), self.coefficient(name, yt)
+                if bool(((u - v).abs() > 0.1 * (u.abs() + v.abs()).clamp_min(1e-300) / 2).any()):
+                    return True
+        return False
 
     def describe(self) -> dict[str, Any]:
         def say(v: Coefficient) -> Any:

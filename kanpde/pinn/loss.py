@@ -188,15 +188,18 @@ class Collocation:
         n_boundary: int | None = None,
         conditions: Sequence[Condition] | None = None,
         levels: int | None = None,
+        fresh: bool = False,
     ) -> Collocation:
         """The points and weights of the energy form: a quadrature of the domain with about ``n_interior``
         points (``kanpde.geometry.quadrature.domain_quadrature``: Gauss cells on a box, those the problem's
         interfaces cut split ``levels`` times, by default as often as the dimension affords; quasi-Monte
-        Carlo elsewhere), and for each condition its
-        boundary points, each weighted by the part's measure over their number."""
+        Carlo elsewhere), and for each condition its boundary points, each weighted by the part's measure
+        over their number. fresh: a ``Resample`` phase's draw (a box's cell grid shifted by a random
+        fraction of a cell; new Monte Carlo points)."""
         rng = as_rng(seed)
         split = [_numpy_level_set(phi) for phi in problem.interfaces]
-        rule = domain_quadrature(problem.domain, n_interior or problem.n_interior, split=split, levels=levels, seed=rng)
+        n = n_interior or problem.n_interior
+        rule = domain_quadrature(problem.domain, n, split=split, levels=levels, seed=rng, shift=fresh)
         n_bnd = problem.n_boundary if n_boundary is None else n_boundary
         sets = []
         for cond in problem.conditions if conditions is None else conditions:

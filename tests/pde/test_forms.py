@@ -175,3 +175,12 @@ def test_bad_energy_declarations_name_the_attribute_and_the_fix():
     with pytest.raises(DefinitionError, match=r"StrongOnly has no energy: declare divergence"):
         StrongOnly().energy(None, None)
     assert not StrongOnly().has_energy
+
+
+def test_a_jumping_coefficient_is_seen_and_a_smooth_one_is_not():
+    box = kanpde.Box([0, 0], [1, 1])
+    step = kanpde.DivergenceForm(a=lambda x: torch.where(x[:, 0] ** 2 + x[:, 1] ** 2 < 0.5, 1.0, 0.1))
+    steep = kanpde.DivergenceForm(a=lambda x: 1 + 0.5 * torch.sin(20 * x[:, 0]))  # smooth, if fast
+    reaction = kanpde.DivergenceForm(c=lambda x: torch.where(x[:, 1] < 0.3, 0.0, 5.0))
+    assert step.jumps(box) and reaction.jumps(box)
+    assert not steep.jumps(box) and not kanpde.DivergenceForm(a=2.0).jumps(box)
