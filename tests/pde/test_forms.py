@@ -55,7 +55,7 @@ def test_the_exact_solution_minimises_the_energy_by_the_second_variation():
         v = lambda x, k=k: torch.sin(k * PI * x[:, 0])  # noqa: E731
         xq = q.points[:, 0]
         second = 0.5 * q.integrate((1 + xq) * (k * PI * np.cos(k * PI * xq)) ** 2 + 2 * np.sin(k * PI * xq) ** 2)
-        e1 = energy_of(problem, lambda x, v=v: exact(x) + eps * v(x), q)
+        e1 = energy_of(problem, lambda x, v=v, eps=eps: exact(x) + eps * v(x), q)
         assert e1 > e0
         assert e1 - e0 == pytest.approx(eps**2 * second, rel=1e-9)
 

@@ -81,7 +81,9 @@ class NeumannBar(kanpde.Problem):
 
 
 def test_a_neumann_end_is_met_as_a_natural_condition():
-    sol = kanpde.solve(NeumannBar(), form="energy", schedule=[Adam(steps=50, lr=1e-2), LBFGS(steps=200)], progress=False)
+    sol = kanpde.solve(
+        NeumannBar(), form="energy", schedule=[Adam(steps=50, lr=1e-2), LBFGS(steps=200)], progress=False
+    )
     assert sol.info["form"] == "energy" and sol.info["collocation"] == {"interior": 256, "neumann:right": 1}
     assert sol.errors["rel_l2"] < 1e-4, sol.errors
     x = torch.tensor([[1.0]], dtype=torch.float64, requires_grad=True)
