@@ -11,7 +11,7 @@ from kanpde.cli.export import check_solve_exports, export_after_solve, parse_for
 from kanpde.errors import ConfigError
 from kanpde.io.files import check_output_folder
 from kanpde.pinn.hard_constraints import CONSTRAINT_MODES, Constraints
-from kanpde.pinn.loss import DERIVATIVE_MODES, Derivatives
+from kanpde.pinn.loss import DERIVATIVE_MODES, FORMS, Derivatives
 from kanpde.solvers.checkpoint import CHECKPOINT, check_resumable
 
 if TYPE_CHECKING:
@@ -46,6 +46,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "--constraints",
         choices=CONSTRAINT_MODES,
         help="Dirichlet conditions built into the surrogate (hard) or penalised (soft); default: the problem's recipe",
+    )
+    s.add_argument(
+        "--form",
+        choices=FORMS,
+        help="the loss: squared residuals (strong) or the integral of the problem's energy (energy); "
+        "default: the problem's recipe (energy where a coefficient jumps)",
     )
     s.add_argument("--out", required=True, metavar="DIR", help="run folder for report.json, model.pt, model.json")
     s.add_argument("--quiet", action="store_true", help="no progress display")
@@ -97,13 +103,14 @@ def run(args: argparse.Namespace) -> int:
     exports = parse_formats(args.export, "--export")
     check_solve_exports(problem, exports)
     constraints = args.constraints or (Constraints.SOFT if args.symbolic else None)
+    form = args.form or ("strong" if args.symbolic else None)  # a formula is read from a penalised strong form
     if args.model != "kan":
         for flag in ("grid", "k"):
             if getattr(args, flag) is not None:
                 raise ConfigError(f"--{flag} applies to --model kan only; drop it or use --model kan")
     if args.width:
         width = parse_width(args.width)
-        fit = [network_inputs(problem, args.model, constraints), *width[1:-1], problem.out_dim]
+        fit = [network_inputs(problem, args.model, constraints, form), *width[1:-1], problem.out_dim]
         if width != fit:
             raise ConfigError(
                 f"--width {args.width} does not fit {args.problem}: it needs {fit[0]} inputs and {fit[-1]} outputs "
@@ -113,7 +120,14 @@ def run(args: argparse.Namespace) -> int:
     else:
         hidden = SYMBOLIC_HIDDEN if args.symbolic else None
         net = default_model(
-            problem, args.model, hidden=hidden, grid=args.grid, k=args.k, seed=args.seed, constraints=constraints
+            problem,
+            args.model,
+            hidden=hidden,
+            grid=args.grid,
+            k=args.k,
+            seed=args.seed,
+            constraints=constraints,
+            form=form,
         )
     schedule = symbolic_recipe(problem, net).schedule if args.symbolic else None
     sol = solve(
@@ -131,6 +145,7 @@ def run(args: argparse.Namespace) -> int:
         checkpoint=out,
         checkpoint_every=args.checkpoint_every,
         resume=out if args.resume else None,
+        form=form,
     )
     if args.symbolic:
         sol = with_formula(sol, out)

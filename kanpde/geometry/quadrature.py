@@ -11,8 +11,9 @@ An integral ``int_Omega e(x) dx`` becomes ``sum_k w_k e(x_k)``. Two rules, chose
 * On any other domain, quasi-Monte Carlo: ``n`` Sobol points inside, each weighted by the domain's
   volume over ``n`` (error about ``1/n``; a ``Resample`` phase draws new ones).
 
-Mesh domains integrate on their bounding box's cells with the points outside dropped (a cell rule on the
-mesh's own cells is not built yet).
+* On a mesh (``MeshDomain``), the symmetric degree-2 rule on each of its own simplices: 3 points per
+  triangle, 4 per tetrahedron (exact for quadratics), so the rule follows the mesh's refinement. Cells an
+  interface cuts are not split on a mesh (mesh the interface instead: its cells then do not straddle it).
 """
 
 from __future__ import annotations
@@ -26,9 +27,31 @@ import numpy as np
 from kanpde.errors import ConfigError
 from kanpde.geometry.box import Box
 from kanpde.geometry.domain import Domain
+from kanpde.geometry.mesh import MeshDomain
 from kanpde.geometry.sampling import Seed, as_rng
 
-__all__ = ["Quadrature", "gauss_legendre", "box_quadrature", "monte_carlo", "domain_quadrature", "cut_cells"]
+__all__ = [
+    "Quadrature",
+    "gauss_legendre",
+    "box_quadrature",
+    "simplex_quadrature",
+    "monte_carlo",
+    "domain_quadrature",
+    "cut_cells",
+]
+
+#: barycentric coordinates of the symmetric degree-2 rules (equal weights): triangle, tetrahedron
+_SIMPLEX_RULES = {
+    2: np.array([[2 / 3, 1 / 6, 1 / 6], [1 / 6, 2 / 3, 1 / 6], [1 / 6, 1 / 6, 2 / 3]]),
+    3: np.array(
+        [
+            [0.5854101966249685, 0.1381966011250105, 0.1381966011250105, 0.1381966011250105],
+            [0.1381966011250105, 0.5854101966249685, 0.1381966011250105, 0.1381966011250105],
+            [0.1381966011250105, 0.1381966011250105, 0.5854101966249685, 0.1381966011250105],
+            [0.1381966011250105, 0.1381966011250105, 0.1381966011250105, 0.5854101966249685],
+        ]
+    ),
+}
 
 SPLIT_LEVELS = {1: 24, 2: 3, 3: 2}
 """How often ``domain_quadrature`` splits the cells an interface cuts, by dimension: each level doubles the
@@ -159,6 +182,18 @@ def box_quadrature(
     return Quadrature(np.concatenate(points), np.concatenate(wts), rule)
 
 
+def simplex_quadrature(points: np.ndarray, cells: np.ndarray, volumes: np.ndarray) -> Quadrature:
+    """The degree-2 rule on each simplex of a mesh: nodes (N, d), cells (m, d + 1) node numbers, volumes
+    (m,) -> (d + 1) m points, each weighted by its cell's volume over d + 1."""
+    d = points.shape[1]
+    if d not in _SIMPLEX_RULES:
+        raise ConfigError(f"simplex_quadrature covers triangles and tetrahedra; got {d}-D nodes")
+    bary = _SIMPLEX_RULES[d]
+    x = np.einsum("qj,mjk->mqk", bary, points[cells]).reshape(-1, d)
+    w = np.repeat(volumes / len(bary), len(bary))
+    return Quadrature(x, w, f"degree 2 on {len(cells)} mesh cells")
+
+
 def monte_carlo(domain: Domain, n: int, *, method: str = "sobol", seed: Seed = 0) -> Quadrature:
     """``n`` points of the domain (its own sampler), each weighted by its volume over ``n``."""
     x = domain.sample(n, method=method, seed=seed)
@@ -178,7 +213,8 @@ def domain_quadrature(
 ) -> Quadrature:
     """A rule with about ``n`` points before interface splitting: Gauss cells on a box (``order``^d points
     per cell, as many cells per axis as ``n`` allows; cut cells split ``levels`` times, by default
-    ``SPLIT_LEVELS`` for the dimension), quasi-Monte Carlo (``method``) elsewhere. shift: a box's cell grid
+    ``SPLIT_LEVELS`` for the dimension), the mesh's own cells on a ``MeshDomain`` (whatever ``n``), and
+    quasi-Monte Carlo (``method``) elsewhere. shift: a box's cell grid
     is shifted by a random fraction of a cell drawn from ``seed`` (see ``box_quadrature``)."""
     if not isinstance(n, (int, np.integer)) or n < 1:
         raise ConfigError(f"the number of quadrature points must be an int >= 1; got {n!r}")
@@ -188,4 +224,6 @@ def domain_quadrature(
         levels = SPLIT_LEVELS.get(d, 1) if levels is None else levels
         offset = as_rng(seed).random(d) if shift else None
         return box_quadrature(domain.lower, domain.upper, per_axis, order, split=split, levels=levels, offset=offset)
+    if isinstance(domain, MeshDomain) and domain.dim in _SIMPLEX_RULES:
+        return simplex_quadrature(domain.points, domain.cells, domain.volumes)
     return monte_carlo(domain, n, method=method, seed=seed)

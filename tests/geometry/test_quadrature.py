@@ -85,3 +85,14 @@ def test_monte_carlo_weights_sum_to_the_volume_and_domain_quadrature_chooses_the
 def test_bad_quadrature_arguments_name_the_field(call, match):
     with pytest.raises(ConfigError, match=match):
         call()
+
+
+def test_a_mesh_integrates_on_its_own_cells_exactly_for_quadratics():
+    mesh = kanpde.MeshDomain.grid([0.0, 0.0], [2.0, 1.0], [4, 3])
+    q = domain_quadrature(mesh, 10)
+    assert q.rule == f"degree 2 on {len(mesh.cells)} mesh cells" and q.size == 3 * len(mesh.cells)
+    x, y = q.points[:, 0], q.points[:, 1]
+    assert q.integrate(x**2 + x * y + 1) == pytest.approx(8 / 3 + 1 + 2, rel=1e-13)
+    cube = kanpde.MeshDomain.grid([0.0, 0.0, 0.0], [1.0, 1.0, 1.0], [2, 2, 2])
+    q3 = domain_quadrature(cube, 10)
+    assert q3.integrate(q3.points[:, 0] * q3.points[:, 2] + q3.points[:, 1] ** 2) == pytest.approx(1 / 4 + 1 / 3, rel=1e-13)
