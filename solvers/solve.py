@@ -186,7 +186,7 @@ def solve(
         ).to(device=dev, dtype=dt)
     else:
         surrogate, colloc = _resumed(saved, problem, soft, dev, dt)
-    if saved is None or form is Form.ENERGY:  # the energy form's quadrature is drawn again, as it was
+    if saved is None:
         sample = Collocation.quadrature if form is Form.ENERGY else Collocation.sample
         colloc = sample(
             problem, seed=seed, dtype=dt, device=dev, n_interior=n_interior, n_boundary=n_boundary, conditions=soft
@@ -325,13 +325,24 @@ def _resumed(
     model = Surrogate.from_description(json.loads(saved["model"]), problem).to(device=device, dtype=dtype)
     model.load_state_dict(saved["weights"])
     interior = saved["interior"].to(device=device, dtype=dtype).requires_grad_(True)
+    quadrature = saved.get("quadrature")  # the energy form's weights, as the run had them
+
+    def weights(t: torch.Tensor | None) -> torch.Tensor | None:
+        return None if t is None else t.to(device=device, dtype=dtype)
+
+    bweights = quadrature["boundary"] if quadrature else [None] * len(saved["boundary"])
     sets = tuple(
         BoundarySet(
-            c, x.to(device=device, dtype=dtype).requires_grad_(c.needs_derivatives()), n.to(device=device, dtype=dtype)
+            c,
+            x.to(device=device, dtype=dtype).requires_grad_(c.needs_derivatives()),
+            n.to(device=device, dtype=dtype),
+            weights(w),
         )
-        for c, (x, n) in zip(soft, saved["boundary"])
+        for c, (x, n), w in zip(soft, saved["boundary"], bweights)
     )
-    return model, Collocation(interior, sets)
+    if quadrature is None:
+        return model, Collocation(interior, sets)
+    return model, Collocation(interior, sets, weights(quadrature["interior"]), quadrature["rule"])
 
 
 def check_fit(problem: Problem, net: nn.Module, *, periodic: Sequence[int] = (), interfaces: int = 0) -> None:

@@ -444,6 +444,13 @@ class TrainingState:
             "weights": cpu,
             "interior": self.colloc.interior.detach().cpu(),
             "boundary": [(b.x.detach().cpu(), b.normal.detach().cpu()) for b in self.colloc.boundary],
+            "quadrature": None  # the energy form's weights: interior, then one per boundary set, and the rule
+            if self.colloc.weights is None
+            else {
+                "interior": self.colloc.weights.detach().cpu(),
+                "boundary": [b.weights.detach().cpu() for b in self.colloc.boundary],
+                "rule": self.colloc.rule,
+            },
             "step": self.step,
             "elapsed": self.clock.elapsed(),
             "last_loss": self.last_loss,

@@ -27,3 +27,28 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "slow" in item.keywords:
             item.add_marker(skip)
+
+
+class Interrupted(Exception):
+    """Raised by the ``interrupt_at`` fixture where a run is cut off."""
+
+
+@pytest.fixture
+def interrupt_at(monkeypatch):
+    """``interrupt_at(step)``: the next ``solve`` writes its checkpoint at optimizer step ``step`` (inside an
+    optimizer phase) and raises ``Interrupted``, as a killed run would stop; undone with the test."""
+    from kanpde.solvers.training_state import TrainingState
+
+    record = TrainingState.record
+
+    def arm(step):
+        def recording(self, *args, **kwargs):
+            record(self, *args, **kwargs)
+            if self.step == step and self.optimizer is not None:
+                self.checkpoint(force=True)
+                raise Interrupted
+
+        monkeypatch.setattr(TrainingState, "record", recording)
+        return Interrupted
+
+    return arm

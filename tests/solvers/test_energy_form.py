@@ -13,7 +13,7 @@ import torch
 import kanpde
 from kanpde import ops
 from kanpde.errors import ConfigError, DefinitionError
-from kanpde.solvers import LBFGS, Adam, Refine
+from kanpde.solvers import LBFGS, Adam, Refine, Resample
 
 S, A1, A2 = 0.37, 1.0, 0.1  # interface, conductivity left and right
 
@@ -149,3 +149,18 @@ def test_mini_batches_keep_the_integral():
     assert float(colloc.boundary[0].weights.sum()) == pytest.approx(1.0)  # a point's measure: its count
     head = colloc.head(10)
     assert head.weights.shape == (10,) and head.interior.shape == (10, 1)
+
+
+def test_a_resumed_energy_run_ends_as_an_uninterrupted_one(tmp_path, interrupt_at):
+    """Stopped after a Resample drew a shifted rule: the checkpoint keeps that rule's points and weights."""
+    schedule = [Adam(steps=3, lr=1e-2), LBFGS(steps=4), Resample(), LBFGS(steps=5)]
+    kw = {"schedule": schedule, "steps": 12, "progress": False}
+    whole = kanpde.solve(TwoMaterials(), **kw)
+    stop = interrupt_at(9)
+    with pytest.raises(stop):
+        kanpde.solve(TwoMaterials(), checkpoint=tmp_path, checkpoint_every=1e9, **kw)
+    resumed = kanpde.solve(TwoMaterials(), resume=tmp_path, **kw)
+    assert resumed.info["resumed"][0]["step"] == 9 and resumed.info["steps"] == whole.info["steps"]
+    x = torch.linspace(0, 1, 21, dtype=torch.float64).reshape(-1, 1)
+    torch.testing.assert_close(resumed(x), whole(x), rtol=0, atol=0)
+    assert "gauss" in resumed.info["quadrature"]
