@@ -166,15 +166,8 @@ class Collocation:
             interior = problem.domain.sample(n_int, method=method, seed=rng)
         else:  # the user's own points, as they are (``n_interior`` given here takes the first n)
             interior = np.asarray(problem.sampling, dtype=np.float64)[: n_interior or None]
-        sets = []
-        for cond in problem.conditions if conditions is None else conditions:
-            b = cond.sample(problem.domain, n_bnd, problem.boundary_sampling, rng)
-            sets.append(
-                BoundarySet(
-                    cond, _tensor(b.x, dtype, device, cond.needs_derivatives()), _tensor(b.normal, dtype, device)
-                )
-            )
-        return cls(_tensor(interior, dtype, device, True), tuple(sets))
+        sets = _boundary_sets(problem, conditions, n_bnd, rng, dtype, device)
+        return cls(_tensor(interior, dtype, device, True), sets)
 
     @classmethod
     def quadrature(
@@ -201,20 +194,9 @@ class Collocation:
         n = n_interior or problem.n_interior
         rule = domain_quadrature(problem.domain, n, split=split, levels=levels, seed=rng, shift=fresh)
         n_bnd = problem.n_boundary if n_boundary is None else n_boundary
-        sets = []
-        for cond in problem.conditions if conditions is None else conditions:
-            b = cond.sample(problem.domain, n_bnd, problem.boundary_sampling, rng)
-            measure = problem.domain.part_measure(cond.on) if isinstance(cond, (Neumann, Robin)) else 0.0
-            sets.append(
-                BoundarySet(
-                    cond,
-                    _tensor(b.x, dtype, device, cond.needs_derivatives()),
-                    _tensor(b.normal, dtype, device),
-                    torch.full((len(b.x),), measure / max(len(b.x), 1), dtype=dtype, device=device),
-                )
-            )
+        sets = _boundary_sets(problem, conditions, n_bnd, rng, dtype, device, weighted=True)
         weights = torch.as_tensor(rule.weights, dtype=dtype, device=device)
-        return cls(_tensor(rule.points, dtype, device, True), tuple(sets), weights, rule.rule)
+        return cls(_tensor(rule.points, dtype, device, True), sets, weights, rule.rule)
 
     def subset(self, fraction: float, generator: torch.Generator) -> Collocation:
         """A random mini-batch holding ``fraction`` of every set (at least one point each)."""
@@ -255,6 +237,30 @@ class Collocation:
         out = {"interior": self.interior.shape[0]}
         out.update({s.condition.label: s.x.shape[0] for s in self.boundary})
         return out
+
+
+def _boundary_sets(
+    problem: Problem,
+    conditions: Sequence[Condition] | None,
+    n: int,
+    rng: np.random.Generator,
+    dtype: torch.dtype,
+    device: torch.device | str,
+    *,
+    weighted: bool = False,
+) -> tuple[BoundarySet, ...]:
+    """About ``n`` points per condition (default: all of the problem's) with normals; ``weighted``: each
+    weighted by the measure of a Neumann or Robin part over their number (the energy form's integrals)."""
+    sets = []
+    for cond in problem.conditions if conditions is None else conditions:
+        b = cond.sample(problem.domain, n, problem.boundary_sampling, rng)
+        weights = None
+        if weighted:
+            measure = problem.domain.part_measure(cond.on) if isinstance(cond, (Neumann, Robin)) else 0.0
+            weights = torch.full((len(b.x),), measure / max(len(b.x), 1), dtype=dtype, device=device)
+        x = _tensor(b.x, dtype, device, cond.needs_derivatives())
+        sets.append(BoundarySet(cond, x, _tensor(b.normal, dtype, device), weights))
+    return tuple(sets)
 
 
 def _rescaled(weights: Tensor | None, rows: Tensor) -> Tensor | None:
