@@ -25,7 +25,9 @@ def _run(args):
     return status, out.getvalue()
 
 
-@pytest.mark.parametrize("form, expected, inputs", [(None, "energy", 3), ("strong", "strong", 2), ("energy", "energy", 3)])
+@pytest.mark.parametrize(
+    "form, expected, inputs", [(None, "energy", 3), ("strong", "strong", 2), ("energy", "energy", 3)]
+)
 def test_solve_runs_and_records_the_form(tmp_path, form, expected, inputs):
     args = ["solve", "darcy_piecewise", "--steps", "2", "--quiet", "--out", str(tmp_path / "run")]
     status, printed = _run(args + (["--form", form] if form else []))

@@ -95,4 +95,6 @@ def test_a_mesh_integrates_on_its_own_cells_exactly_for_quadratics():
     assert q.integrate(x**2 + x * y + 1) == pytest.approx(8 / 3 + 1 + 2, rel=1e-13)
     cube = kanpde.MeshDomain.grid([0.0, 0.0, 0.0], [1.0, 1.0, 1.0], [2, 2, 2])
     q3 = domain_quadrature(cube, 10)
-    assert q3.integrate(q3.points[:, 0] * q3.points[:, 2] + q3.points[:, 1] ** 2) == pytest.approx(1 / 4 + 1 / 3, rel=1e-13)
+    assert q3.integrate(q3.points[:, 0] * q3.points[:, 2] + q3.points[:, 1] ** 2) == pytest.approx(
+        1 / 4 + 1 / 3, rel=1e-13
+    )
