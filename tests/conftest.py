@@ -33,22 +33,31 @@ class Interrupted(Exception):
     """Raised by the ``interrupt_at`` fixture where a run is cut off."""
 
 
-@pytest.fixture
-def interrupt_at(monkeypatch):
-    """``interrupt_at(step)``: the next ``solve`` writes its checkpoint at optimizer step ``step`` (inside an
-    optimizer phase) and raises ``Interrupted``, as a killed run would stop; undone with the test."""
+def stop_at(monkeypatch, step):
+    """Make the next ``solve`` write its checkpoint at optimizer step ``step`` (inside an optimizer phase)
+    and raise ``Interrupted``, as a killed run would stop; ``monkeypatch`` (or one of its contexts) scopes it."""
     from kanpde.solvers.training_state import TrainingState
 
     record = TrainingState.record
 
-    def arm(step):
-        def recording(self, *args, **kwargs):
-            record(self, *args, **kwargs)
-            if self.step == step and self.optimizer is not None:
-                self.checkpoint(force=True)
-                raise Interrupted
+    def recording(self, *args, **kwargs):
+        record(self, *args, **kwargs)
+        if self.step == step and self.optimizer is not None:
+            self.checkpoint(force=True)
+            raise Interrupted
 
-        monkeypatch.setattr(TrainingState, "record", recording)
+    monkeypatch.setattr(TrainingState, "record", recording)
+
+
+@pytest.fixture
+def interrupt_at(monkeypatch):
+    """``interrupt_at(step)``: ``stop_at`` for the rest of the test; returns ``Interrupted``. ``interrupt_at.within``
+    is ``stop_at`` itself, for a ``monkeypatch.context()``."""
+
+    def arm(step):
+        stop_at(monkeypatch, step)
         return Interrupted
 
+    arm.within = stop_at
+    arm.error = Interrupted
     return arm

@@ -12,11 +12,6 @@ from kanpde.errors import ConfigError
 from kanpde.problems import Poisson
 from kanpde.solvers import LBFGS, Adam, Causal, Refine, Resample
 from kanpde.solvers.checkpoint import CHECKPOINT
-from kanpde.solvers.training_state import TrainingState
-
-
-class Stop(Exception):
-    """Stands for a kill: raised by the history recorder once the run reaches a given step."""
 
 
 def small_poisson():
@@ -44,30 +39,17 @@ def run(problem, schedule, steps, **kw):
     return kanpde.solve(problem, net, schedule=schedule, steps=steps, seed=1, progress=False, **kw)
 
 
-def stop_at(monkeypatch, step):
-    """Make the run raise ``Stop`` once it has recorded ``step`` (after that step's checkpoint was due)."""
-    record = TrainingState.record
-
-    def recording(self, *args, **kwargs):
-        record(self, *args, **kwargs)
-        if self.step == step and self.optimizer is not None:
-            self.checkpoint(force=True)
-            raise Stop
-
-    monkeypatch.setattr(TrainingState, "record", recording)
-
-
 def weights(sol):
     return [t.detach().clone() for t in sol.model.state_dict().values()]
 
 
 @pytest.mark.parametrize("stop", [5, 17, 27], ids=["in-adam", "in-lbfgs", "after-refine-and-resample"])
-def test_a_resumed_run_ends_with_the_weights_of_an_uninterrupted_one(tmp_path, monkeypatch, stop):
+def test_a_resumed_run_ends_with_the_weights_of_an_uninterrupted_one(tmp_path, monkeypatch, stop, interrupt_at):
     problem = small_poisson()
     whole = run(problem, SCHEDULE, 32)
     with monkeypatch.context() as m:
-        stop_at(m, stop)
-        with pytest.raises(Stop):
+        interrupt_at.within(m, stop)
+        with pytest.raises(interrupt_at.error):
             run(problem, SCHEDULE, 32, checkpoint=tmp_path, checkpoint_every=1e9)
     assert (tmp_path / CHECKPOINT).is_file()
     resumed = run(problem, SCHEDULE, 32, resume=tmp_path)
@@ -90,24 +72,24 @@ def heat():
     )
 
 
-def test_causal_weights_held_in_lbfgs_resume_exactly(tmp_path, monkeypatch):
+def test_causal_weights_held_in_lbfgs_resume_exactly(tmp_path, monkeypatch, interrupt_at):
     problem, schedule = heat(), [LBFGS(steps=None)]
     kw = {"constraints": "hard", "causal": Causal(chunks=4, tol=1.0, drift=0.05)}
     net = kanpde.KAN([3, 4, 1], grid=5, seed=2)
     whole = kanpde.solve(problem, net, schedule=schedule, steps=14, progress=False, **kw)
     with monkeypatch.context() as m:
-        stop_at(m, 6)
-        with pytest.raises(Stop):
+        interrupt_at.within(m, 6)
+        with pytest.raises(interrupt_at.error):
             kanpde.solve(problem, net, schedule=schedule, steps=14, progress=False, checkpoint=tmp_path, **kw)
     resumed = kanpde.solve(problem, net, schedule=schedule, steps=14, progress=False, resume=tmp_path, **kw)
     assert all(torch.equal(a, b) for a, b in zip(weights(resumed), weights(whole)))
 
 
-def test_a_time_budget_resumes_with_what_was_left(tmp_path, monkeypatch):
+def test_a_time_budget_resumes_with_what_was_left(tmp_path, monkeypatch, interrupt_at):
     problem = small_poisson()
     with monkeypatch.context() as m:
-        stop_at(m, 5)
-        with pytest.raises(Stop):
+        interrupt_at.within(m, 5)
+        with pytest.raises(interrupt_at.error):
             run(problem, [LBFGS(steps=None)], None, budget=3.0, checkpoint=tmp_path)
     resumed = run(problem, [LBFGS(steps=None)], None, budget=3.0, resume=tmp_path)
     assert resumed.status.kind.value == "time_budget" and "resumed 1x" in str(resumed.status)

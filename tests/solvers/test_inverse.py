@@ -18,7 +18,6 @@ from kanpde import ops
 from kanpde.errors import ConfigError, DefinitionError, ShapeError
 from kanpde.solvers import LBFGS, Adam
 from kanpde.solvers.checkpoint import CHECKPOINT
-from kanpde.solvers.training_state import TrainingState
 
 PI = math.pi
 C_TRUE = 2.0
@@ -90,29 +89,13 @@ def test_the_data_weight_is_automatic_or_the_given_number():
 # --- kept across checkpoints and saved runs -----------------------------------------------------------
 
 
-class Stop(Exception):
-    """Stands for a kill: raised by the history recorder once the run reaches a given step."""
-
-
-def stop_at(monkeypatch, step):
-    record = TrainingState.record
-
-    def recording(self, *args, **kwargs):
-        record(self, *args, **kwargs)
-        if self.step == step and self.optimizer is not None:
-            self.checkpoint(force=True)
-            raise Stop
-
-    monkeypatch.setattr(TrainingState, "record", recording)
-
-
 @pytest.mark.parametrize("stop", [3, 8], ids=["in-adam", "in-lbfgs"])
-def test_a_resumed_run_ends_with_the_unknowns_of_an_uninterrupted_one(tmp_path, monkeypatch, stop):
+def test_a_resumed_run_ends_with_the_unknowns_of_an_uninterrupted_one(tmp_path, monkeypatch, stop, interrupt_at):
     schedule = [Adam(steps=5, lr=0.02), LBFGS(steps=5)]
     whole = run(TinyField(), schedule, net="mlp", steps=10)
     with monkeypatch.context() as m:
-        stop_at(m, stop)
-        with pytest.raises(Stop):
+        interrupt_at.within(m, stop)
+        with pytest.raises(interrupt_at.error):
             run(TinyField(), schedule, net="mlp", steps=10, checkpoint=tmp_path, checkpoint_every=1e9)
     assert (tmp_path / CHECKPOINT).is_file()
     resumed = run(TinyField(), schedule, net="mlp", steps=10, resume=tmp_path)
