@@ -3,9 +3,12 @@
 A KAN edge function of order k on a grid of G intervals ``[a, b]`` is ``s(x) = sum_j c_j B_j(x)`` with
 ``G + k`` basis functions ``B_j`` on a knot vector of ``G + 2k + 1`` knots: the grid's ``G + 1`` knots
 plus ``k`` more on each side (de Boor, *A Practical Guide to Splines*, 1978). On ``[a, b]`` the bases are
-non-negative and sum to one. Outside ``[a, b]`` an edge continues linearly with the value and slope it
-has at the nearer end (so it is C^1 everywhere, never silently zero, and a refinement whose knots
-contain the old ones reproduces it exactly on the whole line).
+non-negative and sum to one. Outside ``[a, b]`` an edge continues with the value, slope and curvature it
+has at the nearer end, the curvature fading as ``exp(-d / L)`` with the distance d past the end (L = b - a):
+the edge is C^2 everywhere, grows only linearly far away (never silently zero), and a refinement whose
+knots contain the old ones reproduces it exactly on the whole line. C^2 matters for physics-informed
+training: a residual holds second derivatives, and a continuation that dropped them to zero would put a
+jump in the loss wherever an activation crosses a grid end (an L-BFGS line search then stalls there).
 
 Only ``k + 1`` bases are non-zero at a point. ``local_basis`` evaluates just those (in closed form on a
 uniform cubic grid, by de Boor's triangular scheme otherwise), with their x-derivatives, using the
@@ -38,19 +41,20 @@ def basis(x: Tensor, knots: Tensor, k: int) -> Tensor:
 
 
 def local_basis(
-    x: Tensor, knots: Tensor, k: int, *, uniform: bool, derivatives: int = 0
+    x: Tensor, knots: Tensor, k: int, *, uniform: bool, derivatives: int = 0, dim: int = -1
 ) -> tuple[Tensor, list[Tensor]]:
     """The ``k + 1`` bases that can be non-zero at each point, with their x-derivatives.
 
     Args:
         x: (n, m) points; knots: (m, G + 2k + 1); uniform: the knots are equally spaced (a cubic grid
-            then uses the closed form); derivatives: how many x-derivatives to return (0, 1 or 2).
+            then uses the closed form); derivatives: how many x-derivatives to return (0 to 3);
+            dim: where the axis of the k + 1 bases goes, -1 (n, m, k + 1) or -2 (n, k + 1, m).
 
     Returns:
-        ``(first, [B, dB/dx, d2B/dx2][: derivatives + 1])``: ``first`` (n, m) long is the index of the
-        first of the ``k + 1`` bases (so basis ``first + r`` has value ``B[..., r]``); each tensor is
-        (n, m, k + 1). Outside the grid range values continue linearly, the first derivative is the one
-        at the nearer end and the second derivative is zero.
+        ``(first, [B, dB/dx, d2B/dx2, d3B/dx3][: derivatives + 1])``: ``first`` (n, m) long is the index
+        of the first of the ``k + 1`` bases (so basis ``first + r`` has value ``B[..., r]``); each tensor
+        is (n, m, k + 1). Outside the grid range the bases continue C^2 from the nearer end (see
+        ``_continued``).
     """
     grid = knots.shape[1] - 2 * k - 1
     a, b = knots[:, k], knots[:, k + grid]
@@ -60,23 +64,47 @@ def local_basis(
         q = s.detach().floor().clamp(0, grid - 1)
         u = (s - q).clamp(0, 1)
         delta = s - q - u  # signed distance past the grid range, in units of h (0 inside)
-        derivs = _cubic(u, max(2, derivatives + 1))
-        out = [derivs[0] + derivs[1] * delta.unsqueeze(-1)]
-        scale = (1 / h).unsqueeze(-1)
-        for d in range(1, derivatives + 1):
-            out.append(derivs[d] * scale**d)
-        if derivatives >= 2:
-            out[2] = out[2] * (delta == 0).unsqueeze(-1).to(x.dtype)
-        return q.long(), out
-    inner = knots[:, k : k + grid + 1].contiguous()
-    q = (torch.searchsorted(inner, x.detach().T.contiguous(), right=True).T - 1).clamp(0, grid - 1)
-    xc = torch.minimum(torch.maximum(x, a), b)
-    derivs = _deboor(xc, knots, q + k, k, max(1, derivatives))
-    out = [derivs[0] + derivs[1] * (x - xc).unsqueeze(-1)]
-    out += derivs[1 : derivatives + 1]
+        derivs = _cubic(u, max(3, derivatives + 1), dim)
+        scale, length = 1 / h, torch.full_like(h, grid)
+        q = q.long()
+    else:
+        inner = knots[:, k : k + grid + 1].contiguous()
+        q = (torch.searchsorted(inner, x.detach().T.contiguous(), right=True).T - 1).clamp(0, grid - 1)
+        xc = torch.minimum(torch.maximum(x, a), b)
+        derivs = [v.movedim(-1, dim) for v in _deboor(xc, knots, q + k, k, max(2, derivatives))]
+        delta, scale, length = x - xc, None, b - a
+    return q, _continued(derivs, delta, length, scale, derivatives, dim)
+
+
+def _continued(
+    derivs: list[Tensor], delta: Tensor, length: Tensor, scale: Tensor | None, derivatives: int, dim: int = -1
+) -> list[Tensor]:
+    """Bases and x-derivatives continued C^2 past the grid range from their values at the clamped points.
+
+    derivs: the bases and their derivatives (value, first, second, and third when asked for) at the
+    clamped points; delta (n, m): the signed distance past the grid range (0 inside); length (m,): the
+    fading length L = b - a. Past an end e the second derivative is ``c exp(-|d| / L)`` with c the second
+    derivative at e, so by integrating twice the first derivative is ``B1(e) + sign(d) c L (1 - exp(-|d| / L))``
+    and the value ``B(e) + B1(e) d + c L (|d| - L (1 - exp(-|d| / L)))``: C^2 at the end, linear far away.
+    scale (m,): 1 / (interval width) when derivs, delta and length are in units of the local coordinate
+    (the closed form); None when they are in units of x. dim: the axis of the bases in ``derivs``.
+    """
+    d = delta.unsqueeze(dim)
+    ell = length.unsqueeze(-1) if dim == -1 else length
+    a = d.abs()
+    fade = torch.expm1(-a / ell)  # exp(-|d| / L) - 1, which is 0 inside
+    c = derivs[2]
+    out = [derivs[0] + derivs[1] * d + c * ell * (a + ell * fade)]
+    if derivatives >= 1:
+        out.append(derivs[1] - torch.sign(d) * c * ell * fade)
     if derivatives >= 2:
-        out[2] = out[2] * (x == xc).unsqueeze(-1).to(x.dtype)
-    return q, out
+        out.append(c * (1 + fade))
+    if derivatives >= 3:
+        out.append(torch.where(d == 0, derivs[3], -torch.sign(d) * c * (1 + fade) / ell))
+    if scale is not None:
+        s = scale.unsqueeze(-1) if dim == -1 else scale
+        out = [v * s**p if p else v for p, v in enumerate(out)]
+    return out
 
 
 def dense_basis(x: Tensor, knots: Tensor, k: int, *, uniform: bool) -> Tensor:
@@ -86,21 +114,25 @@ def dense_basis(x: Tensor, knots: Tensor, k: int, *, uniform: bool) -> Tensor:
     return values.new_zeros(*x.shape, knots.shape[1] - k - 1).scatter(2, idx, values)
 
 
-def _cubic(u: Tensor, count: int) -> list[Tensor]:
+def _cubic(u: Tensor, count: int, dim: int = -1) -> list[Tensor]:
     """Uniform cubic B-splines on one interval at local coordinate u in [0, 1], and their u-derivatives.
 
-    Returns ``count`` tensors (n, m, 4): the values, d/du, d2/du2 (as many as asked for).
+    Returns ``count`` tensors (n, m, 4) (dim -1) or (n, 4, m) (dim -2): the values, d/du, d2/du2,
+    d3/du3 (as many as asked for).
     """
     u2, w = u * u, 1 - u
     out = [
         torch.stack(
-            [w * w * w / 6, (3 * u2 * u - 6 * u2 + 4) / 6, (-3 * u2 * u + 3 * u2 + 3 * u + 1) / 6, u2 * u / 6], -1
+            [w * w * w / 6, (3 * u2 * u - 6 * u2 + 4) / 6, (-3 * u2 * u + 3 * u2 + 3 * u + 1) / 6, u2 * u / 6], dim
         )
     ]
     if count > 1:
-        out.append(torch.stack([-w * w / 2, (3 * u2 - 4 * u) / 2, (-3 * u2 + 2 * u + 1) / 2, u2 / 2], -1))
+        out.append(torch.stack([-w * w / 2, (3 * u2 - 4 * u) / 2, (-3 * u2 + 2 * u + 1) / 2, u2 / 2], dim))
     if count > 2:
-        out.append(torch.stack([w, 3 * u - 2, 1 - 3 * u, u], -1))
+        out.append(torch.stack([w, 3 * u - 2, 1 - 3 * u, u], dim))
+    if count > 3:
+        third = u.new_tensor([-1.0, 3.0, -3.0, 1.0])
+        out.append((third if dim == -1 else third.unsqueeze(-1)).expand(out[0].shape))
     return out
 
 

@@ -19,9 +19,13 @@ An edge can also be fixed to a symbolic function ``c f(a x + b) + d`` or pruned 
 ``pruned(kan, threshold, x)`` removes unimportant edges and nodes, ``symbolized(kan, x)`` fixes spline
 edges to their best-fitting symbols, and ``kan_formula(kan)`` composes a fully fixed KAN into sympy.
 
-Inputs outside a layer's grid range are allowed: each edge spline continues linearly with its value and
-slope at the nearer end of the grid (see ``kanpde.nets.bspline``), and the SiLU branch carries on, so the
-network stays finite and C^1 everywhere.
+Inputs outside a layer's grid range are allowed: each edge spline continues with the value, slope and
+curvature it has at the nearer end of the grid, the curvature fading with the distance (see
+``kanpde.nets.bspline``), and the SiLU branch carries on, so the network stays finite and C^2 everywhere:
+a residual's second derivatives never jump where an activation leaves a grid.
+
+``forward_jet`` carries values and derivatives through each layer in one fused step with a hand-written
+backward (``kanpde.nets.kan_jet``); ``fused=False`` composes the same jet from torch operations.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from __future__ import annotations
 import copy
 import math
 from collections.abc import Sequence
+from functools import partial
 from typing import Any
 
 import torch
@@ -37,7 +42,7 @@ from torch import Tensor, nn
 
 from kanpde.checks import check_int
 from kanpde.errors import ConfigError, ShapeError
-from kanpde.nets import bspline
+from kanpde.nets import bspline, kan_jet
 from kanpde.nets.fixed import FixedEdges
 from kanpde.nets.symbol import SymbolLibrary
 from kanpde.pde import jet
@@ -132,15 +137,34 @@ class KANLayer(nn.Module):
         """
         k = self.k
         idx = first.unsqueeze(-1) + torch.arange(k + 1, device=first.device)  # (n, in, k + 1)
-        layout = layout or ("gather" if (k + 1) * self.out_dim < self.grid + k else "dense")
+        layout = layout or self._layout()
         if layout == "dense":
             full = values.new_zeros(*values.shape[:-1], self.grid + k).scatter(-1, idx.expand_as(values), values)
             return full.flatten(-2) @ coef.flatten(1).T
         rows = coef.permute(1, 2, 0)[torch.arange(self.in_dim, device=first.device).view(1, -1, 1), idx]
         return torch.einsum("...nim,nimo->...no", values, rows)
 
-    def forward_jet(self, t: Tensor, spec: jet.JetSpec) -> Tensor:
-        """The layer applied to a jet t: (C, n, in) -> (C, n, out) (see ``kanpde.pde.jet``)."""
+    def forward_jet(self, t: Tensor, spec: jet.JetSpec, *, fused: bool = True) -> Tensor:
+        """The layer applied to a jet t: (C, n, in) -> (C, n, out) (see ``kanpde.pde.jet``).
+
+        fused: one step with a hand-written backward (``kanpde.nets.kan_jet``); False composes it from
+        torch operations and lets autograd differentiate them (the reference the fused step is tested on).
+        """
+        base_weight, coef = self.weights()
+        if fused:
+            layout = self._layout()
+            composed = partial(self._composed_jet, spec=spec, layout=layout)
+            out = kan_jet.fused_layer_jet(
+                t, spec, self.knots, self.k, self.uniform, coef, base_weight, composed, layout
+            )
+        else:
+            out = self._composed_jet(t, coef, base_weight, spec)
+        return out if self.fixed is None else out + self.fixed.forward_jet(t, spec)
+
+    def _composed_jet(
+        self, t: Tensor, coef: Tensor, base_weight: Tensor, spec: jet.JetSpec, layout: str | None = None
+    ) -> Tensor:
+        """The spline and SiLU terms of the layer's jet from torch operations (autograd differentiates them)."""
         channels = t.unbind(0)
         x = channels[0]
         order = 2 if spec.second else 1 if spec.axes else 0
@@ -149,9 +173,11 @@ class KANLayer(nn.Module):
         q = jet.quadratic(channels, spec)
         basis = jet.chain(*derivs, channels, spec, q)  # (C, n, in, k + 1)
         base = jet.chain(*jet.silu3(x), channels, spec, q)  # (C, n, in)
-        base_weight, coef = self.weights()
-        out = base @ base_weight.T + self.combine(first, basis, coef)
-        return out if self.fixed is None else out + self.fixed.forward_jet(t, spec)
+        return base @ base_weight.T + self.combine(first, basis, coef, layout)
+
+    def _layout(self) -> str:
+        """``"gather"`` where picking the k + 1 active coefficient rows is cheaper than the dense matmul."""
+        return "gather" if (self.k + 1) * self.out_dim < self.grid + self.k else "dense"
 
     def edge_splines(self, x: Tensor, coef: Tensor | None = None) -> Tensor:
         """The spline part of every spline edge at x: (n, in) -> (n, in, out) (``coef``: default ``weights()[1]``)."""
@@ -259,10 +285,14 @@ class KAN(nn.Module):
             x = layer(x)
         return x
 
-    def forward_jet(self, t: Tensor, spec: jet.JetSpec) -> Tensor:
-        """Value and derivatives in one pass: jet (C, n, width[0]) -> (C, n, width[-1])."""
+    def forward_jet(self, t: Tensor, spec: jet.JetSpec, *, fused: bool = True) -> Tensor:
+        """Value and derivatives in one pass: jet (C, n, width[0]) -> (C, n, width[-1]).
+
+        fused: each layer in one step with a hand-written backward (default); False: composed from
+        torch operations, differentiated by autograd (the reference; slower).
+        """
         for layer in self.layers:
-            t = layer.forward_jet(t, spec)
+            t = layer.forward_jet(t, spec, fused=fused)
         return t
 
     def describe(self) -> dict[str, Any]:

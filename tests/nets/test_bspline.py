@@ -72,29 +72,40 @@ def test_local_basis_equals_full_basis_with_derivatives(k, uniform_knots):
 
 
 @pytest.mark.parametrize("closed_form", [True, False])
-def test_outside_the_grid_edges_continue_linearly(closed_form):
+def test_outside_the_grid_edges_continue_c2_with_fading_curvature(closed_form):
     k, grid = 3, 6
-    knots = knots_for(grid, k)
-    coef = torch.randn(grid + k, generator=torch.Generator().manual_seed(0))
+    knots = knots_for(grid, k, m=1).double()
+    coef = torch.randn(grid + k, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
 
-    def spline(x):
-        first, (vals, slope) = bspline.local_basis(x.reshape(-1, 1), knots[:1], k, uniform=closed_form, derivatives=1)
+    def spline(x):  # value and three x-derivatives of sum_j coef_j B_j(x)
+        first, derivs = bspline.local_basis(x.reshape(-1, 1), knots, k, uniform=closed_form, derivatives=3)
         idx = first.unsqueeze(-1) + torch.arange(k + 1)
-        return (coef[idx] * vals).sum(-1)[:, 0], (coef[idx] * slope).sum(-1)[:, 0]
+        return [(coef[idx] * d).sum(-1)[:, 0] for d in derivs]
 
-    ends = torch.tensor([-1.0, 1.0])
-    value, slope = spline(ends)
-    far = torch.tensor([-3.5, -1.2, 1.3, 4.0])
-    near = torch.where(far < 0, -1.0, 1.0)
-    end_value, end_slope = spline(near)
-    got, got_slope = spline(far)
-    torch.testing.assert_close(got, end_value + end_slope * (far - near))
-    torch.testing.assert_close(got_slope, end_slope)
-    # continuous value and slope across the grid ends
-    eps = 1e-7
-    inside, _ = spline(ends * (1 - eps))
-    outside, _ = spline(ends * (1 + eps))
-    torch.testing.assert_close(inside, outside, atol=1e-5, rtol=0)
+    ends = torch.tensor([-1.0, 1.0], dtype=torch.float64)
+    value, slope, curv, _ = spline(ends)
+    span = 2.0  # the fading length: the grid's span
+    far = torch.tensor([-3.5, -1.2, 1.3, 4.0], dtype=torch.float64)
+    near = torch.where(far < 0, -1.0, 1.0).double()
+    side = (far > 0).long()
+    got = spline(far)
+    d = (far - near).abs()
+    torch.testing.assert_close(got[2], curv[side] * torch.exp(-d / span))
+    torch.testing.assert_close(got[3], -torch.sign(far) * curv[side] * torch.exp(-d / span) / span)
+    # value, slope and curvature are continuous across the grid ends (C^2)
+    eps = 1e-9
+    inside, outside = spline(ends * (1 - eps)), spline(ends * (1 + eps))
+    for a, b in zip(inside[:3], outside[:3]):
+        torch.testing.assert_close(a, b, atol=1e-6, rtol=0)
+    # far away the edge is linear: its slope tends to slope(e) + sign * curvature(e) * L
+    very_far = spline(torch.tensor([-200.0, 200.0], dtype=torch.float64))
+    torch.testing.assert_close(very_far[1], slope + torch.tensor([-1.0, 1.0]).double() * curv * span)
+    # each returned derivative is the x-derivative of the one before (autograd on the continued value)
+    x = far.clone().requires_grad_(True)
+    vals = spline(x)
+    for lower, higher in zip(vals[:3], vals[1:]):
+        (g,) = torch.autograd.grad(lower.sum(), x, retain_graph=True)
+        torch.testing.assert_close(g, higher.detach())
 
 
 def test_lstsq_is_minimum_norm_on_rank_deficient_systems():

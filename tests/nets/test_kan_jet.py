@@ -1,0 +1,126 @@
+"""The fused KAN layer jet against the composed one and nested autograd (float64), gradients included."""
+
+import pytest
+import torch
+
+import kanpde
+from kanpde.nets import kan_jet
+from kanpde.nets.kan import KANLayer
+from kanpde.pde import jet
+
+SPECS = {
+    "laplacian": jet.JetSpec.build([0, 1], [((0, 0), (1, 1))]),
+    "mixed and u_yy": jet.JetSpec.build([0], [((0, 1),), ((1, 1),)]),
+    "first only": jet.JetSpec.build([1]),
+    "values": jet.JetSpec(),
+}
+
+
+def rough_kan(width, grid, seed=1, uniform=True):
+    net = kanpde.KAN(width, grid=grid, init_noise=1.0, seed=seed)
+    if not uniform:  # knots that follow samples: the de Boor path
+        x = torch.randn(400, width[0], generator=torch.Generator().manual_seed(seed), dtype=torch.float64) ** 3
+        net = net.grid_updated(x)
+    return net
+
+
+def points(n, d, seed=0):  # partly outside the initial grid [-1, 1], so the continuation is exercised
+    return torch.rand(n, d, generator=torch.Generator().manual_seed(seed), dtype=torch.float64) * 3 - 1.5
+
+
+def nested_autograd(net, x, spec):
+    """The channels of ``spec`` from the plain forward pass, by nested autograd."""
+    x = x.clone().requires_grad_(True)
+    u = net(x)
+    out = [u]
+    grads = [torch.autograd.grad(u[:, o].sum(), x, create_graph=True)[0] for o in range(u.shape[1])]
+    out += [torch.stack([g[:, a] for g in grads], 1) for a in spec.axes]
+    for pairs in spec.second:
+        total = 0
+        for i, j in pairs:
+            total = total + torch.stack(
+                [torch.autograd.grad(g[:, i].sum(), x, create_graph=True)[0][:, j] for g in grads], 1
+            )
+        out.append(total)
+    return torch.stack(out).detach()
+
+
+def relative(a, b):
+    return ((a - b).abs().max() / b.abs().max().clamp_min(1e-300)).item()
+
+
+@pytest.mark.parametrize("spec_name", list(SPECS))
+@pytest.mark.parametrize(
+    ("width", "grid", "uniform"), [([2, 7, 3], 5, True), ([3, 4, 1], 20, True), ([2, 5, 2], 6, False)]
+)
+def test_fused_jet_equals_nested_autograd_and_its_gradients_the_composed_ones(spec_name, width, grid, uniform):
+    spec = SPECS[spec_name]
+    net = rough_kan(width, grid, uniform=uniform)
+    x = points(60, width[0])
+    fused = net.forward_jet(jet.seed(x, spec), spec)
+    assert relative(fused.detach(), nested_autograd(net, x, spec)) < 1e-10
+    # gradients with respect to every parameter and to the input jet, against autograd on the composed jet
+    weights = torch.randn(fused.shape, generator=torch.Generator().manual_seed(5), dtype=torch.float64)
+    grads = []
+    for fuse in (True, False):
+        t = jet.seed(x, spec).requires_grad_(True)
+        out = net.forward_jet(t, spec, fused=fuse)
+        grads.append(torch.autograd.grad((out * weights).sum(), [t, *net.parameters()]))
+    for ours, ref in zip(*grads):
+        assert relative(ours, ref) < 1e-10
+
+
+def test_layouts_agree_and_cover_the_gather_path():
+    layer = KANLayer(3, 2, grid=40, k=3, init_noise=1.0, generator=torch.Generator().manual_seed(0))
+    assert layer._layout() == "gather"  # (k + 1) out = 8 < G + k = 43
+    spec = SPECS["laplacian"]
+    t = jet.seed(points(50, 3), spec).requires_grad_(True)
+    base_weight, coef = layer.weights()
+    outs = {}
+    for layout in ("gather", "dense"):
+        composed = lambda t, c, b, layout=layout: layer._composed_jet(t, c, b, spec, layout)  # noqa: E731
+        out = kan_jet.fused_layer_jet(t, spec, layer.knots, 3, True, coef, base_weight, composed, layout)
+        outs[layout] = (out, torch.autograd.grad(out.square().sum(), [t, layer.coef, layer.base_weight]))
+    assert relative(outs["gather"][0], outs["dense"][0]) < 1e-12
+    for a, b in zip(outs["gather"][1], outs["dense"][1]):
+        assert relative(a, b) < 1e-12
+
+
+@pytest.mark.parametrize("layout", ["dense", "gather"])
+def test_gradcheck(layout):
+    layer = KANLayer(2, 3, grid=4, k=3, init_noise=1.0, generator=torch.Generator().manual_seed(2))
+    spec = SPECS["mixed and u_yy"]
+    composed = lambda t, c, b: layer._composed_jet(t, c, b, spec, layout)  # noqa: E731
+    t = jet.seed(points(6, 2), spec).requires_grad_(True)
+    coef = layer.coef.detach().clone().requires_grad_(True)
+    base = layer.base_weight.detach().clone().requires_grad_(True)
+
+    def f(t, coef, base):
+        return kan_jet.fused_layer_jet(t, spec, layer.knots, 3, True, coef, base, composed, layout)
+
+    assert torch.autograd.gradcheck(f, (t, coef, base))
+
+
+def test_a_graph_of_the_backward_is_exact():
+    """create_graph=True (a derivative by autograd that is then trained) goes through the composed path."""
+    net = rough_kan([2, 4, 1], 5)
+    spec = SPECS["laplacian"]
+    results = []
+    for fuse in (True, False):
+        x = points(30, 2).requires_grad_(True)
+        lap = net.forward_jet(jet.seed(x, spec), spec, fused=fuse)[3]
+        (gx,) = torch.autograd.grad(lap.sum(), x, create_graph=True)  # a third derivative of the network
+        results.append(torch.autograd.grad(gx.square().sum(), list(net.parameters())))
+    for a, b in zip(*results):
+        assert relative(a, b) < 1e-10
+
+
+def test_fixed_edges_are_added_on_both_paths():
+    net = rough_kan([2, 3, 1], 5)
+    net.layers[0] = net.layers[0].with_fixed(
+        {(0, 1): ("sin", (1.0, 0.2, 0.7, 0.1)), (2, 0): ("0", (0.0, 0.0, 0.0, 0.0))}
+    )
+    spec = SPECS["laplacian"]
+    x = points(40, 2)
+    fused = net.forward_jet(jet.seed(x, spec), spec)
+    assert relative(fused.detach(), nested_autograd(net, x, spec)) < 1e-10

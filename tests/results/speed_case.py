@@ -1,0 +1,40 @@
+"""One run of a built-in problem with solve()'s defaults, for issue 19's accuracy ceilings:
+``python speed_case.py NAME BUDGET [kan|mlp] [SEED]`` prints one JSON line with the errors, steps, wall time,
+the recipe, and every phase with the words it stopped with (an L-BFGS phase that "found no decrease"
+ended early). KAN [d, 10, 1] G = 5 (the default model), MLP [d, 100, 100, 100, 1].
+"""
+
+import json
+import sys
+import time
+
+import kanpde
+from kanpde.pde.registry import instance
+
+name, budget = sys.argv[1], float(sys.argv[2])
+kind = sys.argv[3] if len(sys.argv) > 3 else "kan"
+seed = int(sys.argv[4]) if len(sys.argv) > 4 else 0
+problem = instance(name)
+model = kanpde.solvers.default_model(problem, kind, seed=seed)
+t0 = time.time()
+sol = kanpde.solve(problem, model=model, budget=budget, seed=seed, progress=False)
+phases = [(p["phase"], p.get("grid"), p["end_step"] - p["start_step"], p["status"]) for p in sol.phases]
+print(
+    json.dumps(
+        {
+            "case": name,
+            "kind": kind,
+            "width": list(sol.model.net.width),
+            "seed": seed,
+            "budget": budget,
+            "recipe": sol.info["recipe"]["name"],
+            "points": sol.info["collocation"],
+            "errors": sol.errors,
+            "steps": sol.info["steps"],
+            "status": str(sol.status),
+            "early": sum("no decrease" in p[3] for p in phases),
+            "phases": phases,
+            "wall": round(time.time() - t0, 1),
+        }
+    )
+)
