@@ -64,15 +64,22 @@ def local_basis(
         q = s.detach().floor().clamp(0, grid - 1)
         u = (s - q).clamp(0, 1)
         delta = s - q - u  # signed distance past the grid range, in units of h (0 inside)
-        derivs = _cubic(u, max(3, derivatives + 1), dim)
+        outside = bool((delta != 0).any())  # else the continuation is exactly nothing (and so is its gradient)
+        derivs = _cubic(u, max(3, derivatives + 1) if outside else derivatives + 1, dim)
         scale, length = 1 / h, torch.full_like(h, grid)
         q = q.long()
     else:
         inner = knots[:, k : k + grid + 1].contiguous()
         q = (torch.searchsorted(inner, x.detach().T.contiguous(), right=True).T - 1).clamp(0, grid - 1)
         xc = torch.minimum(torch.maximum(x, a), b)
-        derivs = [v.movedim(-1, dim) for v in _deboor(xc, knots, q + k, k, max(2, derivatives))]
         delta, scale, length = x - xc, None, b - a
+        outside = bool((delta != 0).any())
+        derivs = [
+            v.movedim(-1, dim) for v in _deboor(xc, knots, q + k, k, max(2, derivatives) if outside else derivatives)
+        ]
+    if not outside:
+        unit = scale if scale is None or dim != -1 else scale.unsqueeze(-1)
+        return q, [v * unit**p if p and unit is not None else v for p, v in enumerate(derivs[: derivatives + 1])]
     return q, _continued(derivs, delta, length, scale, derivatives, dim)
 
 
