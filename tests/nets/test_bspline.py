@@ -84,7 +84,7 @@ def test_outside_the_grid_edges_continue_c2_with_fading_curvature(closed_form):
 
     ends = torch.tensor([-1.0, 1.0], dtype=torch.float64)
     value, slope, curv, _ = spline(ends)
-    span = 2.0  # the fading length: the grid's span
+    span = 2.0 * bspline.FADE  # the fading length: a fraction of the grid's span
     far = torch.tensor([-3.5, -1.2, 1.3, 4.0], dtype=torch.float64)
     near = torch.where(far < 0, -1.0, 1.0).double()
     side = (far > 0).long()

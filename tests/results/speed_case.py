@@ -17,7 +17,7 @@ seed = int(sys.argv[4]) if len(sys.argv) > 4 else 0
 problem = instance(name)
 model = kanpde.solvers.default_model(problem, kind, seed=seed)
 t0 = time.time()
-sol = kanpde.solve(problem, model=model, budget=budget, seed=seed, progress=False)
+sol = kanpde.solve(problem, model=model, budget=budget, seed=seed, progress=False, eval_every=budget / 20)
 phases = [(p["phase"], p.get("grid"), p["end_step"] - p["start_step"], p["status"]) for p in sol.phases]
 print(
     json.dumps(
@@ -33,6 +33,7 @@ print(
             "steps": sol.info["steps"],
             "status": str(sol.status),
             "early": sum("no decrease" in p[3] for p in phases),
+            "history": [(round(h["t"]), h["step"], f"{h['rel_l2']:.2e}") for h in sol.history if "rel_l2" in h],
             "phases": phases,
             "wall": round(time.time() - t0, 1),
         }
