@@ -3,13 +3,13 @@
 A KAN edge function of order k on a grid of G intervals ``[a, b]`` is ``s(x) = sum_j c_j B_j(x)`` with
 ``G + k`` basis functions ``B_j`` on a knot vector of ``G + 2k + 1`` knots: the grid's ``G + 1`` knots
 plus ``k`` more on each side (de Boor, *A Practical Guide to Splines*, 1978). On ``[a, b]`` the bases are
-non-negative and sum to one. Outside ``[a, b]`` an edge continues with the value, slope and curvature it
-has at the nearer end, the curvature fading as ``exp(-d / L)`` with the distance d past the end
-(L = (b - a) / 32, ``FADE``):
-the edge is C^2 everywhere, grows only linearly far away (never silently zero), and a refinement whose
-knots contain the old ones reproduces it exactly on the whole line. C^2 matters for physics-informed
-training: a residual holds second derivatives, and a continuation that dropped them to zero would put a
-jump in the loss wherever an activation crosses a grid end (an L-BFGS line search then stalls there).
+non-negative and sum to one. Outside ``[a, b]`` an edge continues by default linearly, with the value and
+slope it has at the nearer end (C^1): never silently zero, and a refinement whose knots contain the old
+ones reproduces it exactly on the whole line. With ``fade > 0`` it continues C^2 instead: the curvature
+at the end carries on, fading as ``exp(-d / L)`` with the distance d past it (L = fade (b - a); a fixed
+fraction of the span, so refinement stays exact), and the edge grows only linearly far away. C^2 keeps a
+residual's second derivatives from jumping where an activation crosses a grid end (where an L-BFGS line
+search can stall); on ``allen_cahn`` it removed those stalls but trained to a larger error (see ``FADE``).
 
 Only ``k + 1`` bases are non-zero at a point. ``local_basis`` evaluates just those (in closed form on a
 uniform cubic grid, by de Boor's triangular scheme otherwise), with their x-derivatives, using the
@@ -25,10 +25,12 @@ from torch import Tensor
 __all__ = ["basis", "local_basis", "dense_basis", "extend_grid", "lstsq", "FADE"]
 
 FADE = 1 / 32
-"""The length over which an edge's curvature fades past its grid, as a fraction of the grid's span. Fixed
-by the span (not the interval width), so refinement keeps the continuation. Measured on ``allen_cahn``
-(KAN [3, 10, 1], 1100 fixed steps, seed 0): 0.110 with 1/32, 0.127 with a linear continuation (C^1),
-0.178 with the whole span; a fading length of one interval (0.144) made refinement inexact (fit error 0.12)."""
+"""A fading length for the C^2 continuation (``fade``), as a fraction of the grid's span. Measured on
+``allen_cahn`` (KAN [3, 10, 1], seed 0, quiet 2-core machine): after 1100 fixed steps 0.110 with 1/32,
+0.127 linear, 0.178 with the whole span (a fading length of one interval made refinement inexact: fit
+error 0.12); in 600 s with the default recipe 1.3e-2 with 1/32 and 5.4e-2 with the whole span, both to
+the end of the budget, against 6.0e-3 linear, whose last L-BFGS phase stopped at 492 s ("line search
+found no decrease"). So the default stays linear."""
 
 
 def basis(x: Tensor, knots: Tensor, k: int) -> Tensor:
@@ -48,20 +50,22 @@ def basis(x: Tensor, knots: Tensor, k: int) -> Tensor:
 
 
 def local_basis(
-    x: Tensor, knots: Tensor, k: int, *, uniform: bool, derivatives: int = 0, dim: int = -1
+    x: Tensor, knots: Tensor, k: int, *, uniform: bool, derivatives: int = 0, dim: int = -1, fade: float = 0.0
 ) -> tuple[Tensor, list[Tensor]]:
     """The ``k + 1`` bases that can be non-zero at each point, with their x-derivatives.
 
     Args:
         x: (n, m) points; knots: (m, G + 2k + 1); uniform: the knots are equally spaced (a cubic grid
             then uses the closed form); derivatives: how many x-derivatives to return (0 to 3);
-            dim: where the axis of the k + 1 bases goes, -1 (n, m, k + 1) or -2 (n, k + 1, m).
+            dim: where the axis of the k + 1 bases goes, -1 (n, m, k + 1) or -2 (n, k + 1, m);
+            fade: how the bases continue past the grid range (see the module docstring): 0 linearly, with
+            the value and slope at the nearer end (C^1); > 0 C^2, the curvature fading over ``fade`` times
+            the grid's span.
 
     Returns:
         ``(first, [B, dB/dx, d2B/dx2, d3B/dx3][: derivatives + 1])``: ``first`` (n, m) long is the index
         of the first of the ``k + 1`` bases (so basis ``first + r`` has value ``B[..., r]``); each tensor
-        is (n, m, k + 1). Outside the grid range the bases continue C^2 from the nearer end (see
-        ``_continued``).
+        is (n, m, k + 1), continued past the grid range as ``fade`` says (``_continued``).
     """
     grid = knots.shape[1] - 2 * k - 1
     a, b = knots[:, k], knots[:, k + grid]
@@ -73,13 +77,13 @@ def local_basis(
         delta = s - q - u  # signed distance past the grid range, in units of h (0 inside)
         outside = bool((delta != 0).any())  # else the continuation is exactly nothing (and so is its gradient)
         derivs = _cubic(u, max(3, derivatives + 1) if outside else derivatives + 1, dim)
-        scale, length = 1 / h, torch.full_like(h, grid * FADE)
+        scale, length = 1 / h, torch.full_like(h, grid * fade) if fade > 0 else None
         q = q.long()
     else:
         inner = knots[:, k : k + grid + 1].contiguous()
         q = (torch.searchsorted(inner, x.detach().T.contiguous(), right=True).T - 1).clamp(0, grid - 1)
         xc = torch.minimum(torch.maximum(x, a), b)
-        delta, scale, length = x - xc, None, (b - a) * FADE
+        delta, scale, length = x - xc, None, (b - a) * fade if fade > 0 else None
         outside = bool((delta != 0).any())
         derivs = [
             v.movedim(-1, dim) for v in _deboor(xc, knots, q + k, k, max(2, derivatives) if outside else derivatives)
@@ -91,39 +95,45 @@ def local_basis(
 
 
 def _continued(
-    derivs: list[Tensor], delta: Tensor, length: Tensor, scale: Tensor | None, derivatives: int, dim: int = -1
+    derivs: list[Tensor], delta: Tensor, length: Tensor | None, scale: Tensor | None, derivatives: int, dim: int = -1
 ) -> list[Tensor]:
-    """Bases and x-derivatives continued C^2 past the grid range from their values at the clamped points.
+    """Bases and x-derivatives continued past the grid range from their values at the clamped points.
 
     derivs: the bases and their derivatives (value, first, second, and third when asked for) at the
     clamped points; delta (n, m): the signed distance past the grid range (0 inside); length (m,): the
-    fading length L = FADE (b - a). Past an end e the second derivative is ``c exp(-|d| / L)`` with c the second
-    derivative at e, so by integrating twice the first derivative is ``B1(e) + sign(d) c L (1 - exp(-|d| / L))``
-    and the value ``B(e) + B1(e) d + c L (|d| - L (1 - exp(-|d| / L)))``: C^2 at the end, linear far away.
+    fading length L = fade (b - a) of the C^2 continuation, or None for the linear one. Past an end e the
+    second derivative is then ``c exp(-|d| / L)`` with c the second derivative at e, so by integrating
+    twice the first derivative is ``B1(e) + sign(d) c L (1 - exp(-|d| / L))`` and the value
+    ``B(e) + B1(e) d + c L (|d| - L (1 - exp(-|d| / L)))``: C^2 at the end, linear far away.
     scale (m,): 1 / (interval width) when derivs, delta and length are in units of the local coordinate
     (the closed form); None when they are in units of x. dim: the axis of the bases in ``derivs``.
     """
     d = delta.unsqueeze(dim)
-    ell = length.unsqueeze(-1) if dim == -1 else length
-    a = d.abs()
-    fade = torch.expm1(-a / ell)  # exp(-|d| / L) - 1, which is 0 inside
-    c = derivs[2]
-    out = [derivs[0] + derivs[1] * d + c * ell * (a + ell * fade)]
-    if derivatives >= 1:
-        out.append(derivs[1] - torch.sign(d) * c * ell * fade)
-    if derivatives >= 2:
-        out.append(c * (1 + fade))
-    if derivatives >= 3:
-        out.append(torch.where(d == 0, derivs[3], -torch.sign(d) * c * (1 + fade) / ell))
+    if length is None:  # linear: the value and slope at the end, no curvature past it (C^1)
+        inside = (d == 0).to(d.dtype)
+        out = [derivs[0] + derivs[1] * d, derivs[1], derivs[2] * inside]
+        if derivatives >= 3:
+            out.append(derivs[3] * inside)
+    else:
+        ell = length.unsqueeze(-1) if dim == -1 else length
+        a = d.abs()
+        decay = torch.expm1(-a / ell)  # exp(-|d| / L) - 1, which is 0 inside
+        c = derivs[2]
+        out = [derivs[0] + derivs[1] * d + c * ell * (a + ell * decay)]
+        out.append(derivs[1] - torch.sign(d) * c * ell * decay)
+        out.append(c * (1 + decay))
+        if derivatives >= 3:
+            out.append(torch.where(d == 0, derivs[3], -torch.sign(d) * c * (1 + decay) / ell))
+    out = out[: derivatives + 1]
     if scale is not None:
         s = scale.unsqueeze(-1) if dim == -1 else scale
         out = [v * s**p if p else v for p, v in enumerate(out)]
     return out
 
 
-def dense_basis(x: Tensor, knots: Tensor, k: int, *, uniform: bool) -> Tensor:
+def dense_basis(x: Tensor, knots: Tensor, k: int, *, uniform: bool, fade: float = 0.0) -> Tensor:
     """All ``G + k`` bases at x: (n, m) -> (n, m, G + k), zeros except the ``k + 1`` local ones."""
-    first, (values,) = local_basis(x, knots, k, uniform=uniform)
+    first, (values,) = local_basis(x, knots, k, uniform=uniform, fade=fade)
     idx = first.unsqueeze(-1) + torch.arange(k + 1, device=x.device)
     return values.new_zeros(*x.shape, knots.shape[1] - k - 1).scatter(2, idx, values)
 

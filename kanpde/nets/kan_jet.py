@@ -51,15 +51,17 @@ def fused_layer_jet(
     base_weight: Tensor,
     composed: Any,
     layout: str = "dense",
+    fade: float = 0.0,
 ) -> Tensor:
     """The jet (C, n, out) of a KAN layer (coef (out, in, G + k), base_weight (out, in)) at the jet t: (C, n, in).
 
     composed: ``composed(t, coef, base_weight)`` computes the same jet with plain torch operations; the
     backward differentiates it when a graph of the backward is asked for. layout: ``"dense"`` (one
     matmul with the zero-filled basis jet) or ``"gather"`` (the active coefficient rows of each point:
-    cheaper for narrow layers on fine grids), as in ``KANLayer.combine``.
+    cheaper for narrow layers on fine grids), as in ``KANLayer.combine``. fade: how the bases continue
+    past the grid (``bspline.local_basis``).
     """
-    return _LayerJet.apply(t, coef, base_weight, knots, k, uniform, spec, composed, layout == "gather")
+    return _LayerJet.apply(t, coef, base_weight, knots, k, uniform, spec, composed, layout == "gather", fade)
 
 
 def _pairs_of(spec: jet.JetSpec) -> list[list[tuple[int, int]]]:
@@ -92,6 +94,7 @@ class _LayerJet(torch.autograd.Function):
         spec: jet.JetSpec,
         composed: Any,
         gather: bool,
+        fade: float,
     ) -> Tensor:
         c, n, d_in = t.shape
         out_dim, _, nb = coef.shape  # nb = G + k
@@ -99,7 +102,7 @@ class _LayerJet(torch.autograd.Function):
         need_dt = ctx.needs_input_grad[0]
         order = (2 if n_sums else 1 if n_axes else 0) + (1 if need_dt else 0)
         x = t[0]
-        first, basis = bspline.local_basis(x, knots, k, uniform=uniform, derivatives=order, dim=-2)
+        first, basis = bspline.local_basis(x, knots, k, uniform=uniform, derivatives=order, dim=-2, fade=fade)
         silu = _silu_derivatives(x, order + 1)
         # p[o]: (n, k + 2, in), the o-th derivatives of the k + 1 active B-splines and of silu (last slot)
         p = [torch.cat([b, s.unsqueeze(-2)], -2) for b, s in zip(basis, silu)]
@@ -165,7 +168,7 @@ class _LayerJet(torch.autograd.Function):
             dw = dw.reshape(out_dim, nb + 1, d_in)
         d_coef, d_base = (dw[:, :nb].transpose(1, 2), dw[:, nb]) if need_w else (None, None)
         d_t = _input_backward(ctx, dj.view(c, n, -1, d_in), t, rest) if dj is not None else None
-        return d_t, d_coef, d_base, None, None, None, None, None, None
+        return d_t, d_coef, d_base, None, None, None, None, None, None, None
 
 
 def _contract(jf: Tensor, rows: Tensor) -> Tensor:
@@ -223,4 +226,4 @@ def _composed_backward(ctx: Any, grad: Tensor, t: Tensor, coef: Tensor, base_wei
         out = ctx.composed(t, coef, base_weight)
         got = iter(torch.autograd.grad(out, wanted, grad, create_graph=True, allow_unused=True))
     grads = [next(got) if need else None for need in ctx.needs_input_grad[:3]]
-    return (*grads, None, None, None, None, None, None)
+    return (*grads, None, None, None, None, None, None, None)

@@ -72,13 +72,41 @@ def test_local_basis_equals_full_basis_with_derivatives(k, uniform_knots):
 
 
 @pytest.mark.parametrize("closed_form", [True, False])
+def test_outside_the_grid_edges_continue_linearly(closed_form):
+    k, grid = 3, 6
+    knots = knots_for(grid, k)
+    coef = torch.randn(grid + k, generator=torch.Generator().manual_seed(0))
+
+    def spline(x):
+        first, (vals, slope) = bspline.local_basis(x.reshape(-1, 1), knots[:1], k, uniform=closed_form, derivatives=1)
+        idx = first.unsqueeze(-1) + torch.arange(k + 1)
+        return (coef[idx] * vals).sum(-1)[:, 0], (coef[idx] * slope).sum(-1)[:, 0]
+
+    ends = torch.tensor([-1.0, 1.0])
+    value, slope = spline(ends)
+    far = torch.tensor([-3.5, -1.2, 1.3, 4.0])
+    near = torch.where(far < 0, -1.0, 1.0)
+    end_value, end_slope = spline(near)
+    got, got_slope = spline(far)
+    torch.testing.assert_close(got, end_value + end_slope * (far - near))
+    torch.testing.assert_close(got_slope, end_slope)
+    # continuous value and slope across the grid ends
+    eps = 1e-7
+    inside, _ = spline(ends * (1 - eps))
+    outside, _ = spline(ends * (1 + eps))
+    torch.testing.assert_close(inside, outside, atol=1e-5, rtol=0)
+
+
+@pytest.mark.parametrize("closed_form", [True, False])
 def test_outside_the_grid_edges_continue_c2_with_fading_curvature(closed_form):
     k, grid = 3, 6
     knots = knots_for(grid, k, m=1).double()
     coef = torch.randn(grid + k, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
 
     def spline(x):  # value and three x-derivatives of sum_j coef_j B_j(x)
-        first, derivs = bspline.local_basis(x.reshape(-1, 1), knots, k, uniform=closed_form, derivatives=3)
+        first, derivs = bspline.local_basis(
+            x.reshape(-1, 1), knots, k, uniform=closed_form, derivatives=3, fade=bspline.FADE
+        )
         idx = first.unsqueeze(-1) + torch.arange(k + 1)
         return [(coef[idx] * d).sum(-1)[:, 0] for d in derivs]
 

@@ -168,6 +168,7 @@ def test_loading_weights_restores_grids_and_uniform_flag():
         ({"width": [2, 10, 1], "k": 0}, "KAN.k must be an int >= 1; got 0"),
         ({"width": [2, 10, 1], "grid_range": (1, -1)}, "lo < hi"),
         ({"width": [2, 10, 1], "init_noise": -1}, "init_noise must be a finite number >= 0"),
+        ({"width": [2, 10, 1], "curvature_fade": -0.1}, r"curvature_fade must be a finite number >= 0.*got -0.1"),
     ],
 )
 def test_kan_rejects_bad_arguments(kwargs, match):
@@ -196,3 +197,17 @@ def test_mlp_init_and_errors():
     torch.testing.assert_close(kanpde.MLP.from_description(net.describe())(rand(3, 2)), net(rand(3, 2)))
     with pytest.raises(ConfigError, match="MLP.activation must be one of tanh, sin, silu; got 'relu'"):
         kanpde.MLP([2, 5, 1], activation="relu")
+
+
+def test_curvature_fade_survives_refinement_descriptions_and_pruning():
+    net = kanpde.KAN([2, 4, 1], grid=5, curvature_fade=1 / 32, init_noise=1.0, seed=3)
+    x = rand(300, 2, seed=4, lo=-3, hi=3)  # mostly past the grid, where the continuation matters
+    fine = net.refined(10)
+    back = kanpde.KAN.from_description(net.describe())
+    back.load_state_dict(net.state_dict())
+    with torch.no_grad():
+        torch.testing.assert_close(fine(x), net(x), rtol=1e-10, atol=1e-10)  # nested refinement: exact
+        torch.testing.assert_close(back(x), net(x), rtol=0, atol=0)
+        assert (kanpde.KAN([2, 4, 1], grid=5, init_noise=1.0, seed=3)(x) - net(x)).abs().max() > 1e-3
+    assert all(layer.fade == 1 / 32 for m in (fine, back) for layer in m.layers)
+    assert net.layers[0].subset([0, 1], [0, 1]).fade == 1 / 32

@@ -16,8 +16,8 @@ SPECS = {
 }
 
 
-def rough_kan(width, grid, seed=1, uniform=True):
-    net = kanpde.KAN(width, grid=grid, init_noise=1.0, seed=seed)
+def rough_kan(width, grid, seed=1, uniform=True, fade=0.0):
+    net = kanpde.KAN(width, grid=grid, init_noise=1.0, seed=seed, curvature_fade=fade)
     if not uniform:  # knots that follow samples: the de Boor path
         x = torch.randn(400, width[0], generator=torch.Generator().manual_seed(seed), dtype=torch.float64) ** 3
         net = net.grid_updated(x)
@@ -124,3 +124,20 @@ def test_fixed_edges_are_added_on_both_paths():
     x = points(40, 2)
     fused = net.forward_jet(jet.seed(x, spec), spec)
     assert relative(fused.detach(), nested_autograd(net, x, spec)) < 1e-10
+
+
+@pytest.mark.parametrize("layout", ["dense", "gather"])
+def test_blocks_of_points_give_the_same_jet_and_gradients(monkeypatch, layout):
+    layer = KANLayer(3, 2, grid=6, k=3, init_noise=1.0, generator=torch.Generator().manual_seed(4))
+    spec = SPECS["laplacian"]
+    t0 = jet.seed(points(203, 3), spec)
+    base_weight, coef = layer.weights()
+    composed = lambda t, c, b: layer._composed_jet(t, c, b, spec, layout)  # noqa: E731
+    results = []
+    for elements in (2**21, 1000):  # one block, then blocks of a few points (the last one shorter)
+        monkeypatch.setattr(kan_jet, "_BLOCK_ELEMENTS", elements)
+        t = t0.clone().requires_grad_(True)
+        out = kan_jet.fused_layer_jet(t, spec, layer.knots, 3, True, coef, base_weight, composed, layout)
+        results.append((out, *torch.autograd.grad(out.square().sum(), [t, layer.coef, layer.base_weight])))
+    for a, b in zip(*results):
+        assert relative(a, b) < 1e-12
