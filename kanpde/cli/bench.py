@@ -22,7 +22,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     st.add_argument("--points", type=int, default=4096, help="interior points (default: 4096; boundary: points/8)")
     st.add_argument("--dtype", choices=("float32", "float64"), help="default: both")
     st.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
-    st.add_argument("--impl", help="comma-separated subset of kan,kan-autograd,kan-compiled,mlp,mlp-autograd,pykan")
+    st.add_argument(
+        "--impl", help="comma-separated subset of kan,kan-composed,kan-autograd,kan-compiled,mlp,mlp-autograd,pykan"
+    )
     st.add_argument("--rounds", type=int, default=5, help="interleaved timing rounds (default: 5)")
     st.add_argument("--json", action="store_true", help="print the rows as JSON")
     me = bsub.add_parser(

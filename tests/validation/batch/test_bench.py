@@ -15,12 +15,13 @@ def test_step_matrix_rows_and_ratios():
         grid=5,
         points=64,
         dtypes=["float64"],
-        impls=["kan", "kan-autograd", "mlp"],
+        impls=["kan", "kan-composed", "kan-autograd", "mlp"],
         rounds=1,
         steps_per_round=1,
     )
     assert [(r.impl, r.width) for r in rows] == [
         ("kan", [2, 4, 1]),
+        ("kan-composed", [2, 4, 1]),
         ("kan-autograd", [2, 4, 1]),
         ("mlp", bench.MLP_WIDTH),
     ]
