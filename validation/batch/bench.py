@@ -27,8 +27,8 @@ import os
 import statistics
 import time
 from collections.abc import Callable, Sequence
-from functools import partial
 from dataclasses import asdict, dataclass
+from functools import partial
 from typing import Any
 
 import torch
@@ -47,7 +47,14 @@ logger = logging.getLogger("kanpde")
 
 MLP_WIDTH = [2, 100, 100, 100, 1]
 IMPLS = ("kan", "kan-composed", "kan-autograd", "kan-compiled", "mlp", "mlp-autograd", "pykan")
-DEFAULT_IMPLS = ("kan", "kan-composed", "kan-autograd", "mlp", "mlp-autograd", "pykan")  # kan-compiled compiles for ~40 s per case
+DEFAULT_IMPLS = (
+    "kan",
+    "kan-composed",
+    "kan-autograd",
+    "mlp",
+    "mlp-autograd",
+    "pykan",
+)  # kan-compiled compiles for ~40 s per case
 
 
 @dataclass(frozen=True)
