@@ -89,8 +89,7 @@ def local_basis(
             v.movedim(-1, dim) for v in _deboor(xc, knots, q + k, k, max(2, derivatives) if outside else derivatives)
         ]
     if not outside:
-        unit = scale if scale is None or dim != -1 else scale.unsqueeze(-1)
-        return q, [v * unit**p if p and unit is not None else v for p, v in enumerate(derivs[: derivatives + 1])]
+        return q, _per_x(derivs[: derivatives + 1], scale, dim)
     return q, _continued(derivs, delta, length, scale, derivatives, dim)
 
 
@@ -124,11 +123,16 @@ def _continued(
         out.append(c * (1 + decay))
         if derivatives >= 3:
             out.append(torch.where(d == 0, derivs[3], -torch.sign(d) * c * (1 + decay) / ell))
-    out = out[: derivatives + 1]
-    if scale is not None:
-        s = scale.unsqueeze(-1) if dim == -1 else scale
-        out = [v * s**p if p else v for p, v in enumerate(out)]
-    return out
+    return _per_x(out[: derivatives + 1], scale, dim)
+
+
+def _per_x(derivs: list[Tensor], scale: Tensor | None, dim: int) -> list[Tensor]:
+    """Derivatives per unit of the local coordinate turned into derivatives per unit of x (the p-th times
+    ``scale**p``, scale (m,)); unchanged when scale is None."""
+    if scale is None:
+        return derivs
+    s = scale.unsqueeze(-1) if dim == -1 else scale
+    return [v * s**p if p else v for p, v in enumerate(derivs)]
 
 
 def dense_basis(x: Tensor, knots: Tensor, k: int, *, uniform: bool, fade: float = 0.0) -> Tensor:
