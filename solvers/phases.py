@@ -249,14 +249,38 @@ class Prune:
 class Symbolize:
     """Fix the spline edges of ``layers`` (None: all) to their best-fitting symbols of ``library`` (None:
     ``kanpde.interpret.symbols.DEFAULT_LIBRARY``; see ``kanpde.interpret.symbolized``); their affine
-    parameters train in the phases that follow."""
+    parameters train in the phases that follow.
+
+    ``search=True`` looks for a whole KAN of symbols instead (``kanpde.interpret.search``): structures
+    proposed from the network's edges, at every hidden width up to its own, are fitted to its values;
+    the ``top`` best of each width are retrained on the problem's loss for ``retrain_steps`` L-BFGS
+    iterations, and the first (smallest) width whose best reaches the network's own loss replaces the
+    network. When none does, the network keeps its splines and the phase says so.
+    """
 
     layers: tuple[int, ...] | None = None
     library: SymbolLibrary | None = None
     complexity_weight: float = 1.0
     r2_floor: float = 1e-10
+    search: bool = False
+    retrain_steps: int = 150
+    top: int = 3
 
     def __post_init__(self) -> None:
+        _check(isinstance(self.search, bool), "Symbolize.search", self.search, "True or False")
+        _check(
+            is_int(self.retrain_steps) and self.retrain_steps >= 1,
+            "Symbolize.retrain_steps",
+            self.retrain_steps,
+            "an int >= 1",
+        )
+        _check(is_int(self.top) and self.top >= 1, "Symbolize.top", self.top, "an int >= 1")
+        _check(
+            not (self.search and self.layers is not None),
+            "Symbolize.layers",
+            self.layers,
+            "None with search=True (a structure is searched for the whole network)",
+        )
         _check(
             self.layers is None or (isinstance(self.layers, tuple) and all(is_int(l) and l >= 0 for l in self.layers)),
             "Symbolize.layers",

@@ -366,18 +366,15 @@ def symbolic_recipe(
         raise ConfigError(
             f"the symbolic recipe needs a KAN (a formula is read from its edges); got an {net.kind.upper()}"
         )
-    depth = len(net.width) - 1
     schedule: list[Phase] = [
-        LBFGS(steps=300, share=0.3, sparsity=Sparsity(weight=1e-2)),
+        LBFGS(steps=300, share=0.25, sparsity=Sparsity(weight=1e-2)),
         Prune(threshold=0.05),
-        LBFGS(steps=500, share=0.2),
+        LBFGS(steps=300, share=0.15),
+        Refine(grid=10),
+        LBFGS(steps=300, share=0.15),
+        Symbolize(search=True, library=library, complexity_weight=complexity_weight),
+        LBFGS(steps=None, stall_tol=0.0),
     ]
-    for layer in range(depth - 1):
-        schedule += [
-            Symbolize(layers=(layer,), library=library, complexity_weight=complexity_weight),
-            LBFGS(steps=300, share=0.15),
-        ]
-    schedule += [Symbolize(library=library, complexity_weight=complexity_weight), LBFGS(steps=None, stall_tol=0.0)]
     return Recipe(schedule=tuple(schedule), constraints=Constraints.SOFT, name="symbolic")
 
 

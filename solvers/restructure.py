@@ -21,7 +21,14 @@ from kanpde.pinn.surrogate import Surrogate
 from kanpde.solvers.phases import Prune, Refine, Resample, Symbolize, UpdateGrid
 from kanpde.solvers.training_state import PhaseReport, TrainingState
 
-__all__ = ["refine", "update_grid", "prune", "symbolize", "resample"]
+__all__ = ["refine", "update_grid", "prune", "symbolize", "searched", "resample"]
+
+PRUNE_MOVE = 0.1
+"""The largest relative change of the function on the collocation points a pruning may make; a pruning
+that moves it further is undone (the edges it would remove still carry the solution)."""
+
+RETRAIN_POINTS = 2048
+"""Interior points the candidates of a structure search are retrained on (all of them when fewer)."""
 
 
 def refine(state: TrainingState, phase: Refine, report: PhaseReport) -> str:
@@ -42,14 +49,29 @@ def prune(state: TrainingState, phase: Prune, report: PhaseReport) -> str:
     """The KAN without the edges and nodes whose attribution score is below ``phase.threshold``."""
     before = list(state.model.net.width)
     model, x = state.model, state.colloc.interior
-    status = state.replace_model(lambda: pruned(model, phase.threshold, x), "prune", "", report)
+    with torch.no_grad():
+        candidate = pruned(model, phase.threshold, x)
+        ref = model(x.detach())
+        moved = float((candidate(x.detach()) - ref).abs().max() / ref.abs().max().clamp_min(1e-300))
+    if moved > PRUNE_MOVE:  # the self-check: a pruning that would ruin the fit is not made
+        report.details.update({"width": before, "rolled_back": True, "fit_error": moved})
+        state.record_event({"event": "prune_undone", "fit_error": moved})
+        width = list(candidate.net.width)
+        return (
+            f"pruning below {phase.threshold:g} (width {before} -> {width}) would change the function by "
+            f"{moved:.2e} (relative) on the collocation points, more than {PRUNE_MOVE:g}: not pruned, width kept"
+        )
+    status = state.replace_model(lambda: candidate, "prune", "", report)
     after = state.model.net.width
     report.details["width"] = list(after)
     return f"pruned edges and nodes scoring below {phase.threshold:g}: width {before} -> {after}{status}"
 
 
 def symbolize(state: TrainingState, phase: Symbolize, report: PhaseReport) -> str:
-    """The KAN with the spline edges of ``phase.layers`` fixed to their best-fitting symbols."""
+    """The KAN with the spline edges of ``phase.layers`` fixed to their best-fitting symbols; with
+    ``phase.search``, a KAN of symbols searched for as a whole (``searched``)."""
+    if phase.search:
+        return searched(state, phase, report)
     options = {
         "layers": phase.layers,
         "library": phase.library,
@@ -69,6 +91,90 @@ def symbolize(state: TrainingState, phase: Symbolize, report: PhaseReport) -> st
     report.details["edges"] = [c.as_dict() for c in choices]
     names = ", ".join(f"{c.fit.name}" for c in choices)
     return f"fixed {len(choices)} edges to symbols ({names or 'none left'}){status}"
+
+
+def searched(state: TrainingState, phase: Symbolize, report: PhaseReport) -> str:
+    """The network replaced by the KAN of symbols found by ``kanpde.interpret.search.search_structures``
+    when one reaches the network's own loss after retraining; else the network as it was."""
+    from kanpde.interpret.search import search_structures  # sympy, loaded when a schedule fixes symbols
+
+    net_loss = state.plain_loss()
+    colloc = state.colloc
+    if colloc.interior.shape[0] > RETRAIN_POINTS:
+        colloc = colloc.subset(
+            RETRAIN_POINTS / colloc.interior.shape[0], torch.Generator().manual_seed(state.config.seed)
+        )
+    retrained = {"iterations": 0}
+
+    def judge(candidate: Any) -> tuple[float, Any]:
+        net = candidate.kan.to(dtype=colloc.interior.dtype, device=colloc.interior.device)
+        model = state.model.with_net(net)
+        loss, iterations = _retrained(state, model, colloc, phase.retrain_steps)
+        retrained["iterations"] += iterations
+        return loss, model.net
+
+    seconds = state.config.budget.seconds
+    deadline = None
+    if seconds is not None:  # the clock of the run, as a perf_counter value
+        import time
+
+        deadline = time.perf_counter() + max(0.0, seconds - state.clock.elapsed())
+    found = search_structures(
+        state.model,
+        state.colloc.interior,
+        phase.library,
+        judge=judge,
+        accept=net_loss,
+        top=phase.top,
+        deadline=deadline,
+        seed=state.config.seed,
+    )
+    report.details["search"] = {**found.as_dict(), "network_loss": net_loss, **retrained}
+    state.record_event({"event": "structure_search", **report.details["search"]})
+    tried = f"{found.fitted} structures fitted in {found.seconds:.1f} s, {len(found.judged)} retrained"
+    if found.best is None:
+        return f"no structure of symbols could be tried ({tried}); the splines are kept"
+    best = found.best
+    if not found.accepted:
+        return (
+            f"no structure of symbols reached the network's loss {net_loss:.3e} ({tried}; best {best.structure}, "
+            f"loss {best.loss:.3e}); the splines are kept"
+        )
+    status = state.replace_model(
+        lambda: state.model.with_net(best.kan), "symbolize", f"structure {best.structure}", report
+    )
+    return f"found a KAN of symbols with loss {best.loss:.3e} (network {net_loss:.3e}; {tried}): {status}"
+
+
+def _retrained(state: TrainingState, model: Surrogate, colloc: Collocation, steps: int) -> tuple[float, int]:
+    """``model`` trained in place with L-BFGS on the loss at ``colloc`` for up to ``steps`` iterations
+    (or until the time budget ends); its loss on all the collocation points, and the iterations run."""
+    from kanpde.solvers.lbfgs import LBFGSOptimizer
+
+    saved, state.model = state.model, model
+    try:
+        params = [p for p in model.parameters() if p.requires_grad]
+        opt = LBFGSOptimizer(params, history=50, lr=1.0, max_evals=25)
+
+        def closure() -> Tensor:
+            for p in params:
+                p.grad = None
+            loss = state.loss(colloc)
+            state.backward(loss, params)
+            return loss
+
+        done = 0
+        while done < steps and not state.time_spent():
+            result = opt.step(closure, deadline=state.time_spent)
+            if not result.counts:
+                break
+            done += 1
+            if result.stop or not np.isfinite(result.loss):
+                break
+        loss = state.plain_loss()
+        return (loss if np.isfinite(loss) else float("inf")), done
+    finally:
+        state.model = saved
 
 
 def resample(state: TrainingState, phase: Resample, report: PhaseReport) -> str:

@@ -9,8 +9,10 @@ turns the way the schedule ended into a ``Status``. The history is written by ``
 
 from __future__ import annotations
 
+import copy
 import json
 import logging
+from dataclasses import replace
 
 import torch
 
@@ -26,6 +28,10 @@ from kanpde.solvers.training_state import Budget, Clock, PhaseReport, TrainingCo
 __all__ = ["Trainer", "TrainingConfig", "TrainingState", "Budget", "Clock", "PhaseReport"]
 
 logger = logging.getLogger("kanpde")
+
+COLLAPSE = 0.5
+"""A phase with a sparsity penalty that ends with the loss of the fit above this fraction of where it began
+has collapsed the network (``Trainer._sparse_checked``)."""
 
 _RUNNERS = (
     (Adam, optimize.run_adam),
@@ -102,12 +108,48 @@ class Trainer:
         return PhaseReport(phase.label, state.step, state.clock.elapsed(), state.model.grid)
 
     def _run_phase(self, phase: Phase, report: PhaseReport) -> str:
-        """Run one phase with its runner; returns why it stopped, in words."""
+        """Run one phase with its runner; returns why it stopped, in words. An optimizer phase with a
+        sparsity penalty is checked (``_sparse_checked``)."""
         for kind, runner in _RUNNERS:
             if isinstance(phase, kind):
+                if isinstance(phase, (Adam, LBFGS)) and phase.sparsity is not None and self.state.pending is None:
+                    return self._sparse_checked(phase, report, runner)
                 return runner(self.state, phase, report)
         names = ", ".join(kind.__name__ for kind, _ in _RUNNERS)
         raise DefinitionError(f"schedule entries must be {names}; got {phase!r}. Check it with check_schedule")
+
+    def _sparse_checked(self, phase: Adam | LBFGS, report: PhaseReport, runner) -> str:
+        """The self-check of a phase with a sparsity penalty: a penalty too strong for the problem drives
+        the network to nothing before it fits anything. When the phase ends without having brought the
+        loss of the fit (the penalty left out) below ``COLLAPSE`` times where it began, the network is
+        rolled back to where the phase started and the phase runs again with a tenth of the weight, then,
+        if that collapses too, without the penalty. The words say what happened."""
+        state = self.state
+        start_loss, start_model = state.plain_loss(), copy.deepcopy(state.model)
+        words = []
+        weight = phase.sparsity.weight
+        for attempt in (
+            phase,
+            replace(phase, sparsity=replace(phase.sparsity, weight=weight / 10)),
+            replace(phase, sparsity=None),
+        ):
+            status = runner(state, attempt, report)
+            loss = state.plain_loss()
+            if loss <= COLLAPSE * start_loss or report.non_finite or attempt.sparsity is None or state.time_spent():
+                break
+            what = f"weight {attempt.sparsity.weight:g}"
+            words.append(
+                f"the sparsity penalty ({what}) collapsed the fit (loss {start_loss:.3e} -> {loss:.3e}); rolled back"
+            )
+            state.model = copy.deepcopy(start_model)
+            state.prepare_model()
+            state.take_snapshot()
+            state.record_event({"event": "rolled_back", "phase": phase.label, "loss": loss, "start_loss": start_loss})
+        if words:
+            report.details["rolled_back"] = words
+            used = "no penalty" if attempt.sparsity is None else f"weight {attempt.sparsity.weight:g}"
+            return "; ".join(words) + f"; ran again with {used}: {status}"
+        return status
 
     def _outcome(self, schedule: tuple[Phase, ...]) -> Status:
         """How the run ended, in words that also say why its last optimizer phase stopped when that was

@@ -354,6 +354,15 @@ class TrainingState:
             self.term_weights = balance.update(terms, params, self.term_weights)
         return total_loss({k: v * self.term_weights.get(k, 1.0) for k, v in terms.items()})
 
+    def plain_loss(self, colloc: Collocation | None = None) -> float:
+        """The loss without a sparsity penalty (what the fit itself costs) at ``colloc`` (default: all the
+        collocation points), as a number: what the self-checks of a schedule compare."""
+        saved, self.sparsity = self.sparsity, None
+        try:
+            return float(self.loss(self.colloc if colloc is None else colloc).detach())
+        finally:
+            self.sparsity = saved
+
     def backward(self, loss: Tensor, params: list[Tensor] | None = None) -> None:
         """Gradients of the loss for the parameters (``params``, default all trainable ones) only, never
         for the collocation points."""
