@@ -254,8 +254,10 @@ class Symbolize:
     ``search=True`` looks for a whole KAN of symbols instead (``kanpde.interpret.search``): structures
     proposed from the network's edges, at every hidden width up to its own, are fitted to its values;
     the ``top`` best of each width are retrained on the problem's loss for ``retrain_steps`` L-BFGS
-    iterations, and the first (smallest) width whose best reaches the network's own loss replaces the
-    network. When none does, the network keeps its splines and the phase says so.
+    iterations. The search stops at the first (smallest) width where one falls far below the network's
+    loss (``kanpde.solvers.restructure.EXACT``: an exact form), and the best candidate replaces the
+    network when its loss is at most the network's. When none is, the network keeps its splines and the
+    phase says so.
     """
 
     layers: tuple[int, ...] | None = None

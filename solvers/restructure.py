@@ -27,6 +27,10 @@ PRUNE_MOVE = 0.1
 """The largest relative change of the function on the collocation points a pruning may make; a pruning
 that moves it further is undone (the edges it would remove still carry the solution)."""
 
+EXACT = 1e-4
+"""A structure whose retrained loss is below this fraction of the network's ends the search: an exact form
+falls orders of magnitude below any spline fit, an approximate one stays near it."""
+
 RETRAIN_POINTS = 2048
 """Interior points the candidates of a structure search are retrained on (all of them when fewer)."""
 
@@ -125,6 +129,7 @@ def searched(state: TrainingState, phase: Symbolize, report: PhaseReport) -> str
         phase.library,
         judge=judge,
         accept=net_loss,
+        stop=EXACT * net_loss,
         top=phase.top,
         deadline=deadline,
         seed=state.config.seed,

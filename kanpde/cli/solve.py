@@ -160,7 +160,11 @@ def run(args: argparse.Namespace) -> int:
     if args.symbolic:
         short = sol.info["formula_simplified"]
         shown = "; ".join(f"{k} = {v}" for k, v in short.items()) if isinstance(short, dict) else short
-        print(f"formula (rel_l2 {_fmt(sol.info['formula_rel_l2'])}): {shown}")
+        if sol.info.get("formula_matches") is False:
+            print(f"{sol.info['formula_verdict']}")
+            print(f"closest formula, not an answer (rel_l2 {_fmt(sol.info['formula_rel_l2'])}): {shown}")
+        else:
+            print(f"formula (rel_l2 {_fmt(sol.info['formula_rel_l2'])}): {shown}")
     written = export_after_solve(sol, out, exports, plots=not args.no_plots)
     if written:
         print("wrote " + ", ".join(p.name for p in written))
@@ -193,6 +197,9 @@ def with_formula(sol: Solution, out: Path) -> Solution:
         "formula_simplified_rel_l2": short.rel_l2,
         **{f"formula_simplified_rel_l2_{n}": short.errors.get(f"rel_l2_{n}") for n in names if system},
         "formula_edges": [c.as_dict() for c in formula.edges],
+        "formula_matches": formula.matches,
+        "formula_verdict": formula.evidence.get("verdict"),
+        "formula_evidence": {k: v for k, v in formula.evidence.items() if k not in ("matches", "verdict")},
         "formula_s": seconds["formula_s"],
         "formula_simplify_s": seconds["simplify_s"],
     }
@@ -200,6 +207,8 @@ def with_formula(sol: Solution, out: Path) -> Solution:
     lines = [
         f"% kanpde solve --symbolic: the trained KAN as a formula (6 significant digits), rel_l2 {_fmt(formula.rel_l2)}"
     ]
+    if formula.matches is False:
+        lines.insert(0, f"% NOT AN ANSWER: {formula.evidence['verdict']}")
     lines += [f"{n}({variables}) = {formula.component(j).latex()}" for j, n in enumerate(names)]
     lines.append(f"% simplified (constants within 1e-6 identified), rel_l2 {_fmt(short.rel_l2)}")
     lines += [f"{n}({variables}) = {short.component(j).latex()}" for j, n in enumerate(names)]

@@ -19,6 +19,8 @@ what the first symbols got slightly wrong before they are fitted themselves.
 
 from __future__ import annotations
 
+import copy
+import math
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
@@ -39,7 +41,15 @@ if TYPE_CHECKING:
     from kanpde.pde.problem import Problem
     from kanpde.pinn.surrogate import Surrogate
 
-__all__ = ["Formula", "symbolized", "kan_formula", "surrogate_formula", "solution_formula", "read_formula"]
+__all__ = [
+    "Formula",
+    "formula_evidence",
+    "symbolized",
+    "kan_formula",
+    "surrogate_formula",
+    "solution_formula",
+    "read_formula",
+]
 
 _DENOMINATOR = 12  # constants are matched with p/q (or p/q pi) for q up to this; larger q matches noise
 _SIMPLIFY_OPS = 60  # sympy.simplify is slow on long expressions; beyond this many operations it is skipped
@@ -219,6 +229,11 @@ class Formula:
         names: the components' names, one per expression (empty: not named).
         columns: the columns of the problem's reference that the expressions approximate (None: all, in
             order); a system's ``sol.formula(component="v")`` holds one.
+        evidence: how far to trust it, without a reference (``formula_evidence``; empty when not
+            measured): the problem's loss of the network and of the formula on the same points, the
+            formula's distance from the network, the network's own errors where there is a reference, each
+            edge's symbol with its fit, and ``matches`` with a ``verdict`` in words. A formula that does
+            not match is the closest one found, not an answer (``matches`` is False).
 
     ``sympy.sympify(formula)`` gives ``expr``; ``formula(x)`` evaluates it at points x: (n, d).
     """
@@ -230,6 +245,12 @@ class Formula:
     problem: Problem | None = field(default=None, repr=False, compare=False)
     names: tuple[str, ...] = ()
     columns: tuple[int, ...] | None = None
+    evidence: dict[str, Any] = field(default_factory=dict, compare=False)
+
+    @property
+    def matches(self) -> bool | None:
+        """Whether the formula fits the problem as well as the network it was read from (None: not measured)."""
+        return self.evidence.get("matches")
 
     @classmethod
     def build(
@@ -269,7 +290,7 @@ class Formula:
                 errors[key] = self.errors[f"{key}_{name}"]
         columns = (j if self.columns is None else self.columns[j],)
         names = (name,) if name is not None else ()
-        one = Formula((self.exprs[j],), self.variables, errors, self.edges, self.problem, names, columns)
+        one = Formula((self.exprs[j],), self.variables, errors, self.edges, self.problem, names, columns, self.evidence)
         if not errors and self.errors and self.problem is not None:  # not measured per component: measure it
             one = replace(one, errors=formula_errors(one, self.problem))
         return one
@@ -292,8 +313,9 @@ class Formula:
             )
             if sympy.count_ops(expanded) <= _SIMPLIFY_OPS:
                 expanded = sympy.simplify(expanded)
-            exprs.append(min((kept, expanded), key=sympy.count_ops))
-        return Formula.build(exprs, self.variables, self.problem, self.edges, names=self.names, columns=self.columns)
+            exprs.append(min((kept, expanded, *_trig_forms(expanded)), key=sympy.count_ops))
+        short = Formula.build(exprs, self.variables, self.problem, self.edges, names=self.names, columns=self.columns)
+        return replace(short, evidence=self.evidence)
 
     @property
     def expr(self) -> sympy.Expr:
@@ -326,6 +348,25 @@ class Formula:
         fn = sympy.lambdify(self.variables, list(self.exprs), modules="numpy")
         cols = [np.broadcast_to(np.asarray(v, dtype=np.float64), (pts.shape[0],)) for v in fn(*pts.T)]
         return np.stack(cols, axis=1)
+
+
+def _trig_forms(expr: sympy.Expr) -> list[sympy.Expr]:
+    """``expr`` rewritten by the trigonometric identities that shorten KAN formulas: sums of cosines and
+    sines of sums to products (``cos(a - b) - cos(a + b) = 2 sin(a) sin(b)``) and products to sums, with
+    the angles expanded first; the forms that sympy could build, for the shortest to be kept."""
+    if not expr.has(sympy.sin, sympy.cos) or sympy.count_ops(expr) > _SIMPLIFY_OPS:
+        return []
+    from sympy.simplify.fu import TR8, TR9, TR10i
+
+    forms = []
+    angles = sympy.expand_trig(expr)
+    for rewrite in (TR8, TR9, lambda e: TR9(TR10i(e)), sympy.trigsimp):
+        for start in (expr, angles):
+            try:
+                forms.append(sympy.factor_terms(rewrite(start)))
+            except (TypeError, ValueError, AttributeError, RecursionError):
+                continue
+    return forms
 
 
 def _chop(expr: sympy.Expr, tolerance: float) -> sympy.Expr:
@@ -388,7 +429,102 @@ def solution_formula(
         x = lo + (hi - lo) * torch.rand(points, lo.numel(), generator=gen, dtype=torch.float64).to(lo)
         model, choices = symbolized(model, x, **options)
     exprs, variables = surrogate_formula(model, sol.axes, picked, names)
-    return Formula.build(exprs, variables, sol.problem, choices, names=[names[j] for j in picked], columns=picked)
+    formula = Formula.build(exprs, variables, sol.problem, choices, names=[names[j] for j in picked], columns=picked)
+    evidence = formula_evidence(sol.problem, sol.model, model, choices, network_errors=getattr(sol, "errors", {}))
+    return replace(formula, evidence=evidence)
+
+
+MATCH_FACTOR = 10.0
+"""A formula matches the network it was read from when the problem's loss of the formula is at most this
+many times the network's (on the same points): about 3x the residual, the spread of a good fit."""
+
+EVIDENCE_POINTS = 2048
+
+
+def formula_evidence(
+    problem: Problem,
+    network: Surrogate,
+    formula_model: Surrogate,
+    choices: Sequence[EdgeChoice] = (),
+    *,
+    network_errors: dict[str, float] | None = None,
+    points: int = EVIDENCE_POINTS,
+    seed: int = 0,
+) -> dict[str, Any]:
+    """What says whether a formula can be trusted, measured without the problem's reference: the loss of
+    the problem (residual and conditions, unweighted by any balancing) of the trained ``network`` and of
+    the ``formula_model`` (the KAN of symbols the formula composes) on the same ``points`` fresh
+    collocation points, the formula's relative L2 distance from the network there, the network's own
+    errors (``network_errors``, against a reference where there is one), and each edge's symbol with the
+    R^2 of its fit (``choices``; an edge the network already held as a symbol fits exactly).
+
+    ``matches`` is True when the formula's loss is at most ``MATCH_FACTOR`` times the network's; the
+    ``verdict`` says so in words, or why not."""
+    from kanpde.pinn.loss import Collocation, Form, loss_terms, plan_derivatives, total_loss
+
+    colloc = Collocation.sample(
+        problem, seed=seed, dtype=torch.float64, n_interior=points, n_boundary=max(64, points // 8)
+    )
+    losses = []
+    for model in (network, formula_model):
+        model = _cpu64(model)
+        plan = plan_derivatives(problem, model, colloc, "auto", Form.STRONG)
+        losses.append(float(total_loss(loss_terms(problem, model, colloc, plan)).detach()))
+    net_loss, formula_loss = losses
+    with torch.no_grad():
+        x = colloc.interior.detach()
+        a, b = _values(network, x), _values(formula_model, x)
+        deviation = float((b - a).norm() / a.norm().clamp_min(1e-300))
+    matches = bool(formula_loss <= MATCH_FACTOR * net_loss + 1e-300) if math.isfinite(formula_loss) else False
+    edges = [c.as_dict() for c in choices] or _fixed_edges(formula_model)
+    poor = [e for e in edges if e.get("r2") is not None and e["r2"] < 1 - 1e-6]
+    if matches:
+        verdict = (
+            f"the formula fits the problem as well as the network (loss {formula_loss:.3e}, network {net_loss:.3e})"
+        )
+    else:
+        ratio = formula_loss / max(net_loss, 1e-300)
+        verdict = f"no formula found: the closest formula's loss {formula_loss:.3e} is {ratio:.3g} x the network's {net_loss:.3e}"
+        if poor:
+            worst = sorted(poor, key=lambda e: e["r2"])[:3]
+            verdict += "; edges the symbols fit poorly: " + ", ".join(
+                f"{tuple(e['edge'])} {e['symbol']} (1 - R^2 = {1 - e['r2']:.1e})" for e in worst
+            )
+    return {
+        "matches": matches,
+        "verdict": verdict,
+        "network_loss": net_loss,
+        "formula_loss": formula_loss,
+        "deviation": deviation,
+        "network_errors": dict(network_errors or {}),
+        "edges": edges,
+        "points": points,
+    }
+
+
+def _cpu64(model: Surrogate) -> Surrogate:
+    """The model in float64 on the CPU: itself, or a copy (``Module.to`` would change it in place)."""
+    p = next(model.parameters())
+    if p.dtype == torch.float64 and p.device.type == "cpu":
+        return model
+    return copy.deepcopy(model).to(device="cpu", dtype=torch.float64)
+
+
+def _values(model: Surrogate, x: Tensor) -> Tensor:
+    """The model's values at x in float64, on the CPU."""
+    return _cpu64(model)(x)
+
+
+def _fixed_edges(model: Surrogate) -> list[dict[str, Any]]:
+    """The symbol of every edge of a KAN of symbols, as ``EdgeChoice.as_dict`` writes them (R^2 = 1: the
+    edge is the symbol)."""
+    out = []
+    for l, layer in enumerate(model.net.layers):
+        if layer.fixed is None:
+            continue
+        for (o, i, name), p in zip(layer.fixed.edges, layer.fixed.params.detach().tolist()):
+            out.append({"edge": [l, o, i], "symbol": name, "r2": 1.0, "params": [round(v, 12) for v in p]})
+    return out
 
 
 def read_formula(sol: Any, tolerance: float = 1e-6) -> tuple[Formula, Formula, dict[str, float]]:

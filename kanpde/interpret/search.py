@@ -11,8 +11,8 @@ A :class:`Structure` is a width and a symbol per layer and input node: every edg
 layer 0 is ``c f_i(a x_i + b) + d`` with its own (a, b, c, d) (so a hidden node can sum x and x^2, or
 sin(pi x) and sin(pi y)), and every edge of a later layer takes that layer's one symbol (so the outer
 functions of a sum of compositions are alike, cos and cos, or x^2 and x^2). ``structures`` proposes
-them from the trained network: the symbols its edges fit best (``fit_symbol``) together with x on the
-inputs and x^2 and sin after them (the compositions that make products of functions exact), at every
+them from the trained network: the symbols its edges fit best (``fit_symbol``) together with x and x^2
+on the inputs and x^2 and sin after them (the compositions that make products of functions exact), at every
 hidden width up to the network's. ``fit_structure`` fits one to the network's values from many random
 starts at once (Adam on all starts as one batch, then L-BFGS on the best few), so it does not depend on
 the gauge the splines happened to settle in. ``search_structures`` ranks the structures of each width by
@@ -37,6 +37,9 @@ from kanpde.interpret.symbols import DEFAULT_LIBRARY, SymbolLibrary, fit_symbol
 from kanpde.nets.kan import KAN
 
 __all__ = ["Structure", "Candidate", "Search", "structures", "fit_structure", "search_structures"]
+
+INNER = ("x", "x^2")
+"""Symbols always tried on the inputs: the polynomial arguments of outer functions (cos(pi x - pi y^2))."""
 
 OUTER = ("x^2", "sin")
 """Symbols always tried after the first layer: squares (a difference of squares is a product) and sines
@@ -109,21 +112,22 @@ def structures(
     x: Tensor,
     library: SymbolLibrary | None = None,
     *,
-    per_node: int = 2,
+    per_node: int = 1,
     outer: Sequence[str] = OUTER,
 ) -> list[Structure]:
     """Structures to try for the KAN in ``model`` (a KAN, or a ``Surrogate`` around one; x: its inputs,
     or points of the surrogate's domain), simplest first.
 
     Per input node: the ``per_node`` symbols that fit its edges best (edges weighted by their spread) and
-    x; per later layer: its ``per_node`` best and ``outer``. Symbols that fit alike (sin and cos, equal
+    ``INNER``; per later layer: its ``per_node`` best and ``outer``. Symbols that fit alike (sin and cos, equal
     under a shift) count once. Widths: for one hidden layer every width from 1 to the network's; deeper
     networks keep their widths.
     """
     kan, h, _ = kan_inputs(model, x, "propose structures")
     library = library if library is not None else DEFAULT_LIBRARY
     ranked = _ranked_symbols(kan, h, library)
-    first = [_distinct(ranked[0][i], per_node, ("x",), library) for i in range(kan.width[0])]
+    inner = tuple(s for s in INNER if s in library)
+    first = [_distinct(ranked[0][i], per_node, inner, library) for i in range(kan.width[0])]
     later = [
         _distinct(_merged(ranked[l]), per_node, tuple(s for s in outer if s in library), library)
         for l in range(1, len(kan.layers))
@@ -155,7 +159,7 @@ def _ranked_symbols(kan: KAN, h: Tensor, library: SymbolLibrary) -> list[list[li
                 for o in range(layer.out_dim):
                     if float(spread[o]) <= 1e-12 * total:
                         continue
-                    for f in fit_symbol(h[:, i], values[:, i, o], library):
+                    for f in fit_symbol(h[:, i], values[:, i, o], library, search=21, max_points=128, polish=False):
                         s = scores.setdefault(f.name, [0.0, 0.0])
                         s[0] += f.cost * float(spread[o]) / total
                         s[1] = max(s[1], f.r2)
@@ -205,9 +209,9 @@ def fit_structure(
     y: Tensor,
     library: SymbolLibrary | None = None,
     *,
-    starts: int = 24,
-    steps: int = 200,
-    polish: int = 2,
+    starts: int = 32,
+    steps: int = 120,
+    polish: int = 1,
     seed: int = 0,
     like: KAN | None = None,
 ) -> tuple[KAN, float]:
@@ -337,16 +341,18 @@ def search_structures(
     *,
     judge: Judge | None = None,
     accept: float = 0.0,
+    stop: float | None = None,
     top: int = 3,
     points: int = 256,
     deadline: float | None = None,
     seed: int = 0,
 ) -> Search:
     """Fit the ``structures`` of ``model`` to its values at x (``points`` of them), width by width; at each
-    width hand the ``top`` best fits to ``judge`` and stop at the first width whose best judged loss is at
-    most ``accept`` (default 0: try every width). Without a judge the relative error of the fit to the
-    network's values is the loss. ``deadline``: a
-    ``time.perf_counter()`` value after which no further structure is tried."""
+    width hand the ``top`` best fits to ``judge``; stop at the first width whose best judged loss is at
+    most ``stop`` (default: ``accept``). The best judged candidate is ``accepted`` when its loss is at most
+    ``accept`` (default 0: try every width). Without a judge the relative error of the fit to the
+    network's values is the loss. ``deadline``: a ``time.perf_counter()`` value after which no further
+    structure is tried."""
     t0 = time.perf_counter()
     library = library if library is not None else DEFAULT_LIBRARY
     kan, h, _ = kan_inputs(model, x, "search for a structure")
@@ -379,10 +385,10 @@ def search_structures(
             search.judged.append(cand)
             if search.best is None or cand.loss < search.best.loss:
                 search.best = cand
-        if search.best is not None and search.best.loss <= accept:
-            search.accepted = True
+        if search.best is not None and search.best.loss <= (accept if stop is None else stop):
             break
         if deadline is not None and time.perf_counter() > deadline:
             break
+    search.accepted = search.best is not None and search.best.loss <= accept
     search.seconds = time.perf_counter() - t0
     return search

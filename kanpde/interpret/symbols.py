@@ -65,12 +65,14 @@ def fit_symbol(
     r2_floor: float = 1e-10,
     search: int = 41,
     max_points: int = 512,
+    polish: bool = True,
 ) -> list[SymbolFit]:
     """Fit every symbol of ``library`` to the samples (x, y) of an edge; best first (lowest cost).
 
     x, y: (n,) samples. ``search`` values of a and of b are tried in [-10, 10] on x mapped to [-1, 1]
     (so frequencies up to about 3 periods over the samples). A constant edge fits ``x`` with c = 0.
-    Symbols whose value is not finite at some sample for every (a, b) are left out.
+    Symbols whose value is not finite at some sample for every (a, b) are left out. ``polish=False``
+    skips the Levenberg-Marquardt step (a quick ranking: R^2 at the best grid node).
     """
     xs, ys = _samples(x, y, max_points)
     lo, hi = xs.min(), xs.max()
@@ -91,7 +93,7 @@ def fit_symbol(
         ]
     fits = []
     for sym in library.symbols:
-        found = _fit_one(sym, u if sym.inner else xs, ys, sst, search)
+        found = _fit_one(sym, u if sym.inner else xs, ys, sst, search, polish)
         if found is None:
             continue
         a, b, c, d, r2 = found
@@ -119,15 +121,15 @@ def _samples(x: Tensor | np.ndarray, y: Tensor | np.ndarray, max_points: int) ->
 
 
 def _fit_one(
-    sym: Symbol, u: np.ndarray, y: np.ndarray, sst: float, search: int
+    sym: Symbol, u: np.ndarray, y: np.ndarray, sst: float, search: int, polish: bool = True
 ) -> tuple[float, float, float, float, float] | None:
     """Best (a, b, c, d, R^2) of ``c f(a u + b) + d`` on u in [-1, 1]: grid search, then Levenberg-Marquardt."""
     with np.errstate(all="ignore"):
-        return _search_and_polish(sym, u, y, sst, search)
+        return _search_and_polish(sym, u, y, sst, search, starts=4 if polish else 1, polish=polish)
 
 
 def _search_and_polish(
-    sym: Symbol, u: np.ndarray, y: np.ndarray, sst: float, search: int, starts: int = 4
+    sym: Symbol, u: np.ndarray, y: np.ndarray, sst: float, search: int, starts: int = 4, polish: bool = True
 ) -> tuple[float, float, float, float, float] | None:
     ut = torch.as_tensor(u)
     coarse, yc = (
@@ -160,7 +162,7 @@ def _search_and_polish(
     found = None
     for k in order:  # polish each: oscillating symbols have many local optima
         p0 = np.array([float(a[k]), float(b[k]), *_linear_cd(sym(a[k] * ut + b[k]), y)])
-        p = _polish(sym, u, y, p0) if sym.inner else p0
+        p = _polish(sym, u, y, p0) if sym.inner and polish else p0
         with torch.no_grad():
             pred = p[2] * sym(torch.as_tensor(p[0] * u + p[1])).numpy() + p[3]
         if not np.isfinite(pred).all():
