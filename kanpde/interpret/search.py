@@ -12,7 +12,7 @@ layer 0 is ``c f_i(a x_i + b) + d`` with its own (a, b, c, d) (so a hidden node 
 sin(pi x) and sin(pi y)), and every edge of a later layer takes that layer's one symbol (so the outer
 functions of a sum of compositions are alike, cos and cos, or x^2 and x^2). ``structures`` proposes
 them from the trained network: the symbols its edges fit best (``fit_symbol``) together with x and x^2
-on the inputs and x^2 and sin after them (the compositions that make products of functions exact), at every
+on the inputs and x^2, sin and exp after them (the compositions that make products of functions exact), at every
 hidden width up to the network's. ``fit_structure`` fits one to the network's values from many random
 starts at once (Adam on all starts as one batch, then L-BFGS on the best few), so it does not depend on
 the gauge the splines happened to settle in. ``search_structures`` ranks the structures of each width by
@@ -41,9 +41,9 @@ __all__ = ["Structure", "Candidate", "Search", "structures", "fit_structure", "s
 INNER = ("x", "x^2")
 """Symbols always tried on the inputs: the polynomial arguments of outer functions (cos(pi x - pi y^2))."""
 
-OUTER = ("x^2", "sin")
-"""Symbols always tried after the first layer: squares (a difference of squares is a product) and sines
-(sums of cosines of sums are products of sines)."""
+OUTER = ("x^2", "sin", "exp")
+"""Symbols always tried after the first layer, the three ways a sum becomes a product: squares (a difference
+of squares), sines (cosines of sums and differences) and exponentials (exp(f + g) = exp(f) exp(g))."""
 
 Judge = Callable[["Candidate"], tuple[float, KAN]]
 """Retrains a candidate on the problem's own loss: returns the loss and the retrained KAN."""
