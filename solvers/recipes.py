@@ -355,12 +355,15 @@ def symbolic_recipe(
     sec. 2.5 and 3.4). ``library``: the symbols edges may take (None: ``kanpde.interpret.symbols.DEFAULT_LIBRARY``);
     ``complexity_weight``: the cost of one unit of a symbol's complexity against a tenfold better fit.
 
-    L-BFGS with the sparsity penalty, pruning at a 5 % share of the output's variation, L-BFGS to recover,
-    then each layer in turn fixed to symbols and trained again; the last phase runs until the budget
+    L-BFGS with the sparsity penalty (rolled back and rerun weaker if it flattens the network), pruning at
+    a 5 % share of the output's variation (not made if it would move the function by more than 30 %),
+    L-BFGS to recover, a refinement to G = 10 and L-BFGS, then a search for a whole KAN of symbols
+    (``Symbolize(search=True)``, ``kanpde.interpret.search``) retrained on the problem's loss; the last
+    phase tunes what was found (or the splines, when nothing was as good as the network) until the budget
     ends. Conditions are penalised (soft): a hard constraint multiplies the network by a distance
     function, so its edges would have to learn the solution divided by it, which has no simple form.
-    Measured on ``poisson_sin`` with a KAN [2, 5, 1] (README, Results): pruned to [2, 2, 1], a formula
-    equal to sin(pi x) sin(pi y) to round-off.
+    Measured (README, Results): ``poisson_sin`` at [2, 2, 1], ``poisson_kan`` and exp(sin(pi x) + y^2)
+    give their exact formulas to round-off.
     """
     if net.kind != "kan":
         raise ConfigError(

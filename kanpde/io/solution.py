@@ -293,7 +293,8 @@ class Solution:
         composed as it is. Edges that are still splines are first fitted with symbols on ``points``
         uniform random points of the box (``options``: ``library``, ``complexity_weight``, ``r2_floor``
         of ``kanpde.interpret.symbolized``), without further training, so the formula's own ``rel_l2``
-        says how well that worked.
+        says how well that worked. Without a reference, ``formula.evidence`` (and ``formula.matches``)
+        says it: the problem's loss of the formula against the network's, per edge fits, and a verdict.
         """
         from kanpde.interpret.formulas import solution_formula
 
