@@ -165,6 +165,8 @@ def run(args: argparse.Namespace) -> int:
             print(f"closest formula, not an answer (rel_l2 {_fmt(sol.info['formula_rel_l2'])}): {shown}")
         else:
             print(f"formula (rel_l2 {_fmt(sol.info['formula_rel_l2'])}): {shown}")
+            if sol.info.get("formula_verdict"):
+                print(sol.info["formula_verdict"])
     written = export_after_solve(sol, out, exports, plots=not args.no_plots)
     if written:
         print("wrote " + ", ".join(p.name for p in written))
@@ -198,6 +200,7 @@ def with_formula(sol: Solution, out: Path) -> Solution:
         **{f"formula_simplified_rel_l2_{n}": short.errors.get(f"rel_l2_{n}") for n in names if system},
         "formula_edges": [c.as_dict() for c in formula.edges],
         "formula_matches": formula.matches,
+        "formula_exact": formula.exact,
         "formula_verdict": formula.evidence.get("verdict"),
         "formula_evidence": {k: v for k, v in formula.evidence.items() if k not in ("matches", "verdict")},
         "formula_s": seconds["formula_s"],

@@ -252,6 +252,11 @@ class Formula:
         """Whether the formula fits the problem as well as the network it was read from (None: not measured)."""
         return self.evidence.get("matches")
 
+    @property
+    def exact(self) -> bool | None:
+        """Whether it also solves the problem to round-off (None: not measured)."""
+        return self.evidence.get("exact")
+
     @classmethod
     def build(
         cls,
@@ -438,6 +443,10 @@ MATCH_FACTOR = 10.0
 """A formula matches the network it was read from when the problem's loss of the formula is at most this
 many times the network's (on the same points): about 3x the residual, the spread of a good fit."""
 
+EXACT_LOSS = 1e-20
+"""A matching formula is exact when its loss is at most this fraction of the zero field's (the size of the
+problem's data): float64 round-off gives ~1e-30, a formula 1e-6 off in relative L2 ~1e-12."""
+
 EVIDENCE_POINTS = 2048
 
 
@@ -458,29 +467,38 @@ def formula_evidence(
     errors (``network_errors``, against a reference where there is one), and each edge's symbol with the
     R^2 of its fit (``choices``; an edge the network already held as a symbol fits exactly).
 
-    ``matches`` is True when the formula's loss is at most ``MATCH_FACTOR`` times the network's; the
-    ``verdict`` says so in words, or why not."""
+    ``matches`` is True when the formula's loss is at most ``MATCH_FACTOR`` times the network's, and
+    ``exact`` when it also is at most ``EXACT_LOSS`` of the zero field's loss (``zero_loss``); the
+    ``verdict`` says which, in words, or why it does not match."""
     from kanpde.pinn.loss import Collocation, Form, loss_terms, plan_derivatives, total_loss
 
     colloc = Collocation.sample(
         problem, seed=seed, dtype=torch.float64, n_interior=points, n_boundary=max(64, points // 8)
     )
     losses = []
-    for model in (network, formula_model):
+    for model in (network, formula_model, _zero_field(formula_model)):
         model = _cpu64(model)
         plan = plan_derivatives(problem, model, colloc, "auto", Form.STRONG)
         losses.append(float(total_loss(loss_terms(problem, model, colloc, plan)).detach()))
-    net_loss, formula_loss = losses
+    net_loss, formula_loss, zero_loss = losses
+    relative = formula_loss / zero_loss if zero_loss > 0 else math.inf
     with torch.no_grad():
         x = colloc.interior.detach()
         a, b = _values(network, x), _values(formula_model, x)
         deviation = float((b - a).norm() / a.norm().clamp_min(1e-300))
     matches = bool(formula_loss <= MATCH_FACTOR * net_loss + 1e-300) if math.isfinite(formula_loss) else False
+    exact = matches and relative <= EXACT_LOSS
     edges = [c.as_dict() for c in choices] or _fixed_edges(formula_model)
     poor = [e for e in edges if e.get("r2") is not None and e["r2"] < 1 - 1e-6]
-    if matches:
+    if exact:
         verdict = (
-            f"the formula fits the problem as well as the network (loss {formula_loss:.3e}, network {net_loss:.3e})"
+            f"an exact formula: it solves the problem to round-off (loss {formula_loss:.3e}, {relative:.1e} of the "
+            f"zero field's; network {net_loss:.3e})"
+        )
+    elif matches:
+        verdict = (
+            f"an approximate formula, as good as the network but not exact (loss {formula_loss:.3e}, network "
+            f"{net_loss:.3e}; {relative:.1e} of the zero field's, above the {EXACT_LOSS:g} of an exact one)"
         )
     else:
         ratio = formula_loss / max(net_loss, 1e-300)
@@ -492,14 +510,25 @@ def formula_evidence(
             )
     return {
         "matches": matches,
+        "exact": exact,
         "verdict": verdict,
         "network_loss": net_loss,
         "formula_loss": formula_loss,
+        "zero_loss": zero_loss,
         "deviation": deviation,
         "network_errors": dict(network_errors or {}),
         "edges": edges,
         "points": points,
     }
+
+
+def _zero_field(model: Surrogate) -> Surrogate:
+    """``model`` with its KAN's last layer pruned to nothing: the zero field (with any hard constraint's
+    own values), whose loss is the size of the problem's data."""
+    kan = model.net
+    last = kan.layers[-1]
+    dead = {(o, i): ("0", (0.0, 0.0, 0.0, 0.0)) for o in range(last.out_dim) for i in range(last.in_dim)}
+    return model.with_net(kan.with_layers([*kan.layers[:-1], last.with_fixed(dead)]))
 
 
 def _cpu64(model: Surrogate) -> Surrogate:

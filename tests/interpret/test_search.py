@@ -145,7 +145,7 @@ def test_a_wrong_library_gives_a_formula_marked_as_not_matching():
     )
     polynomials = DEFAULT_LIBRARY.restricted(["x", "x^2"])
     formula = sol.formula(library=polynomials)
-    assert formula.matches is False
+    assert formula.matches is False and formula.exact is False
     assert formula.evidence["verdict"].startswith("no formula found")
     assert formula.evidence["formula_loss"] > 10 * formula.evidence["network_loss"]
     assert all(e["symbol"] in ("x", "x^2") for e in formula.evidence["edges"])
@@ -160,8 +160,9 @@ def test_the_exact_network_matches_its_formula():
     problem = Poisson.sin()
     model = Surrogate(cos_form(2), torch.tensor([-1.0, -1.0]), torch.tensor([1.0, 1.0]))
     evidence = formula_evidence(problem, model, model)
-    assert evidence["matches"] is True
-    assert evidence["formula_loss"] < 1e-20
+    assert evidence["matches"] is True and evidence["exact"] is True
+    assert evidence["verdict"].startswith("an exact formula")
+    assert evidence["formula_loss"] < 1e-20 < evidence["zero_loss"]
     assert {e["symbol"] for e in evidence["edges"]} == {"x", "cos"}
 
 
@@ -174,3 +175,17 @@ def test_simplified_turns_sums_of_cosines_into_products():
     assert sympy.count_ops(short.expr) < sympy.count_ops(expr)
     product = sympy.Float(2.0) * sympy.sin(sympy.pi * x) * sympy.sin(sympy.pi * y)
     assert sympy.count_ops(Formula.build([product], [x, y]).simplified().expr) <= sympy.count_ops(product)
+
+
+def test_a_formula_as_good_as_a_rough_network_is_approximate_not_exact():
+    """The network itself as the formula (it matches) but 1 % off the solution: not exact, and said so."""
+    from kanpde.interpret.formulas import formula_evidence
+    from kanpde.pinn.surrogate import Surrogate
+
+    net = cos_form(2)
+    with torch.no_grad():
+        net.layers[1].fixed.params[:, 2] *= 1.01
+    model = Surrogate(net, torch.tensor([-1.0, -1.0]), torch.tensor([1.0, 1.0]))
+    evidence = formula_evidence(Poisson.sin(), model, model)
+    assert evidence["matches"] is True and evidence["exact"] is False
+    assert evidence["verdict"].startswith("an approximate formula")

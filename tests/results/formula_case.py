@@ -56,10 +56,9 @@ print(
             "simplified": str(short.expr),
             "simplified_rel_l2": short.rel_l2,
             "matches": formula.matches,
+            "exact": formula.exact,
             "verdict": formula.evidence.get("verdict"),
-            "search": None
-            if search is None
-            else {k: search[k] for k in ("accepted", "best", "structures_fitted", "seconds")},
+            "search": search,
             "steps": sol.info["steps"],
             "train_s": sol.info["train_s"],
             "formula_s": seconds,
