@@ -343,6 +343,7 @@ def search_structures(
     accept: float = 0.0,
     stop: float | None = None,
     top: int = 3,
+    rounds: int = 2,
     points: int = 256,
     deadline: float | None = None,
     seed: int = 0,
@@ -351,8 +352,10 @@ def search_structures(
     width hand the ``top`` best fits to ``judge``; stop at the first width whose best judged loss is at
     most ``stop`` (default: ``accept``). The best judged candidate is ``accepted`` when its loss is at most
     ``accept`` (default 0: try every width). Without a judge the relative error of the fit to the
-    network's values is the loss. ``deadline``: a ``time.perf_counter()`` value after which no further
-    structure is tried."""
+    network's values is the loss. When no width reaches ``stop``, the two best judged candidates are
+    judged again (their retraining goes on) for up to ``rounds`` rounds: an exact form fitted roughly can
+    need more iterations than an approximate one to pull ahead. ``deadline``: a ``time.perf_counter()``
+    value after which no further structure is tried."""
     t0 = time.perf_counter()
     library = library if library is not None else DEFAULT_LIBRARY
     kan, h, _ = kan_inputs(model, x, "search for a structure")
@@ -366,6 +369,7 @@ def search_structures(
         y = net(h)
     found = structures(net, h, library)
     search = Search(None, False)
+    bar = accept if stop is None else stop
     for mids in sorted({s.width[1:-1] for s in found}, key=sum):
         fits = []
         for s in (s for s in found if s.width[1:-1] == mids):
@@ -385,10 +389,28 @@ def search_structures(
             search.judged.append(cand)
             if search.best is None or cand.loss < search.best.loss:
                 search.best = cand
-        if search.best is not None and search.best.loss <= (accept if stop is None else stop):
+        if search.best is not None and search.best.loss <= bar:
             break
         if deadline is not None and time.perf_counter() > deadline:
             break
+    if judge is not None and search.best is not None and search.best.loss > bar:
+        _go_on(search, judge, rounds, bar, deadline)
     search.accepted = search.best is not None and search.best.loss <= accept
     search.seconds = time.perf_counter() - t0
     return search
+
+
+def _go_on(search: Search, judge: Judge, rounds: int, bar: float, deadline: float | None) -> None:
+    """Further rounds of retraining for the two best judged candidates (successive halving), until one
+    falls to ``bar`` or the rounds or the time run out."""
+    for _ in range(rounds):
+        leaders = sorted(search.judged, key=lambda c: c.loss)[:2]
+        for cand in leaders:
+            if deadline is not None and time.perf_counter() > deadline:
+                return
+            cand.loss, cand.kan = judge(cand)
+            if cand.loss < search.best.loss:
+                search.best = cand
+        search.best = min(search.judged, key=lambda c: c.loss)
+        if search.best.loss <= bar:
+            return
