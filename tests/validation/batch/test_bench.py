@@ -106,8 +106,13 @@ def test_bench_memory_rejects_bad_input(capsys):
 def test_bench_symbolic_reports_formulas_and_step_times(capsys):
     assert main(["bench", "symbolic", "--budget", "1.5", "--json"]) == 0
     rows = json.loads(capsys.readouterr().out)
-    assert [r["problem"] for r in rows] == ["poisson_sin", "poisson_kan", "poisson_kan"]
+    assert [(r["problem"], r["start_width"]) for r in rows] == [
+        ("poisson_sin", [2, 5, 1]),
+        ("poisson_sin", [2, 2, 1]),
+        ("poisson_kan", [2, 5, 1]),
+    ]
     for r in rows:
         assert r["formula_rel_l2"] is not None and r["formula_rel_l2"] >= 0
+        assert r["exact"] in (True, False) and r["verdict"]
         assert r["phase_s"][0][0] == "lbfgs" and r["simplified"]  # a loaded machine may spend 1.5 s in the first phase
     assert main(["bench", "symbolic", "--budget", "0"]) == 2
