@@ -1,4 +1,5 @@
-"""Reading a trained KAN: attribution and pruning, the symbol library, formulas.
+"""Reading a trained KAN: attribution and pruning, the symbol library, the search for a KAN of symbols,
+formulas with their evidence.
 
 Functions that take a KAN (or a ``Surrogate`` around one). The names below load on first use, so that
 ``import kanpde`` does not import sympy.
@@ -25,8 +26,12 @@ _NAMES = {
     "SymbolLibrary": "symbols",
     "SymbolFit": "symbols",
     "fit_symbol": "symbols",
+    "formula_evidence": "formulas",
+    "search_structures": "search",
+    "fit_structure": "search",
+    "Structure": "search",
 }
-_MODULES = ("formulas", "network", "pruning", "symbols")
+_MODULES = ("formulas", "network", "pruning", "search", "symbols")
 __all__ = [*_NAMES, *_MODULES]
 
 

@@ -46,6 +46,12 @@ def exact(x: torch.Tensor) -> torch.Tensor:
     return (torch.sin(PI * x[:, 0]) * torch.sin(PI * x[:, 1])).unsqueeze(1)
 
 
+def test_the_search_is_part_of_kanpde_interpret():
+    import kanpde.interpret as interpret
+
+    assert interpret.search_structures is search_structures and interpret.search.fit_structure is fit_structure
+
+
 def test_the_oracle_is_the_product():
     x = points()
     with torch.no_grad():
