@@ -315,6 +315,7 @@ def test_formula_of_an_mlp_is_an_error() -> None:
 # --- the whole path: solve, prune, fix, formula -----------------------------------------------------
 
 
+@pytest.mark.slow  # ~70 s: the recipe with its structure search, on a step budget
 def test_symbolic_recipe_recovers_sin_sin_on_poisson_sin() -> None:
     problem = Poisson.sin()
     net = KAN([2, 5, 1], grid=5)

@@ -103,6 +103,7 @@ def test_bench_memory_rejects_bad_input(capsys):
         bench.step_memory(impls=["pykan"])
 
 
+@pytest.mark.slow  # ~70 s: three symbolic runs, and formulas fitted edge by edge after them
 def test_bench_symbolic_reports_formulas_and_step_times(capsys):
     assert main(["bench", "symbolic", "--budget", "1.5", "--json"]) == 0
     rows = json.loads(capsys.readouterr().out)
