@@ -18,7 +18,7 @@ import logging
 import math
 from collections.abc import Callable
 from contextlib import nullcontext
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 from torch import Tensor
@@ -29,7 +29,10 @@ from kanpde.solvers.lbfgs import LBFGSOptimizer
 from kanpde.solvers.phases import LBFGS, Adam
 from kanpde.solvers.training_state import PhaseReport, TrainingState
 
-__all__ = ["run_adam", "run_lbfgs", "completed"]
+if TYPE_CHECKING:
+    from kanpde.pinn.loss import Collocation
+
+__all__ = ["run_adam", "run_lbfgs", "completed", "loss_closure"]
 
 logger = logging.getLogger("kanpde")
 
@@ -78,12 +81,7 @@ def run_lbfgs(state: TrainingState, phase: LBFGS, report: PhaseReport) -> str:
     params = _trained(state, phase)
     opt = LBFGSOptimizer(params, history=phase.history, lr=phase.lr, max_evals=phase.max_evals)
 
-    def closure() -> Tensor:
-        for p in opt.params:
-            p.grad = None
-        loss = state.loss(state.colloc)
-        state.backward(loss, params)
-        return loss
+    closure = loss_closure(state, params)
 
     best: list[float] = []
     held = getattr(state.reduce, "held", None)  # loss weights that follow the model (Causal), held per line search
@@ -114,6 +112,20 @@ def run_lbfgs(state: TrainingState, phase: LBFGS, report: PhaseReport) -> str:
     if opt.skipped_pairs:
         logger.info("L-BFGS skipped %d curvature pairs with y.s <= 0 (not positive definite)", opt.skipped_pairs)
     return status
+
+
+def loss_closure(state: TrainingState, params: list[Tensor], colloc: Collocation | None = None) -> Callable[[], Tensor]:
+    """The L-BFGS closure: the gradients of ``params`` cleared, the loss at ``colloc`` (default: all the
+    collocation points) evaluated and differentiated; returns the loss."""
+
+    def closure() -> Tensor:
+        for p in params:
+            p.grad = None
+        loss = state.loss(state.colloc if colloc is None else colloc)
+        state.backward(loss, params)
+        return loss
+
+    return closure
 
 
 def _trained(state: TrainingState, phase: Adam | LBFGS) -> list[Tensor]:

@@ -8,6 +8,7 @@ moved the function on the collocation points; the optimizer phase that follows s
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -18,7 +19,7 @@ from kanpde.errors import ConfigError
 from kanpde.interpret.pruning import pruned
 from kanpde.pinn.loss import Collocation, Form, residual_values
 from kanpde.pinn.surrogate import Surrogate
-from kanpde.solvers.phases import Prune, Refine, Resample, Symbolize, UpdateGrid
+from kanpde.solvers.phases import LBFGS, Prune, Refine, Resample, Symbolize, UpdateGrid
 from kanpde.solvers.training_state import PhaseReport, TrainingState
 
 __all__ = ["refine", "update_grid", "prune", "symbolize", "searched", "resample"]
@@ -53,20 +54,16 @@ def update_grid(state: TrainingState, phase: UpdateGrid, report: PhaseReport) ->
 def prune(state: TrainingState, phase: Prune, report: PhaseReport) -> str:
     """The KAN without the edges and nodes whose attribution score is below ``phase.threshold``."""
     before = list(state.model.net.width)
-    model, x = state.model, state.colloc.interior
     with torch.no_grad():
-        candidate = pruned(model, phase.threshold, x)
-        ref = model(x.detach())
-        moved = float((candidate(x.detach()) - ref).abs().max() / ref.abs().max().clamp_min(1e-300))
-    if moved > PRUNE_MOVE:  # the self-check: a pruning that would ruin the fit is not made
-        report.details.update({"width": before, "rolled_back": True, "fit_error": moved})
-        state.record_event({"event": "prune_undone", "fit_error": moved})
-        width = list(candidate.net.width)
+        candidate = pruned(state.model, phase.threshold, state.colloc.interior)
+    status = state.replace_model(lambda: candidate, "prune", "", report, limit=PRUNE_MOVE)
+    if status is None:  # the self-check: a pruning that would ruin the fit is not made
+        report.details["width"] = before
         return (
-            f"pruning below {phase.threshold:g} (width {before} -> {width}) would change the function by "
-            f"{moved:.2e} (relative) on the collocation points, more than {PRUNE_MOVE:g}: not pruned, width kept"
+            f"pruning below {phase.threshold:g} (width {before} -> {list(candidate.net.width)}) would change the "
+            f"function by {report.details['fit_error']:.2e} (relative) on the collocation points, more than "
+            f"{PRUNE_MOVE:g}: not pruned, width kept"
         )
-    status = state.replace_model(lambda: candidate, "prune", "", report)
     after = state.model.net.width
     report.details["width"] = list(after)
     return f"pruned edges and nodes scoring below {phase.threshold:g}: width {before} -> {after}{status}"
@@ -156,18 +153,14 @@ def _retrained(state: TrainingState, model: Surrogate, colloc: Collocation, step
     """``model`` trained in place with L-BFGS on the loss at ``colloc`` for up to ``steps`` iterations
     (or until the time budget ends); its loss on all the collocation points, and the iterations run."""
     from kanpde.solvers.lbfgs import LBFGSOptimizer
+    from kanpde.solvers.optimize import loss_closure
 
     saved, state.model = state.model, model
     try:
         params = [p for p in model.parameters() if p.requires_grad]
-        opt = LBFGSOptimizer(params, history=50, lr=1.0, max_evals=25)
-
-        def closure() -> Tensor:
-            for p in params:
-                p.grad = None
-            loss = state.loss(colloc)
-            state.backward(loss, params)
-            return loss
+        settings = LBFGS()
+        opt = LBFGSOptimizer(params, history=settings.history, lr=settings.lr, max_evals=settings.max_evals)
+        closure = loss_closure(state, params, colloc)
 
         done = 0
         while done < steps and not state.time_spent():
@@ -175,10 +168,10 @@ def _retrained(state: TrainingState, model: Surrogate, colloc: Collocation, step
             if not result.counts:
                 break
             done += 1
-            if result.stop or not np.isfinite(result.loss):
+            if result.stop or not math.isfinite(result.loss):
                 break
         loss = state.plain_loss()
-        return (loss if np.isfinite(loss) else float("inf")), done
+        return (loss if math.isfinite(loss) else math.inf), done
     finally:
         state.model = saved
 

@@ -400,15 +400,27 @@ class TrainingState:
                 p.copy_(saved)
 
     # --- a changed model -------------------------------------------------------------------------------
-    def replace_model(self, build: Callable[[], Surrogate], event: str, what: str, report: PhaseReport) -> str:
+    def replace_model(
+        self,
+        build: Callable[[], Surrogate],
+        event: str,
+        what: str,
+        report: PhaseReport,
+        limit: float | None = None,
+    ) -> str | None:
         """Swap in ``build()`` (a model with a changed structure); record how far it moved the function on
-        the collocation points. Returns the phase's status words."""
+        the collocation points. Returns the phase's status words; with a ``limit``, a model that moves it
+        further (relative) is not swapped in: None, with ``fit_error`` and ``rolled_back`` in the report."""
         x = self.colloc.interior.detach()
         with torch.no_grad():
             before = self.model(x)
             new = build()
             after = new(x)
         fit_error = float((after - before).abs().max() / before.abs().max().clamp_min(1e-300))
+        if limit is not None and fit_error > limit:
+            report.details.update({"rolled_back": True, "fit_error": fit_error})
+            self.record_event({"event": f"{event}_undone", "fit_error": fit_error})
+            return None
         self.model = new
         self.prepare_model()
         self.take_snapshot()

@@ -475,16 +475,16 @@ def formula_evidence(
     colloc = Collocation.sample(
         problem, seed=seed, dtype=torch.float64, n_interior=points, n_boundary=max(64, points // 8)
     )
+    network, formula_model = _cpu64(network), _cpu64(formula_model)  # copied once, where they need to be
     losses = []
     for model in (network, formula_model, _zero_field(formula_model)):
-        model = _cpu64(model)
         plan = plan_derivatives(problem, model, colloc, "auto", Form.STRONG)
         losses.append(float(total_loss(loss_terms(problem, model, colloc, plan)).detach()))
     net_loss, formula_loss, zero_loss = losses
     relative = formula_loss / zero_loss if zero_loss > 0 else math.inf
     with torch.no_grad():
         x = colloc.interior.detach()
-        a, b = _values(network, x), _values(formula_model, x)
+        a, b = network(x), formula_model(x)
         deviation = float((b - a).norm() / a.norm().clamp_min(1e-300))
     matches = bool(formula_loss <= MATCH_FACTOR * net_loss + 1e-300) if math.isfinite(formula_loss) else False
     exact = matches and relative <= EXACT_LOSS
@@ -537,11 +537,6 @@ def _cpu64(model: Surrogate) -> Surrogate:
     if p.dtype == torch.float64 and p.device.type == "cpu":
         return model
     return copy.deepcopy(model).to(device="cpu", dtype=torch.float64)
-
-
-def _values(model: Surrogate, x: Tensor) -> Tensor:
-    """The model's values at x in float64, on the CPU."""
-    return _cpu64(model)(x)
 
 
 def _fixed_edges(model: Surrogate) -> list[dict[str, Any]]:

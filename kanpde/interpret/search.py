@@ -153,17 +153,15 @@ def _ranked_symbols(kan: KAN, h: Tensor, library: SymbolLibrary) -> list[list[li
             values = layer.edge_values(h)  # (n, in, out)
             per_node = []
             for i in range(layer.in_dim):
-                scores: dict[str, list[float]] = {}
                 spread = values[:, i, :].std(dim=0)
                 total = float(spread.sum()) or 1.0
-                for o in range(layer.out_dim):
-                    if float(spread[o]) <= 1e-12 * total:
-                        continue
-                    for f in fit_symbol(h[:, i], values[:, i, o], library, search=21, max_points=128, polish=False):
-                        s = scores.setdefault(f.name, [0.0, 0.0])
-                        s[0] += f.cost * float(spread[o]) / total
-                        s[1] = max(s[1], f.r2)
-                per_node.append(sorted(((n, c, r) for n, (c, r) in scores.items()), key=lambda t: t[1]))
+                fits = [
+                    (f.name, f.cost * float(spread[o]) / total, f.r2)
+                    for o in range(layer.out_dim)
+                    if float(spread[o]) > 1e-12 * total
+                    for f in fit_symbol(h[:, i], values[:, i, o], library, search=21, max_points=128, polish=False)
+                ]
+                per_node.append(_summed(fits))
             out.append(per_node)
             h = layer(h)
     return out
@@ -171,12 +169,16 @@ def _ranked_symbols(kan: KAN, h: Tensor, library: SymbolLibrary) -> list[list[li
 
 def _merged(nodes: list[list[tuple[str, float, float]]]) -> list[tuple[str, float, float]]:
     """One ranking for a layer from its nodes' rankings (costs added)."""
+    return _summed([entry for ranking in nodes for entry in ranking])
+
+
+def _summed(fits: list[tuple[str, float, float]]) -> list[tuple[str, float, float]]:
+    """(symbol, cost, r2) entries with the costs of a symbol added and its best R^2 kept; cheapest first."""
     total: dict[str, list[float]] = {}
-    for ranking in nodes:
-        for name, cost, r2 in ranking:
-            t = total.setdefault(name, [0.0, 0.0])
-            t[0] += cost
-            t[1] = max(t[1], r2)
+    for name, cost, r2 in fits:
+        t = total.setdefault(name, [0.0, 0.0])
+        t[0] += cost
+        t[1] = max(t[1], r2)
     return sorted(((n, c, r) for n, (c, r) in total.items()), key=lambda t: t[1])
 
 
