@@ -31,6 +31,7 @@ from kanpde.interpret.pruning import sparsity_penalty
 from kanpde.io.status import Status, StatusKind
 from kanpde.metrics import centered, rel_l2
 from kanpde.pde.problem import Problem
+from kanpde.pde.unknowns import bind
 from kanpde.pinn.loss import (
     Collocation,
     DerivativePlan,
@@ -319,6 +320,11 @@ class TrainingState:
     pending: dict[str, Any] | None = None  # a resumed run's optimizer state, for the phase it resumes in
     resumed: list[dict[str, Any]] = field(default_factory=list)
     running: PhaseReport | None = None
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        object.__setattr__(self, name, value)
+        if name == "model":  # the problem's unknowns read the model being trained, whichever that is now
+            bind(self.config.problem, value.unknowns)
 
     @classmethod
     def start(cls, config: TrainingConfig, model: Surrogate, colloc: Collocation) -> TrainingState:

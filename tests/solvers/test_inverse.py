@@ -132,6 +132,17 @@ def test_a_saved_run_loads_with_its_unknowns(tmp_path):
     assert with_problem.unknowns["c"] == sol.unknowns["c"]
 
 
+def test_a_phase_rerun_after_a_collapse_trains_the_unknowns_the_problem_reads():
+    from kanpde.pde.unknowns import bound_source
+    from kanpde.solvers.phases import Sparsity
+
+    problem = TinyField()
+    sol = run(problem, [LBFGS(steps=40, sparsity=Sparsity(weight=1e3))], constraints="soft")
+    assert "rolled back" in sol.phases[0]["status"]  # the model was replaced by the phase's starting copy
+    assert bound_source(problem) is sol.model.unknowns  # the residual reads the copy being trained
+    assert sol.unknowns["c"] != 1.0  # so the rerun moved c from its first guess
+
+
 # --- refused before training, writing nothing ---------------------------------------------------------
 
 
