@@ -203,10 +203,12 @@ class UnknownField(_Declared):
             (a sigmoid between both, a softplus above or below one).
         axes: the coordinates it depends on, by name or column (default: all of the domain's; a
             conductivity of a heat problem: ``axes=("x",)``).
-        model: the network: ``"kan"`` (default: ``KAN([k, 5, 1], grid=5)``), ``"mlp"``
+        model: the network: ``"kan"`` (default: ``KAN([k, 5, 1], grid=20)``), ``"mlp"``
             (``MLP([k, 20, 20, 1])``, tanh) or a ``kanpde.KAN``/``kanpde.MLP`` with k inputs and 1 output.
             Measured on ``darcy_inverse`` with the solution fixed to the exact one, 200 L-BFGS iterations
-            recovered a to 3.4e-3 with the KAN and 1.9e-2 with the MLP; jointly, 2.3e-2 against 0.18.
+            recovered a to 3.4e-3 with a KAN [2, 5, 1] G = 5 and 1.9e-2 with the MLP; jointly, 2.3e-2
+            against 0.18. Jointly at 300 s, a G = 20 field reached 4.3e-3 where G = 5 reached 1.2e-2
+            (``kanpde.pinn.unknowns.FIELD_GRID``); with noisy data a coarser field fits less of the noise.
         exact: the true field, a function of the points x: (n, d) -> (n,), when known: ``sol.errors``
             then holds ``rel_l2_<name>`` and ``max_abs_<name>`` on the evaluation grid.
 
