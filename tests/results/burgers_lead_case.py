@@ -16,13 +16,24 @@ from kanpde.solvers import Causal
 
 name, budget, seed, mode = sys.argv[1], float(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
 problem = instance(name)
-model = kanpde.solvers.default_model(problem, "kan", seed=seed)
+hidden = int(os.environ.get("HIDDEN", "0"))  # a KAN [d, HIDDEN, 1] G = 5 instead of the default
+model = (
+    kanpde.KAN([2, hidden, 1], grid=5, seed=seed) if hidden else kanpde.solvers.default_model(problem, "kan", seed=seed)
+)
 kw = {}
 if mode == "nocausal":
     kw["causal"] = False
 elif mode.startswith("tol"):
     kw["causal"] = Causal(chunks=32, tol=float(mode[3:]))
 mode2 = os.environ.get("SCHED", "")
+if mode2 == "g80":  # the evolution recipe's KAN schedule with one more grid, G = 80, last
+    from kanpde.solvers import Adam
+    from kanpde.solvers.recipes import kan_refinement
+
+    kw["schedule"] = [
+        Adam(steps=500, lr=1e-2, final_lr=1e-3, share=0.1),
+        *kan_refinement((10, 20, 40, 80), steps_per_grid=2000, share=(0.05, 0.1, 0.15, 0.2))(problem, model),
+    ]
 if mode2.startswith("radknots"):
     from kanpde.solvers import LBFGS, Adam, Refine, Resample, UpdateGrid
 
@@ -52,6 +63,7 @@ print(
             "case": name,
             "mode": mode,
             "sched": mode2,
+            "hidden": hidden,
             "seed": seed,
             "budget": budget,
             "threads": os.environ.get("OMP_NUM_THREADS"),
