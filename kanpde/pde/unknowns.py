@@ -207,8 +207,8 @@ class UnknownField(_Declared):
             (``MLP([k, 20, 20, 1])``, tanh) or a ``kanpde.KAN``/``kanpde.MLP`` with k inputs and 1 output.
             Measured on ``darcy_inverse`` with the solution fixed to the exact one, 200 L-BFGS iterations
             recovered a to 3.4e-3 with a KAN [2, 5, 1] G = 5 and 1.9e-2 with the MLP; jointly, 2.3e-2
-            against 0.18. Jointly at 300 s, a G = 20 field reached 4.3e-3 where G = 5 reached 1.2e-2
-            (``kanpde.pinn.unknowns.FIELD_GRID``); with noisy data a coarser field fits less of the noise.
+            against 0.18. Why the default KAN is on G = 20, and when to declare a coarser one (noisy
+            data): ``kanpde.pinn.unknowns.FIELD_GRID``.
         exact: the true field, a function of the points x: (n, d) -> (n,), when known: ``sol.errors``
             then holds ``rel_l2_<name>`` and ``max_abs_<name>`` on the evaluation grid.
 

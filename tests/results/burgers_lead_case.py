@@ -12,14 +12,19 @@ import sys
 
 import kanpde
 from kanpde.pde.registry import instance
-from kanpde.solvers import Causal
+from kanpde.solvers import LBFGS, Causal, Refine, Resample, UpdateGrid
+from kanpde.solvers.recipes import kan_refinement, space_time_kan
 
 name, budget, seed, mode = sys.argv[1], float(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
 problem = instance(name)
 hidden = int(os.environ.get("HIDDEN", "0"))  # a KAN [d, HIDDEN, 1] G = 5 instead of the default
+dim = len(problem.domain.axes)
 model = (
-    kanpde.KAN([2, hidden, 1], grid=5, seed=seed) if hidden else kanpde.solvers.default_model(problem, "kan", seed=seed)
+    kanpde.KAN([dim, hidden, 1], grid=5, seed=seed)
+    if hidden
+    else kanpde.solvers.default_model(problem, "kan", seed=seed)
 )
+start = space_time_kan(problem, model)[0]  # the evolution recipe's Adam phase, which every variant keeps
 kw = {}
 if mode == "nocausal":
     kw["causal"] = False
@@ -27,19 +32,14 @@ elif mode.startswith("tol"):
     kw["causal"] = Causal(chunks=32, tol=float(mode[3:]))
 mode2 = os.environ.get("SCHED", "")
 if mode2 == "g80":  # the evolution recipe's KAN schedule with one more grid, G = 80, last
-    from kanpde.solvers import Adam
-    from kanpde.solvers.recipes import kan_refinement
-
     kw["schedule"] = [
-        Adam(steps=500, lr=1e-2, final_lr=1e-3, share=0.1),
+        start,
         *kan_refinement((10, 20, 40, 80), steps_per_grid=2000, share=(0.05, 0.1, 0.15, 0.2))(problem, model),
     ]
 if mode2.startswith("radknots"):
-    from kanpde.solvers import LBFGS, Adam, Refine, Resample, UpdateGrid
-
     R = (lambda: Resample(adaptive=True, k=2.0, c=0.0)) if mode2 == "radknots2" else (lambda: Resample(adaptive=True))
     kw["schedule"] = [
-        Adam(steps=500, lr=1e-2, final_lr=1e-3, share=0.1),
+        start,
         LBFGS(steps=2000, share=0.05),
         Refine(grid=10),
         LBFGS(steps=2000, share=0.1),

@@ -16,7 +16,8 @@ import torch
 import kanpde
 from kanpde import ops
 from kanpde.errors import ConfigError, DefinitionError, ShapeError
-from kanpde.solvers import LBFGS, Adam
+from kanpde.pde.unknowns import bound_source
+from kanpde.solvers import LBFGS, Adam, Sparsity
 from kanpde.solvers.checkpoint import CHECKPOINT
 
 PI = math.pi
@@ -133,9 +134,6 @@ def test_a_saved_run_loads_with_its_unknowns(tmp_path):
 
 
 def test_a_phase_rerun_after_a_collapse_trains_the_unknowns_the_problem_reads():
-    from kanpde.pde.unknowns import bound_source
-    from kanpde.solvers.phases import Sparsity
-
     problem = TinyField()
     sol = run(problem, [LBFGS(steps=40, sparsity=Sparsity(weight=1e3))], constraints="soft")
     assert "rolled back" in sol.phases[0]["status"]  # the model was replaced by the phase's starting copy
