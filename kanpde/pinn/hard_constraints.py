@@ -22,6 +22,7 @@ Practical hint: on ``poisson_kan`` the hard form reached 2.3e-4 at 60 s where th
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import itertools
 import logging
@@ -265,7 +266,10 @@ def _from_numbers(desc: dict[str, Any]) -> Any:
         parts = tuple(None if p is None else _from_numbers(p) for p in desc["parts"])
         return Componentwise(parts, tuple(desc["names"]))
     if kind == "initial_rate":
-        return InitialRate(_from_numbers(desc["base"]), float(desc["rate"]), float(desc["t0"]))
+        tau = desc.get("tau")
+        return InitialRate(
+            _from_numbers(desc["base"]), float(desc["rate"]), float(desc["t0"]), None if tau is None else float(tau)
+        )
     if kind not in _KINDS:
         known = ", ".join([*_KINDS, "componentwise", "initial_rate"])
         raise ConfigError(f"unknown output constraint {kind!r} in the saved description; expected one of {known}")
@@ -410,7 +414,42 @@ def _one_transform(
     if not _rate_fits(problem, wrapped, built):
         why = f"{rates[0].label} stays soft: the walls' data do not move at the initial rate where they meet t0"
         return transform, built, _joined(reason, why)
+    if isinstance(problem, Problem):
+        wrapped = dataclasses.replace(wrapped, tau=rate_time_scale(problem, wrapped))
     return wrapped, built + rates, reason
+
+
+class _Lifted(torch.nn.Module):
+    """The field a transform gives for a network that outputs zero: its lift (and rate correction)."""
+
+    def __init__(self, transform: Any, lower: Tensor, upper: Tensor, out: int) -> None:
+        super().__init__()
+        self.transform, self.lower, self.upper, self.out = transform, lower, upper, out
+
+    def forward(self, x: Tensor) -> Tensor:
+        t = 2 * (x - self.lower) / (self.upper - self.lower) - 1
+        return self.transform.apply(x, t, x.new_zeros(x.shape[0], self.out))
+
+
+def rate_time_scale(problem: Problem, rate: InitialRate, n: int = 256) -> float | None:
+    """The ``tau`` of ``rate``'s time factor for ``problem`` (``kanpde.pinn.rates``), in network time units:
+    sqrt(rms(G) / rms(r[G])) over n points of the domain, with G the field the constraint gives for a
+    zero network and r the problem's residual, scaled by 2 / (t1 - t0). None (the linear factor) when G
+    solves the equation, is zero, or the residual cannot be evaluated on it (preflight reports that)."""
+    from kanpde.pinn.loss import residual_values  # the loss sits beside this module and imports more
+
+    domain = problem.domain
+    x = torch.as_tensor(domain.sample(n, method="sobol", seed=11), dtype=torch.float64).requires_grad_(True)
+    lower, upper = (torch.as_tensor(b, dtype=torch.float64) for b in (domain.lower, domain.upper))
+    lifted = _Lifted(rate, lower, upper, problem.out_dim)
+    try:
+        size = float(lifted(x).detach().pow(2).mean().sqrt())
+        change = float(residual_values(problem, lifted, x).detach().pow(2).mean().sqrt())
+    except Exception:  # reported by preflight with its points
+        return None
+    if not (math.isfinite(size) and math.isfinite(change)) or size == 0 or change == 0:
+        return None
+    return 2 * math.sqrt(size / change) / float(upper[-1] - lower[-1])
 
 
 def _joined(a: str | None, b: str) -> str:
