@@ -7,6 +7,8 @@ d'Alembert) drive the residual to round-off; a hard constraint holds its data ex
 errors of a component defined up to a constant do not see the constant.
 """
 
+import math
+
 import pytest
 import torch
 
@@ -16,9 +18,9 @@ from kanpde.errors import ConfigError, DefinitionError, ShapeError
 from kanpde.pde.field import Field, Layout
 from kanpde.pde.jetfield import JetField, discover_spec, full_spec
 from kanpde.pinn.components import Componentwise
-from kanpde.pinn.hard_constraints import split_conditions
+from kanpde.pinn.hard_constraints import constraint_from_description, split_conditions
 from kanpde.pinn.loss import Collocation, loss_terms, residual_values
-from kanpde.pinn.rates import InitialRate
+from kanpde.pinn.rates import SERIES_BELOW, InitialRate, saturating_factor3
 from kanpde.pinn.surrogate import Surrogate
 from kanpde.problems import Kovasznay, LidDrivenCavity, Wave
 from kanpde.problems.navier_stokes import navier_stokes_residual
@@ -242,6 +244,81 @@ def test_hard_initial_rate_is_exact():
     x = rand(30, 2, seed=5).detach().mul(0.5).add(0.5).requires_grad_(True)
     spec = full_spec(2)
     close(residual_values(problem, model, x, spec), residual_values(problem, model, x, None))
+
+
+def test_initial_rate_time_factor_follows_the_lifted_fields_residual():
+    # wave: G = u0, r[G] = -c^2 u0''; over x uniform rms(u0)^2 = (1 + 0.25) / 2 and rms(r)^2 = pi^4 (1 + 0.25 * 8^4) / 2
+    tau = split_conditions(Wave(), "hard")[0].dirichlet.tau
+    assert tau == pytest.approx(2 * math.sqrt(math.sqrt(1.25) / (math.pi**2 * math.sqrt(1 + 0.25 * 8**4))), rel=0.03)
+    # physical time scale 1 / c: twice the speed halves it, and so does twice the time span (in network units)
+    assert split_conditions(Wave(c=2.0), "hard")[0].dirichlet.tau == pytest.approx(tau / 2, rel=1e-9)
+    assert split_conditions(Wave(t_end=2.0), "hard")[0].dirichlet.tau == pytest.approx(tau / 2, rel=1e-9)
+    # a lifted field that solves the equation (a string at rest) keeps the linear factor
+    assert split_conditions(Wave(modes=((1, 0.0),)), "hard")[0].dirichlet.tau is None
+
+
+def test_initial_rate_of_a_plucked_string_is_exact():
+    class Pluck(kanpde.Problem):
+        domain = kanpde.Box([0, 0], [1, 1], axes=("x", "t"))
+        conditions = [
+            kanpde.Dirichlet("x_min", 0.0),
+            kanpde.Dirichlet("x_max", 0.0),
+            kanpde.Initial(0.0),
+            kanpde.Initial(lambda x: torch.sin(math.pi * x[:, 0]), derivative=1),
+        ]
+
+        def residual(self, u, x):
+            return ops.partial(u, x, "t", "t") - ops.partial(u, x, "x", "x")
+
+    problem = Pluck()
+    rate = split_conditions(problem, "hard")[0].dirichlet
+    assert rate.tau == pytest.approx(2 / math.pi, rel=1e-9)  # G = t sin(pi x), r[G] = pi^2 G at any points
+    model = Surrogate(kanpde.KAN([2, 5, 1], seed=2, init_noise=1.0), torch.zeros(2), torch.ones(2), rate)
+    x0 = torch.stack([torch.linspace(0, 1, 17, dtype=torch.float64), torch.zeros(17, dtype=torch.float64)], 1)
+    x0.requires_grad_(True)
+    u = model(x0)
+    (du,) = torch.autograd.grad(u.sum(), x0)
+    assert float(u.abs().max()) < 1e-12
+    assert float((du[:, 1] - torch.sin(math.pi * x0[:, 0])).abs().max()) < 1e-12
+    x = rand(30, 2, seed=6).detach().mul(0.5).add(0.5).requires_grad_(True)
+    close(residual_values(problem, model, x, full_spec(2)), residual_values(problem, model, x, None))
+
+
+def test_saturating_time_factor():
+    z = torch.linspace(0, 2, 401, dtype=torch.float64)[1:].requires_grad_(True)
+    s, s1, s2 = saturating_factor3(z, 0.1)
+    (g1,) = torch.autograd.grad(s.sum(), z, create_graph=True)
+    (g2,) = torch.autograd.grad(g1.sum(), z)
+    assert float((g1 - s1).abs().max() / s1.abs().max()) < 1e-12
+    assert float((g2 - s2).abs().max() / s2.abs().max()) < 1e-10
+    ends = saturating_factor3(torch.tensor([0.0, 2.0], dtype=torch.float64), 0.1)[0]
+    assert ends.tolist() == pytest.approx([0.0, 2.0], abs=1e-14)  # D s has its double zero, and equals z at t1
+    # the Taylor series below the switch and the closed forms above it agree there
+    edge = torch.tensor([SERIES_BELOW * (1 - 1e-9), SERIES_BELOW * (1 + 1e-9)], dtype=torch.float64) * 0.1
+    for v in saturating_factor3(edge, 0.1):
+        assert float(v[0]) == pytest.approx(float(v[1]), rel=1e-8)
+    # a long time scale gives back the linear factor
+    s, s1, s2 = saturating_factor3(z.detach(), 1e6)
+    assert torch.allclose(s, z.detach(), rtol=1e-5) and torch.allclose(s1, torch.ones_like(s1), rtol=1e-5)
+
+
+def test_initial_rate_with_a_time_factor_round_trips_its_description():
+    class KleinGordon(kanpde.Problem):  # no walls: numbers only, and the lifted u = 1 has r = 1
+        domain = kanpde.Box([0, 0], [1, 4], axes=("x", "t"))
+        conditions = [kanpde.Initial(1.0), kanpde.Initial(0.0, derivative=1)]
+
+        def residual(self, u, x):
+            return ops.partial(u, x, "t", "t") - ops.partial(u, x, "x", "x") + u
+
+    rate = split_conditions(KleinGordon(), "hard")[0].dirichlet
+    assert rate.tau == pytest.approx(0.5)  # sqrt(1 / 1) in time units, times 2 / (t1 - t0)
+    again = constraint_from_description(rate.describe())
+    assert again.tau == rate.tau
+    net = kanpde.KAN([2, 4, 1], seed=5, init_noise=1.0)
+    lower, upper = torch.zeros(2), torch.tensor([1.0, 4.0])
+    x = rand(16, 2, seed=7).detach().add(1).mul(torch.tensor([0.5, 2.0]))
+    with torch.no_grad():
+        assert torch.equal(Surrogate(net, lower, upper, rate)(x), Surrogate(net, lower, upper, again)(x))
 
 
 def test_incompatible_initial_rate_stays_soft():
