@@ -1,9 +1,11 @@
 """One problem with solve()'s defaults: ``python gallery_case.py NAME BUDGET [kan|mlp] [SEED]`` prints one JSON
 line (rel_l2, max_abs, steps, constraints, status, wall; for a system also every component's errors and
 each declared vector's stacked rel_l2). NAME is a built-in instance (``kanpde list``) or
-a class of ``kanpde.problems.gallery``; KAN [d, 10, 1] G = 5, MLP [d, 100, 100, 100, 1]."""
+a class of ``kanpde.problems.gallery``; KAN [d, 10, 1] G = 5, MLP [d, 100, 100, 100, 1], or the hidden widths in
+the environment's HIDDEN (``HIDDEN=20`` for a KAN [d, 20, 1]; the row then records them)."""
 
 import json
+import os
 import sys
 import time
 
@@ -17,7 +19,8 @@ name, budget = sys.argv[1], float(sys.argv[2])
 kind = sys.argv[3] if len(sys.argv) > 3 else "kan"
 seed = int(sys.argv[4]) if len(sys.argv) > 4 else 0
 problem = instance(name) if name in instances() else getattr(gallery, name)()
-model = kanpde.solvers.default_model(problem, kind, seed=seed)
+hidden = [int(w) for w in os.environ["HIDDEN"].split(",")] if os.environ.get("HIDDEN") else None
+model = kanpde.solvers.default_model(problem, kind, seed=seed, hidden=hidden)
 t0 = time.time()
 sol = kanpde.solve(problem, model=model, budget=budget, seed=seed, progress=False)
 row = {
@@ -32,6 +35,8 @@ row = {
     "status": str(sol.status),
     "wall": round(time.time() - t0, 1),
 }
+if hidden is not None:
+    row["hidden"] = hidden
 if problem.out_dim > 1:  # a system: every component's errors, each declared vector's stacked error
     row["errors"] = sol.errors
     x = torch.as_tensor(problem.evaluation_grid().points(), dtype=torch.float64)
