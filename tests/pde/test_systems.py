@@ -257,20 +257,25 @@ def test_initial_rate_time_factor_follows_the_lifted_fields_residual():
     assert split_conditions(Wave(modes=((1, 0.0),)), "hard")[0].dirichlet.tau is None
 
 
-def test_initial_rate_of_a_plucked_string_is_exact():
-    class Pluck(kanpde.Problem):
-        domain = kanpde.Box([0, 0], [1, 1], axes=("x", "t"))
-        conditions = [
+class String(kanpde.Problem):
+    """u_tt = u_xx on [0, 1]^2 with fixed ends, starting straight (u = 0) at the initial rate ``rate``."""
+
+    domain = kanpde.Box([0, 0], [1, 1], axes=("x", "t"))
+
+    def __init__(self, rate):
+        self.conditions = [
             kanpde.Dirichlet("x_min", 0.0),
             kanpde.Dirichlet("x_max", 0.0),
             kanpde.Initial(0.0),
-            kanpde.Initial(lambda x: torch.sin(math.pi * x[:, 0]), derivative=1),
+            kanpde.Initial(rate, derivative=1),
         ]
 
-        def residual(self, u, x):
-            return ops.partial(u, x, "t", "t") - ops.partial(u, x, "x", "x")
+    def residual(self, u, x):
+        return ops.partial(u, x, "t", "t") - ops.partial(u, x, "x", "x")
 
-    problem = Pluck()
+
+def test_initial_rate_of_a_plucked_string_is_exact():
+    problem = String(lambda x: torch.sin(math.pi * x[:, 0]))
     rate = split_conditions(problem, "hard")[0].dirichlet
     assert rate.tau == pytest.approx(2 / math.pi, rel=1e-9)  # G = t sin(pi x), r[G] = pi^2 G at any points
     model = Surrogate(kanpde.KAN([2, 5, 1], seed=2, init_noise=1.0), torch.zeros(2), torch.ones(2), rate)
@@ -322,19 +327,8 @@ def test_initial_rate_with_a_time_factor_round_trips_its_description():
 
 
 def test_incompatible_initial_rate_stays_soft():
-    class Moving(kanpde.Problem):
-        domain = kanpde.Box([0, 0], [1, 1], axes=("x", "t"))
-        conditions = [
-            kanpde.Dirichlet("x_min", 0.0),
-            kanpde.Dirichlet("x_max", 0.0),
-            kanpde.Initial(0.0),
-            kanpde.Initial(1.0, derivative=1),  # the ends stay still but the string starts moving everywhere
-        ]
-
-        def residual(self, u, x):
-            return ops.partial(u, x, "t", "t") - ops.partial(u, x, "x", "x")
-
-    hard, soft = split_conditions(Moving(), "hard")
+    # the ends stay still but the string starts moving everywhere
+    hard, soft = split_conditions(String(1.0), "hard")
     assert not isinstance(hard.dirichlet, InitialRate) and [c.label for c in soft] == ["initial_rate:t_min"]
 
 
