@@ -242,13 +242,16 @@ def constraint_from_description(desc: dict[str, Any], problem: Problem | None = 
             "load it with its problem: kanpde.load(DIR, problem=MyProblem())"
         )
     hard, _ = split_conditions(problem, Constraints.HARD, strict=False)
-    if hard.dirichlet is None or hard.dirichlet.describe() != desc:
-        built = "nothing" if hard.dirichlet is None else hard.dirichlet.summary()
+    built = hard.dirichlet
+    if isinstance(built, InitialRate) and desc.get("kind") == "initial_rate":
+        built = dataclasses.replace(built, tau=desc.get("tau"))  # the time factor the run was trained with
+    if built is None or built.describe() != desc:
+        what = "nothing" if built is None else built.summary()
         raise ConfigError(
-            f"the problem given to load builds {built} into the surrogate, not what the saved run built "
+            f"the problem given to load builds {what} into the surrogate, not what the saved run built "
             f"({desc.get('kind')}); load it with the problem it was trained on"
         )
-    return hard.dirichlet
+    return built
 
 
 def _needs_problem(desc: Any) -> bool:

@@ -326,6 +326,14 @@ def test_initial_rate_with_a_time_factor_round_trips_its_description():
         assert torch.equal(Surrogate(net, lower, upper, rate)(x), Surrogate(net, lower, upper, again)(x))
 
 
+def test_a_run_saved_before_the_time_factor_loads_with_the_linear_one():
+    problem = Wave()
+    rate = split_conditions(problem, "hard")[0].dirichlet
+    old = {k: v for k, v in rate.describe().items() if k != "tau"}  # what a run saved before tau wrote
+    assert constraint_from_description(old, problem).tau is None
+    assert constraint_from_description(rate.describe(), problem).tau == rate.tau
+
+
 def test_incompatible_initial_rate_stays_soft():
     # the ends stay still but the string starts moving everywhere
     hard, soft = split_conditions(String(1.0), "hard")
