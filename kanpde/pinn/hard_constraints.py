@@ -55,6 +55,7 @@ __all__ = [
     "why_soft",
     "periodic_features",
     "periodic_features_jet",
+    "unit_box",
 ]
 
 logger = logging.getLogger("kanpde")
@@ -290,6 +291,11 @@ def _distance(t: Tensor, factors: Sequence[tuple[int, float]]) -> Tensor:
     return d
 
 
+def unit_box(x: Tensor, lower: Tensor, upper: Tensor) -> Tensor:
+    """Points x: (n, d) of the box [lower, upper] mapped to the network's inputs in [-1, 1]^d."""
+    return 2 * (x - lower) / (upper - lower) - 1
+
+
 def periodic_features(t: Tensor, periodic: Sequence[int]) -> Tensor:
     """Network inputs from t: (n, d): each periodic axis becomes (cos pi t_a, sin pi t_a) -> (n, d + p)."""
     cols = []
@@ -430,8 +436,7 @@ class _Lifted(torch.nn.Module):
         self.transform, self.lower, self.upper, self.out = transform, lower, upper, out
 
     def forward(self, x: Tensor) -> Tensor:
-        t = 2 * (x - self.lower) / (self.upper - self.lower) - 1
-        return self.transform.apply(x, t, x.new_zeros(x.shape[0], self.out))
+        return self.transform.apply(x, unit_box(x, self.lower, self.upper), x.new_zeros(x.shape[0], self.out))
 
 
 def rate_time_scale(problem: Problem, rate: InitialRate, n: int = 256) -> float | None:

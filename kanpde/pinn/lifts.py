@@ -17,7 +17,7 @@ from torch import Tensor
 from kanpde.errors import ShapeError
 from kanpde.pde import jet
 
-__all__ = ["Lift", "lift_values", "same_value", "blend_values", "cached_jet", "function_jet"]
+__all__ = ["Lift", "lift_values", "same_value", "blend_values", "cached_jet", "remembered", "function_jet"]
 
 Lift = float | Callable[[Tensor], Tensor]
 
@@ -68,19 +68,32 @@ def cached_jet(
     parent = getattr(x, "rows_of", None)
     if parent is not None:  # a mini-batch of a point set: slice the set's jet, taken once
         return cached_jet(store, tag, g, parent[0], spec, channels)[:, parent[1]]
-    key = (tag, id(x), x._version, spec, channels)
+    points = x.detach()
+    return remembered(
+        store,
+        (tag, spec, channels),
+        x,
+        lambda: torch.cat([function_jet(g, c, spec, channels).detach() for c in points.split(_JET_CHUNK)], dim=1),
+    )
+
+
+def remembered(store: dict, tag: object, x: Tensor, compute: Callable[[], Tensor]) -> Tensor:
+    """``compute()``, a value that depends on the point set x alone, kept in ``store`` under ``tag`` for the
+    last few point sets (a set is the tensor x itself, unchanged since: ``id`` and ``_version``)."""
+    key = (tag, id(x), x._version)
     hit = store.get(key)
     if hit is not None and hit[0] is x:
         return hit[1]
-    points = x.detach()
-    value = torch.cat([function_jet(g, chunk, spec, channels).detach() for chunk in points.split(_JET_CHUNK)], dim=1)
-    if len(store) >= 8:
+    value = compute()
+    if len(store) >= _KEPT:
         store.pop(next(iter(store)))
     store[key] = (x, value)
     return value
 
 
 _JET_CHUNK = 1024
+_KEPT = 16
+"""How many values ``remembered`` keeps in one store (a few tags for each of a few point sets)."""
 
 
 def function_jet(g: Callable[[Tensor], Tensor], x: Tensor, spec: jet.JetSpec, channels: int) -> Tensor:

@@ -37,7 +37,7 @@ import torch
 from torch import Tensor
 
 from kanpde.pde import jet
-from kanpde.pinn.lifts import Lift, cached_jet, lift_values
+from kanpde.pinn.lifts import Lift, cached_jet, lift_values, remembered
 
 __all__ = ["InitialRate", "saturating_factor3"]
 
@@ -102,13 +102,21 @@ class InitialRate:
 
     def apply_jet(self, x: Tensor, t: Tensor, out: Tensor, spec: jet.JetSpec) -> Tensor:
         """The same on jets: x (n, d), t (C, n, d), out (C, n, c) -> (C, n, c)."""
-        if self.tau is None:
-            s = jet.affine(t[..., -1:], t.new_ones(1), t.new_ones(1))
-        else:
-            s = jet.elementwise(t[..., -1:], spec, self.factor3)
-        u = self.base.apply_jet(x, t, jet.product(s, out, spec), spec)
+        u = self.base.apply_jet(x, t, jet.product(self._factor_jet(x, t, spec), out, spec), spec)
         channels = out.shape[-1]
         return u + cached_jet(self._jets, "rate", lambda y: self.correction(y, channels), x, spec, channels)
+
+    def _factor_jet(self, x: Tensor, t: Tensor, spec: jet.JetSpec) -> Tensor:
+        """The time factor's jet (C, n, 1) from the network inputs' jet t. The factor does not train and t
+        is the points' own (affine) map, so a saturating factor is taken once per point set; a mini-batch
+        of a set, drawn afresh at every step, takes it anew."""
+        if self.tau is None:
+            return jet.affine(t[..., -1:], t.new_ones(1), t.new_ones(1))
+        if getattr(x, "rows_of", None) is not None:
+            return jet.elementwise(t[..., -1:], spec, self.factor3)
+        return remembered(
+            self._jets, ("factor", spec), x, lambda: jet.elementwise(t[..., -1:].detach(), spec, self.factor3)
+        )
 
     def describe(self) -> dict[str, Any]:
         desc = {

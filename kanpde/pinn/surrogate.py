@@ -24,7 +24,7 @@ from kanpde.errors import ConfigError, DefinitionError, ShapeError
 from kanpde.nets.kan import KAN
 from kanpde.nets.mlp import MLP
 from kanpde.pde import jet
-from kanpde.pinn.hard_constraints import constraint_from_description, periodic_features, periodic_features_jet
+from kanpde.pinn.hard_constraints import constraint_from_description, periodic_features, periodic_features_jet, unit_box
 from kanpde.pinn.lifts import cached_jet, lift_values
 from kanpde.pinn.unknowns import UnknownSet
 
@@ -113,7 +113,7 @@ class Surrogate(nn.Module):
 
     def normalize(self, x: Tensor) -> Tensor:
         """Physical points x: (n, d) -> network inputs in [-1, 1]^d on the box."""
-        return 2 * (x - self.lower) / (self.upper - self.lower) - 1
+        return unit_box(x, self.lower, self.upper)
 
     def features(self, x: Tensor) -> Tensor:
         """The network inputs at physical points x: (n, d) -> (n, width[0]) (normalized, periodic axes

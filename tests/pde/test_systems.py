@@ -289,6 +289,26 @@ def test_initial_rate_of_a_plucked_string_is_exact():
     close(residual_values(problem, model, x, full_spec(2)), residual_values(problem, model, x, None))
 
 
+def test_time_factor_is_taken_once_per_point_set(monkeypatch):
+    rate = split_conditions(String(lambda x: torch.sin(math.pi * x[:, 0])), "hard")[0].dirichlet
+    model = Surrogate(kanpde.KAN([2, 5, 1], seed=2, init_noise=1.0), torch.zeros(2), torch.ones(2), rate)
+    spec = full_spec(2)
+    x, y = (rand(40, 2, seed=s).detach().mul(0.5).add(0.5) for s in (7, 8))
+    first = model.forward_jet(x, spec)
+    calls = []
+    factor3 = InitialRate.factor3
+    monkeypatch.setattr(InitialRate, "factor3", lambda self, t: calls.append(t.shape) or factor3(self, t))
+    assert torch.equal(model.forward_jet(x, spec), first) and calls == []  # the same points: kept
+    model.forward_jet(y, spec)  # other points: taken afresh, and right
+    assert len(calls) == 1
+    x.add_(0.0)  # changed in place: taken afresh
+    model.forward_jet(x, spec)
+    assert len(calls) == 2
+    fresh = InitialRate(rate.base, rate.rate, rate.t0, rate.tau)
+    again = Surrogate(model.net, torch.zeros(2), torch.ones(2), fresh).forward_jet(y, spec)
+    assert torch.equal(model.forward_jet(y, spec), again)
+
+
 def test_saturating_time_factor():
     z = torch.linspace(0, 2, 401, dtype=torch.float64)[1:].requires_grad_(True)
     s, s1, s2 = saturating_factor3(z, 0.1)
