@@ -354,6 +354,53 @@ def test_a_run_saved_before_the_time_factor_loads_with_the_linear_one():
     assert constraint_from_description(rate.describe(), problem).tau == rate.tau
 
 
+class Strings(kanpde.Problem):
+    """Two strings as one system: u_tt = u_xx and v_tt = 4 v_xx on [0, 1]^2, fixed ends, starting straight
+    at the initial rates sin(pi x) and sin(2 pi x) / 2."""
+
+    domain = kanpde.Box([0, 0], [1, 1], axes=("x", "t"))
+    outputs = ("u", "v")
+    conditions = [
+        kanpde.Dirichlet("x_min", 0.0),
+        kanpde.Dirichlet("x_max", 0.0),
+        kanpde.Initial(0.0),
+        kanpde.Initial(lambda x: torch.sin(math.pi * x[:, 0]), derivative=1, component="u"),
+        kanpde.Initial(lambda x: 0.5 * torch.sin(2 * math.pi * x[:, 0]), derivative=1, component="v"),
+    ]
+
+    def residual(self, u, x):
+        return (
+            ops.partial(u["u"], x, "t", "t") - ops.partial(u["u"], x, "x", "x"),
+            ops.partial(u["v"], x, "t", "t") - 4 * ops.partial(u["v"], x, "x", "x"),
+        )
+
+
+def test_a_system_with_initial_rates_shares_one_time_factor():
+    problem = Strings()
+    hard, soft = split_conditions(problem, "hard")
+    assert soft == () and isinstance(hard.dirichlet, Componentwise)
+    u_rate, v_rate = hard.dirichlet.parts
+    # G = t (sin(pi x), sin(2 pi x) / 2), r[G] = t (pi^2 sin(pi x), 8 pi^2 sin(2 pi x)): the means over
+    # both components give rms(G)^2 = (1/3)(1/2 + 1/8) and rms(r)^2 = (1/3)(pi^4 / 2 + 32 pi^4)
+    expected = 2 * math.sqrt(math.sqrt(0.625 / 32.5) / math.pi**2)
+    assert u_rate.tau == v_rate.tau == pytest.approx(expected, rel=0.03)
+    model = Surrogate(kanpde.KAN([2, 5, 2], seed=4, init_noise=1.0), torch.zeros(2), torch.ones(2), hard.dirichlet)
+    x0 = torch.stack([torch.linspace(0, 1, 17, dtype=torch.float64), torch.zeros(17, dtype=torch.float64)], 1)
+    x0.requires_grad_(True)
+    u = model(x0)
+    assert float(u.abs().max()) < 1e-12
+    for j, rate in enumerate((torch.sin(math.pi * x0[:, 0]), 0.5 * torch.sin(2 * math.pi * x0[:, 0]))):
+        (du,) = torch.autograd.grad(u[:, j].sum(), x0, retain_graph=True)
+        assert float((du[:, 1] - rate).abs().max()) < 1e-12
+    x = rand(30, 2, seed=9).detach().mul(0.5).add(0.5).requires_grad_(True)
+    close(residual_values(problem, model, x, full_spec(2)), residual_values(problem, model, x, None))
+    # saved and loaded with its problem: the same factor; a run saved before the factor: the linear one
+    desc = hard.dirichlet.describe()
+    assert constraint_from_description(desc, problem).describe() == desc
+    old = desc | {"parts": [{k: v for k, v in p.items() if k != "tau"} for p in desc["parts"]]}
+    assert [p.tau for p in constraint_from_description(old, problem).parts] == [None, None]
+
+
 def test_incompatible_initial_rate_stays_soft():
     # the ends stay still but the string starts moving everywhere
     hard, soft = split_conditions(String(1.0), "hard")
