@@ -1,4 +1,5 @@
-"""Six problems written from the kanpde README only, each with a closed-form exact solution."""
+"""Problems written from the kanpde README only, each with a closed-form exact solution: six from
+2026-12-01, and two with second-order time from 2026-12-03 (``DampedString``, ``CoupledStrings``)."""
 
 import math
 
@@ -199,4 +200,94 @@ class Poisson3DSlab(kanpde.Problem):
         return _p6_exact(x)
 
 
+# ---------------------------------------------------------------------------
+# 7. A damped string: u_tt + 2 gamma u_t = c^2 u_xx, fixed ends, two modes, moving at t = 0.
+# ---------------------------------------------------------------------------
+class DampedString(kanpde.Problem):
+    """u_tt + 2 gamma u_t = c^2 u_xx on [0, 1] x [0, 1] (c = 1.2, gamma = 0.5), u = 0 at x = 0, 1,
+    u(x, 0) = sin(pi x) + 0.3 sin(3 pi x), u_t(x, 0) = 0.5 sin(pi x) + sin(3 pi x); exact by modes."""
+
+    c, gamma = 1.2, 0.5
+    A = {1: 1.0, 3: 0.3}  # initial displacement per mode
+    V = {1: 0.5, 3: 1.0}  # initial velocity per mode
+    domain = kanpde.Box([0, 0], [1, 1], axes=("x", "t"))
+
+    def __init__(self):
+        self.conditions = [
+            kanpde.Dirichlet("space_boundary", 0.0),
+            kanpde.Initial(self.g0),
+            kanpde.Initial(self.g1, derivative=1),
+        ]
+        super().__init__()
+
+    def g0(self, x):
+        return sum(a * torch.sin(n * math.pi * x[:, 0]) for n, a in self.A.items())
+
+    def g1(self, x):
+        return sum(v * torch.sin(n * math.pi * x[:, 0]) for n, v in self.V.items())
+
+    def residual(self, u, x):
+        u_tt, u_t = ops.partial(u, x, "t", "t"), ops.partial(u, x, "t")
+        return u_tt + 2 * self.gamma * u_t - self.c**2 * ops.partial(u, x, "x", "x")
+
+    def exact(self, x):
+        xs, t = x[:, 0], x[:, 1]
+        out = 0
+        for n, a in self.A.items():
+            w = math.sqrt((n * math.pi * self.c) ** 2 - self.gamma**2)
+            b = (self.V[n] + self.gamma * a) / w
+            out = out + torch.exp(-self.gamma * t) * torch.sin(n * math.pi * xs) * (
+                a * torch.cos(w * t) + b * torch.sin(w * t)
+            )
+        return out
+
+
+# ---------------------------------------------------------------------------
+# 8. Two coupled strings, a system with an initial rate per component.
+# ---------------------------------------------------------------------------
+class CoupledStrings(kanpde.Problem):
+    """u_tt = u_xx + k (v - u), v_tt = v_xx + k (u - v) (k = 2), fixed ends. s = u + v solves s_tt = s_xx
+    and d = u - v solves d_tt = d_xx - 2 k d: s = sin(pi x) (cos(pi t) + sin(pi t) / 2),
+    d = sin(2 pi x) cos(W2 t) / 2 + 0.3 sin(pi x) sin(W1 t), Wn = sqrt((n pi)^2 + 2 k)."""
+
+    k = 2.0
+    domain = kanpde.Box([0, 0], [1, 1], axes=("x", "t"))
+    outputs = ("u", "v")
+
+    def __init__(self):
+        self.w1 = math.sqrt(math.pi**2 + 2 * self.k)
+        self.w2 = math.sqrt((2 * math.pi) ** 2 + 2 * self.k)
+        self.conditions = [
+            kanpde.Dirichlet("space_boundary", 0.0, component="u"),
+            kanpde.Dirichlet("space_boundary", 0.0, component="v"),
+            kanpde.Initial(lambda x: self._start(x, 1), component="u"),
+            kanpde.Initial(lambda x: self._start(x, -1), component="v"),
+            kanpde.Initial(lambda x: self._rate(x, 1), derivative=1, component="u"),
+            kanpde.Initial(lambda x: self._rate(x, -1), derivative=1, component="v"),
+        ]
+        super().__init__()
+
+    def _start(self, x, sign):  # s0 = sin(pi x), d0 = sin(2 pi x) / 2
+        return 0.5 * (torch.sin(math.pi * x[:, 0]) + sign * 0.5 * torch.sin(2 * math.pi * x[:, 0]))
+
+    def _rate(self, x, sign):  # s1 = pi sin(pi x) / 2, d1 = 0.3 W1 sin(pi x)
+        return 0.5 * (0.5 * math.pi + sign * 0.3 * self.w1) * torch.sin(math.pi * x[:, 0])
+
+    def residual(self, u, x):
+        a, b = u["u"], u["v"]
+        return (
+            ops.partial(a, x, "t", "t") - ops.partial(a, x, "x", "x") - self.k * (b - a),
+            ops.partial(b, x, "t", "t") - ops.partial(b, x, "x", "x") - self.k * (a - b),
+        )
+
+    def exact(self, x):
+        xs, t = x[:, 0], x[:, 1]
+        s = torch.sin(math.pi * xs) * (torch.cos(math.pi * t) + 0.5 * torch.sin(math.pi * t))
+        d = 0.5 * torch.sin(2 * math.pi * xs) * torch.cos(self.w2 * t) + 0.3 * torch.sin(math.pi * xs) * torch.sin(
+            self.w1 * t
+        )
+        return torch.stack([(s + d) / 2, (s - d) / 2], dim=1)
+
+
 ALL = [ReactionBoxFaces, CoefficientNeumannBottom, QuadraticBVP, HeatMovingWalls, CubicDampedWave, Poisson3DSlab]
+WAVES = [DampedString, CoupledStrings]
