@@ -42,6 +42,14 @@ class IterationResult:
     counts: bool = True
 
 
+JUMP_PROBE = 1e-10
+"""The step, relative to the parameters' largest magnitude, by which a stop without decrease probes
+whether the loss jumps at the point (an optimizer that stalls on a discontinuity sits within round-off of
+it: a step of 1e-14 crossed the one found on ``poisson_kan``)."""
+JUMP_RISE = 1e-8
+"""A rise of the loss over that step, relative to the loss, that round-off cannot explain: a jump."""
+
+
 class _DeadlinePassed(Exception):
     """Raised inside the line search when the deadline passed before the next loss evaluation."""
 
@@ -178,7 +186,8 @@ class LBFGSOptimizer:
             if self.s:  # retry from steepest descent before giving up
                 self._reset()
                 return IterationResult(f, self.evals - evals0)
-            return IterationResult(f, self.evals - evals0, "line search found no decrease along the steepest descent")
+            why = "line search found no decrease along the steepest descent" + self._jump(closure, x0, -g, f, expired)
+            return IterationResult(f, self.evals - evals0, why)
         s, y = t * d, g_new - g
         ys = float(y @ s)
         if ys > self.curvature_eps * float(y.norm() * s.norm()):
@@ -191,6 +200,23 @@ class LBFGSOptimizer:
             self.skipped_pairs += 1
         self._f, self._g = f_new, g_new
         return IterationResult(f_new, self.evals - evals0, interrupted=interrupted)
+
+    def _jump(
+        self, closure: Callable[[], Tensor], x0: Tensor, d: Tensor, f0: float, expired: Callable[[], bool]
+    ) -> str:
+        """Why the steepest descent found no decrease, when the loss jumps here: one evaluation a step of
+        ``JUMP_PROBE`` (relative to the parameters' size) along d, where a smooth loss changes by round-off
+        alone. Returns the words to add to the stop reason ("" when the loss is smooth there, or the
+        deadline has passed). The parameters are left at x0."""
+        if expired():
+            return ""
+        step = JUMP_PROBE * max(1.0, float(x0.abs().max())) / max(float(d.norm()), 1e-300)
+        self._set_params(x0 + step * d)
+        f, _ = self._evaluate(closure)
+        self._set_params(x0)
+        if not (math.isfinite(f) and f - f0 > JUMP_RISE * abs(f0)):
+            return ""
+        return f": the loss jumps at this point (up by {f - f0:.2e}, {(f - f0) / abs(f0):.1e} of it, a step of {step * float(d.norm()):.0e} away)"
 
     def _reset(self) -> None:
         self.s.clear()

@@ -24,6 +24,7 @@ import torch
 from torch import Tensor
 
 from kanpde.errors import ConfigError
+from kanpde.nets.kan import KAN
 from kanpde.solvers.checkpoint import tensors_to
 from kanpde.solvers.lbfgs import LBFGSOptimizer
 from kanpde.solvers.phases import LBFGS, Adam
@@ -108,10 +109,26 @@ def run_lbfgs(state: TrainingState, phase: LBFGS, report: PhaseReport) -> str:
 
     with held() if held is not None else nullcontext():
         status = _optimize(state, phase, report, iteration, save, load)
+    if "the loss jumps" in status:
+        status += _why_jump(state.model)
     report.details.update({"evals": opt.evals, "skipped_pairs": opt.skipped_pairs, "restarts": opt.restarts})
     if opt.skipped_pairs:
         logger.info("L-BFGS skipped %d curvature pairs with y.s <= 0 (not positive definite)", opt.skipped_pairs)
     return status
+
+
+def _why_jump(model: Any) -> str:
+    """What makes the loss jump, where the network says so: a KAN continues its splines past their grids
+    linearly by default, so a residual's second derivatives drop to zero where an activation leaves a
+    grid; L-BFGS can park an activation on a grid's end (found on ``poisson_kan``: one point, one hidden
+    unit, exactly at the end)."""
+    net = getattr(model, "net", model)
+    if not isinstance(net, KAN) or any(getattr(layer, "fade", 0) > 0 for layer in net.layers):
+        return ""
+    return (
+        " (likely an activation at the end of a spline grid, past which the second derivative is zero;"
+        " KAN(curvature_fade=1/32) continues the splines C^2)"
+    )
 
 
 def loss_closure(state: TrainingState, params: list[Tensor], colloc: Collocation | None = None) -> Callable[[], Tensor]:

@@ -66,6 +66,26 @@ def test_stops_with_a_reason_at_a_stationary_point():
     assert stop == "gradient below tolerance (0)"
 
 
+def test_a_stop_on_a_jump_of_the_loss_says_so():
+    """The loss rises by 1 below x = 0.5 while its slope points there: L-BFGS ends at the jump, and says
+    that the loss jumps (what an activation at a spline grid's end does to a KAN's residual)."""
+
+    def f(x):
+        return (x**2 + (x < 0.5).to(x.dtype)).sum()
+
+    x = torch.tensor([1.0], dtype=torch.float64, requires_grad=True)
+    _, _, stop = run(x, f, 200)
+    assert stop.startswith("line search found no decrease along the steepest descent: the loss jumps at this point")
+    assert abs(float(x.detach()) - 0.5) < 1e-9  # and the parameters are left at the point
+
+
+def test_a_stop_where_the_loss_is_smooth_does_not_claim_a_jump():
+    # at the minimum of a smooth loss, in float32, no step decreases it any more: round-off, no jump
+    x = torch.tensor([3.0, -2.0], requires_grad=True)
+    _, _, stop = run(x, lambda v: ((v - 1) ** 2).sum() + 1.0, 200)
+    assert stop is not None and "jumps" not in stop
+
+
 # --- a deadline inside the iteration ----------------------------------------------------------------------
 def quadratic_closure(x, seen):
     scales = torch.logspace(0, 3, x.numel(), dtype=torch.float64)
@@ -155,3 +175,12 @@ def test_a_deadline_that_never_passes_changes_nothing():
 
     (x1, evals1), (x2, evals2) = trained(None), trained(lambda: False)
     assert torch.equal(x1, x2) and evals1 == evals2
+
+
+def test_a_jump_in_a_kans_loss_names_the_grid_end_and_the_fix():
+    import kanpde
+    from kanpde.solvers.optimize import _why_jump
+
+    assert "curvature_fade=1/32" in _why_jump(kanpde.KAN([2, 3, 1]))
+    assert _why_jump(kanpde.KAN([2, 3, 1], curvature_fade=1 / 32)) == ""  # already C^2: the jump is elsewhere
+    assert _why_jump(kanpde.MLP([2, 8, 1])) == ""
