@@ -2,7 +2,8 @@
 line (rel_l2, max_abs, steps, constraints, status, wall; for a system also every component's errors and
 each declared vector's stacked rel_l2). NAME is a built-in instance (``kanpde list``) or
 a class of ``kanpde.problems.gallery``; KAN [d, 10, 1] G = 5, MLP [d, 100, 100, 100, 1], or the hidden widths in
-the environment's HIDDEN (``HIDDEN=20`` for a KAN [d, 20, 1]; the row then records them)."""
+the environment's HIDDEN (``HIDDEN=20`` for a KAN [d, 20, 1]; the row then records them); DTYPE=float32 trains
+in single precision (solve()'s ``dtype``; the row records it)."""
 
 import json
 import os
@@ -21,8 +22,9 @@ seed = int(sys.argv[4]) if len(sys.argv) > 4 else 0
 problem = instance(name) if name in instances() else getattr(gallery, name)()
 hidden = [int(w) for w in os.environ["HIDDEN"].split(",")] if os.environ.get("HIDDEN") else None
 model = kanpde.solvers.default_model(problem, kind, seed=seed, hidden=hidden)
+dtype = os.environ.get("DTYPE") or None
 t0 = time.time()
-sol = kanpde.solve(problem, model=model, budget=budget, seed=seed, progress=False)
+sol = kanpde.solve(problem, model=model, budget=budget, seed=seed, progress=False, dtype=dtype)
 row = {
     "case": name,
     "kind": kind,
@@ -37,6 +39,8 @@ row = {
 }
 if hidden is not None:
     row["hidden"] = hidden
+if dtype is not None:
+    row["dtype"] = dtype
 if problem.out_dim > 1:  # a system: every component's errors, each declared vector's stacked error
     row["errors"] = sol.errors
     x = torch.as_tensor(problem.evaluation_grid().points(), dtype=torch.float64)

@@ -2,7 +2,8 @@
 ``python speed_case.py NAME BUDGET [kan|mlp] [SEED]`` prints one JSON line with the errors, steps, wall time,
 the recipe, and every phase with the words it stopped with (an L-BFGS phase that "found no decrease"
 ended early). KAN [d, 10, 1] G = 5 (the default model), MLP [d, 100, 100, 100, 1]. ``FADE=1/32`` in the
-environment continues the KAN's splines C^2 past their grids (``KAN(curvature_fade=...)``; the row records it).
+environment continues the KAN's splines C^2 past their grids (``KAN(curvature_fade=...)``; the row records it);
+``DTYPE=float32`` trains in single precision (solve()'s ``dtype``; the row records it).
 """
 
 import json
@@ -22,8 +23,9 @@ model = kanpde.solvers.default_model(problem, kind, seed=seed)
 fade = float(Fraction(os.environ["FADE"])) if os.environ.get("FADE") else 0.0
 if fade:
     model = kanpde.KAN(list(model.width), grid=model.grid, k=model.k, seed=seed, curvature_fade=fade)
+dtype = os.environ.get("DTYPE") or None
 t0 = time.time()
-sol = kanpde.solve(problem, model=model, budget=budget, seed=seed, progress=False, eval_every=budget / 20)
+sol = kanpde.solve(problem, model=model, budget=budget, seed=seed, progress=False, eval_every=budget / 20, dtype=dtype)
 phases = [(p["phase"], p.get("grid"), p["end_step"] - p["start_step"], p["status"]) for p in sol.phases]
 print(
     json.dumps(
@@ -40,6 +42,7 @@ print(
             "status": str(sol.status),
             "early": sum("no decrease" in p[3] for p in phases),
             "curvature_fade": fade,
+            "dtype": dtype or "float64",
             "history": [(round(h["t"]), h["step"], f"{h['rel_l2']:.2e}") for h in sol.history if "rel_l2" in h],
             "phases": phases,
             "wall": round(time.time() - t0, 1),
