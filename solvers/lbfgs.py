@@ -90,6 +90,7 @@ class LBFGSOptimizer:
         self.y: list[Tensor] = []
         self.skipped_pairs = 0
         self.restarts = 0
+        self.jumped = False  # whether the last iteration stopped where the loss jumps (``_jump``)
         self.evals = 0
         self.iterations = 0
         self._f: float | None = None
@@ -158,6 +159,7 @@ class LBFGSOptimizer:
         then resumes). None: no deadline (what a step budget needs to stay bitwise reproducible).
         """
         evals0 = self.evals
+        self.jumped = False
         expired = deadline if deadline is not None else _never
         if self._f is None:
             if expired():
@@ -207,7 +209,7 @@ class LBFGSOptimizer:
         """Why the steepest descent found no decrease, when the loss jumps here: one evaluation a step of
         ``JUMP_PROBE`` (relative to the parameters' size) along d, where a smooth loss changes by round-off
         alone. Returns the words to add to the stop reason ("" when the loss is smooth there, or the
-        deadline has passed). The parameters are left at x0."""
+        deadline has passed) and sets ``jumped``. The parameters are left at x0."""
         if expired():
             return ""
         step = JUMP_PROBE * max(1.0, float(x0.abs().max())) / max(float(d.norm()), 1e-300)
@@ -216,6 +218,7 @@ class LBFGSOptimizer:
         self._set_params(x0)
         if not (math.isfinite(f) and f - f0 > JUMP_RISE * abs(f0)):
             return ""
+        self.jumped = True
         return f": the loss jumps at this point (up by {f - f0:.2e}, {(f - f0) / abs(f0):.1e} of it, a step of {step * float(d.norm()):.0e} away)"
 
     def _reset(self) -> None:

@@ -109,7 +109,7 @@ def run_lbfgs(state: TrainingState, phase: LBFGS, report: PhaseReport) -> str:
 
     with held() if held is not None else nullcontext():
         status = _optimize(state, phase, report, iteration, save, load)
-    if "the loss jumps" in status:
+    if opt.jumped:
         status += _why_jump(state.model)
     report.details.update({"evals": opt.evals, "skipped_pairs": opt.skipped_pairs, "restarts": opt.restarts})
     if opt.skipped_pairs:

@@ -74,16 +74,17 @@ def test_a_stop_on_a_jump_of_the_loss_says_so():
         return (x**2 + (x < 0.5).to(x.dtype)).sum()
 
     x = torch.tensor([1.0], dtype=torch.float64, requires_grad=True)
-    _, _, stop = run(x, f, 200)
+    opt, _, stop = run(x, f, 200)
     assert stop.startswith("line search found no decrease along the steepest descent: the loss jumps at this point")
+    assert opt.jumped  # what the L-BFGS phase reads to add the KAN hint
     assert abs(float(x.detach()) - 0.5) < 1e-9  # and the parameters are left at the point
 
 
 def test_a_stop_where_the_loss_is_smooth_does_not_claim_a_jump():
     # at the minimum of a smooth loss, in float32, no step decreases it any more: round-off, no jump
     x = torch.tensor([3.0, -2.0], requires_grad=True)
-    _, _, stop = run(x, lambda v: ((v - 1) ** 2).sum() + 1.0, 200)
-    assert stop is not None and "jumps" not in stop
+    opt, _, stop = run(x, lambda v: ((v - 1) ** 2).sum() + 1.0, 200)
+    assert stop is not None and "jumps" not in stop and not opt.jumped
 
 
 # --- a deadline inside the iteration ----------------------------------------------------------------------
