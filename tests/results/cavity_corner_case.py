@@ -26,6 +26,7 @@ import sys
 
 import numpy as np
 import torch
+from reference_fit import fit_to_reference
 
 import kanpde
 from kanpde.pinn.lifts import cached_jet, lift_values
@@ -41,7 +42,8 @@ CORNERS = torch.tensor([[0.0, 1.0], [1.0, 1.0]], dtype=torch.float64)
 if "check" in parts:
     from kanpde.validation.reference import cavity
 
-    fd = cavity.cavity_fd(256, 100.0)
+    re = LidDrivenCavity().re
+    fd = cavity.cavity_fd(256, re)
     u, v, p = (f.numpy() for f in (fd.u, fd.v, fd.p))
     h = 1 / 256
 
@@ -59,11 +61,11 @@ if "check" in parts:
     X, Y = np.meshgrid(nodes, nodes, indexing="ij")
     far = np.minimum(np.hypot(X, Y - 1), np.hypot(X - 1, Y - 1)) > 0.2
     ms = {
-        "momentum_x": c[0] * dx(u) + c[1] * dy(u) + dx(p) - lap(u) / 100,
-        "momentum_y": c[0] * dx(v) + c[1] * dy(v) + dy(p) - lap(v) / 100,
+        "momentum_x": c[0] * dx(u) + c[1] * dy(u) + dx(p) - lap(u) / re,
+        "momentum_y": c[0] * dx(v) + c[1] * dy(v) + dy(p) - lap(v) / re,
         "continuity": dx(u) + dy(v),
         "term p_x": dx(p),
-        "term lap u / Re": lap(u) / 100,
+        "term lap u / Re": lap(u) / re,
         "term u.grad u": c[0] * dx(u) + c[1] * dy(u),
     }
     print(json.dumps({"mode": "check", **{k: float((f[far] ** 2).mean()) for k, f in ms.items()}}))
@@ -156,20 +158,7 @@ else:
 if "fit" in parts:
     torch.manual_seed(seed)
     sur = Surrogate(model, torch.zeros(2, dtype=torch.float64), torch.ones(2, dtype=torch.float64))
-    x = torch.rand(10000, 2, dtype=torch.float64)
-    target = problem.reference_values(x)
-    target[:, 2] -= target[:, 2].mean()
-    opt = torch.optim.LBFGS(
-        sur.parameters(), max_iter=3000, history_size=50, line_search_fn="strong_wolfe", tolerance_change=1e-15
-    )
-
-    def closure():
-        opt.zero_grad()
-        loss = (sur(x) - target).pow(2).mean()
-        loss.backward()
-        return loss
-
-    opt.step(closure)
+    fit_to_reference(sur, sur.parameters(), problem, 10000, 3000, 1e-15)
     row["fitted"] = problem.away_from_corners(sur)
     kw["schedule"] = [LBFGS(steps=None, stall_tol=0.0)]
 sol = kanpde.solve(problem, model=model, budget=budget, seed=seed, progress=False, **kw)

@@ -18,6 +18,7 @@ import sys
 
 import numpy as np
 import torch
+from reference_fit import fit_to_reference
 from scipy.interpolate import RegularGridInterpolator
 
 import kanpde
@@ -89,20 +90,7 @@ kw: dict = {}
 if mode == "fitted":
     torch.manual_seed(seed)
     model = kanpde.KAN([2, 10, 3], grid=20, seed=seed).double()
-    x = torch.rand(8000, 2, dtype=torch.float64)
-    target = problem.reference_values(x)
-    target[:, 2] -= target[:, 2].mean()
-    opt = torch.optim.LBFGS(
-        model.parameters(), max_iter=2000, history_size=50, line_search_fn="strong_wolfe", tolerance_change=1e-14
-    )
-
-    def closure():
-        opt.zero_grad()
-        loss = (model(2 * x - 1) - target).pow(2).mean()
-        loss.backward()
-        return loss
-
-    opt.step(closure)
+    fit_to_reference(lambda y: model(2 * y - 1), model.parameters(), problem, 8000, 2000, 1e-14)
     row["fitted"] = problem.away_from_corners(lambda y: model(2 * y - 1))
     kw = {"constraints": "soft", "schedule": [LBFGS(steps=None, stall_tol=0.0)]}
 else:
