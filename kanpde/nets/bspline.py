@@ -19,10 +19,12 @@ derivative rule ``B'_{i,k} = k B_{i,k-1} / (t_{i+k} - t_i) - k B_{i+1,k-1} / (t_
 
 from __future__ import annotations
 
+import math
+
 import torch
 from torch import Tensor
 
-__all__ = ["basis", "local_basis", "dense_basis", "extend_grid", "lstsq", "FADE"]
+__all__ = ["basis", "local_basis", "dense_basis", "taylor_basis", "taylor_table", "continuation", "extend_grid", "lstsq", "FADE"]
 
 FADE = 1 / 32
 """A fading length for the C^2 continuation (``fade``), as a fraction of the grid's span. Measured on
@@ -100,30 +102,42 @@ def _continued(
 
     derivs: the bases and their derivatives (value, first, second, and third when asked for) at the
     clamped points; delta (n, m): the signed distance past the grid range (0 inside); length (m,): the
-    fading length L = fade (b - a) of the C^2 continuation, or None for the linear one. Past an end e the
-    second derivative is then ``c exp(-|d| / L)`` with c the second derivative at e, so by integrating
-    twice the first derivative is ``B1(e) + sign(d) c L (1 - exp(-|d| / L))`` and the value
-    ``B(e) + B1(e) d + c L (|d| - L (1 - exp(-|d| / L)))``: C^2 at the end, linear far away.
-    scale (m,): 1 / (interval width) when derivs, delta and length are in units of the local coordinate
-    (the closed form); None when they are in units of x. dim: the axis of the bases in ``derivs``.
+    fading length of the C^2 continuation, or None for the linear one (``continuation``). scale (m,):
+    1 / (interval width) when derivs, delta and length are in units of the local coordinate (the closed
+    form); None when they are in units of x. dim: the axis of the bases in ``derivs``.
     """
     d = delta.unsqueeze(dim)
-    if length is None:  # linear: the value and slope at the end, no curvature past it (C^1)
-        inside = (d == 0).to(d.dtype)
-        out = [derivs[0] + derivs[1] * d, derivs[1], derivs[2] * inside]
-        if derivatives >= 3:
-            out.append(derivs[3] * inside)
-    else:
-        ell = length.unsqueeze(-1) if dim == -1 else length
-        a = d.abs()
-        decay = torch.expm1(-a / ell)  # exp(-|d| / L) - 1, which is 0 inside
-        c = derivs[2]
-        out = [derivs[0] + derivs[1] * d + c * ell * (a + ell * decay)]
-        out.append(derivs[1] - torch.sign(d) * c * ell * decay)
-        out.append(c * (1 + decay))
-        if derivatives >= 3:
-            out.append(torch.where(d == 0, derivs[3], -torch.sign(d) * c * (1 + decay) / ell))
-    return _per_x(out[: derivatives + 1], scale, dim)
+    ell = None if length is None else length.unsqueeze(-1) if dim == -1 else length
+    rows = continuation(d, ell, derivatives + 1)
+    return _per_x([sum(c * derivs[f] for f, c in row) for row in rows], scale, dim)
+
+
+def continuation(delta: Tensor, length: Tensor | None, count: int) -> list[list[tuple[int, Tensor | float]]]:
+    """How the first ``count`` derivatives of a spline continue past its grid, as a linear map.
+
+    Row e lists pairs (f, c): past the grid the e-th derivative is ``sum c D_f`` over the row, with
+    ``D_f`` the f-th derivative at the clamped point (the nearer end), delta the signed distance past it
+    (0 inside; broadcastable) and length the fading length L, or None for the linear continuation (the
+    value and slope at the end, no curvature past it: C^1). With L, past an end the second derivative
+    is ``D_2 exp(-|d| / L)``, so by integrating twice the first derivative is
+    ``D_1 + sign(d) D_2 L (1 - exp(-|d| / L))`` and the value ``D_0 + D_1 d + D_2 L (|d| - L (1 - exp(-|d| / L)))``:
+    C^2 at the end, linear far away. The map is linear in the D_f, so it continues bases and whole
+    splines alike, and its transpose carries gradients back.
+    """
+    inside = (delta == 0).to(delta.dtype)
+    if length is None:
+        rows: list[list[tuple[int, Tensor | float]]] = [[(0, 1.0), (1, delta)], [(1, 1.0)], [(2, inside)], [(3, inside)]]
+        return rows[:count]
+    a = delta.abs()
+    decay = torch.expm1(-a / length)  # exp(-|d| / L) - 1, which is 0 inside
+    sign = torch.sign(delta)
+    rows = [
+        [(0, 1.0), (1, delta), (2, length * (a + length * decay))],
+        [(1, 1.0), (2, -sign * length * decay)],
+        [(2, 1 + decay)],
+        [(3, inside), (2, -sign * (1 + decay) / length)],
+    ]
+    return rows[:count]
 
 
 def _per_x(derivs: list[Tensor], scale: Tensor | None, dim: int) -> list[Tensor]:
@@ -140,6 +154,27 @@ def dense_basis(x: Tensor, knots: Tensor, k: int, *, uniform: bool, fade: float 
     first, (values,) = local_basis(x, knots, k, uniform=uniform, fade=fade)
     idx = first.unsqueeze(-1) + torch.arange(k + 1, device=x.device)
     return values.new_zeros(*x.shape, knots.shape[1] - k - 1).scatter(2, idx, values)
+
+
+def taylor_basis(knots: Tensor, k: int) -> Tensor:
+    """The Taylor coefficients ``B^(d)(t_q) / d!`` of the k + 1 bases of every grid interval q at its left knot.
+
+    knots: (m, G + 2k + 1). Returns (k + 1, G, m, k + 1), indexed [d, q, input, r] for basis q + r. A spline
+    of order k is a polynomial of degree k between knots, so on interval q of input i
+    ``sum_j c_j B_j(x) = sum_d T_d (x - t_q)^d`` with ``T_d = sum_r basis[d, q, i, r] c_(q + r)``
+    (``taylor_table``): a point then needs one row of T instead of its k + 1 bases.
+    """
+    m, grid = knots.shape[0], knots.shape[1] - 2 * k - 1
+    left = knots[:, k : k + grid].T.contiguous()  # (G, m)
+    span = (torch.arange(grid, device=knots.device) + k).view(-1, 1).expand(grid, m)
+    factorial = torch.tensor([math.factorial(d) for d in range(k + 1)], dtype=knots.dtype, device=knots.device)
+    return torch.stack(_deboor(left, knots, span, k, k)) / factorial.view(-1, 1, 1, 1)
+
+
+def taylor_table(basis: Tensor, coef: Tensor) -> Tensor:
+    """The Taylor rows of splines: basis from ``taylor_basis`` (k + 1, G, m, k + 1), coef (out, m, G + k) ->
+    (m, G, k + 1, out), on interval q of input i ``s_o(x) = sum_d T[i, q, d, o] (x - t_q)^d``. Differentiable in coef."""
+    return torch.einsum("dqir,oiqr->iqdo", basis, coef.unfold(-1, basis.shape[-1], 1))
 
 
 def _cubic(u: Tensor, count: int, dim: int = -1) -> list[Tensor]:

@@ -162,12 +162,22 @@ class KANLayer(nn.Module):
         if fused:
             layout = self._layout()
             composed = partial(self._composed_jet, spec=spec, layout=layout)
+            taylor = self.taylor_basis() if layout == "gather" else None
             out = kan_jet.fused_layer_jet(
-                t, spec, self.knots, self.k, self.uniform, coef, base_weight, composed, layout, self.fade
+                t, spec, self.knots, self.k, self.uniform, coef, base_weight, composed, layout, self.fade, taylor
             )
         else:
             out = self._composed_jet(t, coef, base_weight, spec)
         return out if self.fixed is None else out + self.fixed.forward_jet(t, spec)
+
+    def taylor_basis(self) -> Tensor:
+        """``bspline.taylor_basis`` of the layer's knots, kept until the knots change (by version and storage)."""
+        key = (self.knots.data_ptr(), self.knots._version, self.knots.dtype, self.knots.device)
+        cached = getattr(self, "_taylor", None)
+        if cached is None or cached[0] != key:
+            cached = (key, bspline.taylor_basis(self.knots, self.k))
+            self._taylor = cached
+        return cached[1]
 
     def _composed_jet(
         self, t: Tensor, coef: Tensor, base_weight: Tensor, spec: jet.JetSpec, layout: str | None = None

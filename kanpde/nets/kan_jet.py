@@ -27,6 +27,7 @@ exact; tests check both against nested autograd.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from typing import Any
 
@@ -52,6 +53,7 @@ def fused_layer_jet(
     composed: Any,
     layout: str = "dense",
     fade: float = 0.0,
+    taylor: Tensor | None = None,
 ) -> Tensor:
     """The jet (C, n, out) of a KAN layer (coef (out, in, G + k), base_weight (out, in)) at the jet t: (C, n, in).
 
@@ -59,9 +61,13 @@ def fused_layer_jet(
     backward differentiates it when a graph of the backward is asked for. layout: ``"dense"`` (one
     matmul with the zero-filled basis jet) or ``"gather"`` (the active coefficient rows of each point:
     cheaper for narrow layers on fine grids), as in ``KANLayer.combine``. fade: how the bases continue
-    past the grid (``bspline.local_basis``).
+    past the grid (``bspline.local_basis``). taylor: ``bspline.taylor_basis(knots, k)``, which the gather
+    layout uses (computed here when not given; ``KANLayer.taylor_basis`` keeps it per knot vector).
     """
-    return _LayerJet.apply(t, coef, base_weight, knots, k, uniform, spec, composed, layout == "gather", fade)
+    gather = layout == "gather"
+    if gather and taylor is None:
+        taylor = bspline.taylor_basis(knots, k)
+    return _LayerJet.apply(t, coef, base_weight, knots, k, uniform, spec, composed, gather, fade, taylor)
 
 
 def _pairs_of(spec: jet.JetSpec) -> list[list[tuple[int, int]]]:
@@ -95,6 +101,7 @@ class _LayerJet(torch.autograd.Function):
         composed: Any,
         gather: bool,
         fade: float,
+        taylor: Tensor | None,
     ) -> Tensor:
         c, n, d_in = t.shape
         out_dim, _, nb = coef.shape  # nb = G + k
@@ -102,6 +109,9 @@ class _LayerJet(torch.autograd.Function):
         need_dt = ctx.needs_input_grad[0]
         order = (2 if n_sums else 1 if n_axes else 0) + (1 if need_dt else 0)
         x = t[0]
+        ctx.spec, ctx.composed, ctx.gather = spec, composed, gather
+        if gather:  # a narrow layer: each edge's derivatives from its Taylor row (``_taylor_forward``)
+            return _taylor_forward(ctx, t, coef, base_weight, knots, taylor, uniform, fade, order + 1)
         first, basis = bspline.local_basis(x, knots, k, uniform=uniform, derivatives=order, dim=-2, fade=fade)
         silu = _silu_derivatives(x, order + 1)
         # p[o]: (n, k + 2, in), the o-th derivatives of the k + 1 active B-splines and of silu (last slot)
@@ -121,18 +131,11 @@ class _LayerJet(torch.autograd.Function):
         pos = (idx * d_in + torch.arange(d_in, device=t.device)).reshape(n, -1)  # in a row of (G + k + 1) in
         w = torch.cat([coef, base_weight.unsqueeze(-1)], -1).transpose(1, 2).reshape(out_dim, -1)
         jf = j.reshape(c, n, -1)  # (C, n, (k + 2) in)
-        if gather:  # the active coefficients of every point: (n, (k + 2) in, out)
-            rows = w.T[pos.reshape(-1)].reshape(n, -1, out_dim)
-            out = _contract(jf, rows)
-            kept = [jf, rows]
-        else:  # the dense basis jet (C, n, (G + k + 1) in) times the coefficients, a block of points at a time
-            out = j.new_empty(c, n, out_dim)
-            for block, dense in _dense_blocks(jf, pos, w.shape[1]):
-                out[:, block] = dense @ w.T
-            kept = [jf, w]
-        ctx.spec, ctx.composed, ctx.shape, ctx.pairs = spec, composed, (c, n, d_in, nb, out_dim), pairs
-        ctx.gather = gather
-        saved = [*kept, t, coef, base_weight, pos]
+        out = j.new_empty(c, n, out_dim)  # the dense basis jet (C, n, (G + k + 1) in) times the coefficients
+        for block, dense in _dense_blocks(jf, pos, w.shape[1]):
+            out[:, block] = dense @ w.T
+        ctx.shape, ctx.pairs = (c, n, d_in, nb, out_dim), pairs
+        saved = [jf, w, t, coef, base_weight, pos]
         if need_dt:
             saved += p[1:] + ([q] if n_sums else [])
         ctx.save_for_backward(*saved)
@@ -140,42 +143,190 @@ class _LayerJet(torch.autograd.Function):
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, ...]:
-        jf, b, t, coef, base_weight, pos, *rest = ctx.saved_tensors
+        if ctx.gather:
+            t, coef, base_weight, *rest = ctx.saved_tensors
+        else:
+            jf, w, t, coef, base_weight, pos, *rest = ctx.saved_tensors
         if torch.is_grad_enabled():  # a graph of this backward is wanted: differentiate the composed path
             return _composed_backward(ctx, grad, t, coef, base_weight)
+        if ctx.gather:
+            return (*_taylor_backward(ctx, grad, t, coef, base_weight, rest), *[None] * 8)
         c, n, d_in, nb, out_dim = ctx.shape
         need_w = ctx.needs_input_grad[1] or ctx.needs_input_grad[2]
         width = (nb + 1) * d_in
-        dw = dj = None
-        if ctx.gather:  # jf: the basis jet (C, n, (k + 2) in); b: the active rows (n, (k + 2) in, out)
+        dw = w.new_zeros(out_dim, width) if need_w else None
+        dj = torch.empty_like(jf) if ctx.needs_input_grad[0] else None
+        for block, dense in _dense_blocks(jf, pos, width):  # jf: the basis jet; w: the coefficients
+            g = grad[:, block]  # (C, m, out)
             if need_w:
-                rows_grad = torch.einsum("cnr,cno->nro", jf, grad) if out_dim > 1 else (jf * grad).sum(0)
-                dw = coef.new_zeros(width, out_dim)
-                dw.scatter_add_(0, pos.reshape(-1, 1).expand(-1, out_dim), rows_grad.reshape(-1, out_dim))
-                dw = dw.T
-            if ctx.needs_input_grad[0]:
-                dj = torch.einsum("cno,nro->cnr", grad, b) if out_dim > 1 else grad * b.squeeze(-1)
-        else:  # jf: the basis jet; b: the coefficients (out, (G + k + 1) in)
-            dw = b.new_zeros(out_dim, width) if need_w else None
-            dj = torch.empty_like(jf) if ctx.needs_input_grad[0] else None
-            for block, dense in _dense_blocks(jf, pos, width):
-                g = grad[:, block]  # (C, m, out)
-                if need_w:
-                    dw += g.reshape(-1, out_dim).T @ dense.reshape(-1, width)
-                if dj is not None:
-                    torch.gather(g @ b, 2, pos[block].expand(c, -1, -1), out=dj[:, block])
+                dw += g.reshape(-1, out_dim).T @ dense.reshape(-1, width)
+            if dj is not None:
+                torch.gather(g @ w, 2, pos[block].expand(c, -1, -1), out=dj[:, block])
         if need_w:
             dw = dw.reshape(out_dim, nb + 1, d_in)
         d_coef, d_base = (dw[:, :nb].transpose(1, 2), dw[:, nb]) if need_w else (None, None)
         d_t = _input_backward(ctx, dj.view(c, n, -1, d_in), t, rest) if dj is not None else None
-        return d_t, d_coef, d_base, None, None, None, None, None, None, None
+        return d_t, d_coef, d_base, *[None] * 8
 
 
-def _contract(jf: Tensor, rows: Tensor) -> Tensor:
-    """sum_r jf[c, n, r] rows[n, r, o]: (C, n, R) and (n, R, out) -> (C, n, out)."""
-    if rows.shape[-1] == 1:
-        return (jf * rows.squeeze(-1)).sum(-1, keepdim=True)
-    return torch.einsum("cnr,nro->cno", jf, rows)
+def _taylor_forward(
+    ctx: Any,
+    t: Tensor,
+    coef: Tensor,
+    base_weight: Tensor,
+    knots: Tensor,
+    basis: Tensor,
+    uniform: bool,
+    fade: float,
+    count: int,
+) -> Tensor:
+    """The jet (C, n, out) of a narrow layer from each edge's Taylor row on its grid interval.
+
+    Between knots an edge spline is a polynomial, so one row of ``bspline.taylor_table`` (k + 1
+    coefficients per output) gives its value and every derivative at a point by Horner's rule: no basis
+    jet and no matmul with it. The edges' derivatives phi_d (n, in, out), continued past the grid and with
+    the SiLU term added, then make the channels by the chain rule (module docstring). count: how many of
+    phi_0, phi_1, ... the jet and the backward need.
+    """
+    c, n, d_in = t.shape
+    k = basis.shape[0] - 1
+    out_dim, grid = coef.shape[0], knots.shape[1] - 2 * k - 1
+    n_axes, n_sums = len(ctx.spec.axes), len(ctx.spec.second)
+    x = t[0]
+    a, b = knots[:, k], knots[:, k + grid]
+    if uniform:
+        q = ((x - a) * (grid / (b - a))).floor_().clamp_(0, grid - 1).long()
+    else:
+        inner = knots[:, k : k + grid + 1].contiguous()
+        q = (torch.searchsorted(inner, x.T.contiguous(), right=True).T - 1).clamp(0, grid - 1)
+    row = (q + torch.arange(d_in, device=x.device) * grid).reshape(-1)  # (n in): the table row of each edge
+    xc = torch.minimum(torch.maximum(x, a), b)
+    s = (xc - knots[:, k : k + grid].reshape(-1)[row].view(n, d_in)).unsqueeze(-1)  # (n, in, 1) from the left knot
+    delta = (x - xc).unsqueeze(-1)  # past the grid (0 inside)
+    outside = bool((delta != 0).any())
+    table = bspline.taylor_table(basis, coef).reshape(d_in * grid, -1)
+    phi = _horner(table.index_select(0, row).view(n, d_in, k + 1, out_dim), s, max(count, 3) if outside else count)
+    cont = None
+    if outside:
+        length = (b - a).unsqueeze(-1) * fade if fade > 0 else None
+        cont = bspline.continuation(delta, length, count)
+        phi = [sum(w * phi[f] for f, w in r) for r in cont]
+    silu = _silu_derivatives(x, count)
+    phi = [p + sd.unsqueeze(-1) * base_weight.T for p, sd in zip(phi, silu)]
+    pairs = _pairs_of(ctx.spec)
+    sums = torch.stack([sum(t[i] * t[j] for i, j in ps) for ps in pairs]) if n_sums else None  # (S, n, in)
+    out = t.new_empty(c, n, out_dim)
+    out[0] = phi[0].sum(1)
+    if c > 1:
+        out[1:] = _over_inputs(t[1:], phi[1])
+    if n_sums:
+        out[1 + n_axes :] += _over_inputs(sums, phi[2])
+    ctx.pairs, ctx.grid, ctx.k, ctx.cont = pairs, grid, k, cont
+    ctx.save_for_backward(t, coef, base_weight, basis, row, s, *phi[1:], *silu, *([sums] if n_sums else []))
+    return out
+
+
+def _horner(rows: Tensor, s: Tensor, count: int) -> list[Tensor]:
+    """The first ``count`` derivatives of ``sum_d rows[:, :, d] s^d``: rows (n, in, k + 1, out), s (n, in, 1)."""
+    k = rows.shape[2] - 1
+    out = []
+    for e in range(count):
+        if e > k:
+            out.append(torch.zeros_like(rows[:, :, 0]))
+            continue
+        acc = rows[:, :, k] * math.perm(k, e)
+        for d in range(k - 1, e - 1, -1):
+            term = rows[:, :, d] if e == 0 else rows[:, :, d] * math.perm(d, e)
+            acc = torch.addcmul(term, acc, s)
+        out.append(acc)
+    return out
+
+
+def _over_inputs(a: Tensor, phi: Tensor) -> Tensor:
+    """sum_i a[c, n, i] phi[n, i, o]: (C, n, in) and (n, in, out) -> (C, n, out)."""
+    if phi.shape[-1] == 1:
+        return (a * phi.squeeze(-1)).sum(-1, keepdim=True)
+    return torch.einsum("cni,nio->cno", a, phi)
+
+
+def _outer_sum(g: Tensor, a: Tensor) -> Tensor:
+    """sum_c g[c, n, o] a[c, n, i]: (C, n, out) and (C, n, in) -> (n, in, out)."""
+    if g.shape[-1] == 1:
+        return (g * a).sum(0).unsqueeze(-1)
+    return torch.einsum("cno,cni->nio", g, a)
+
+
+def _over_outputs(g: Tensor, phi: Tensor) -> Tensor:
+    """sum_o g[c, n, o] phi[n, i, o]: (C, n, out) and (n, in, out) -> (C, n, in)."""
+    if phi.shape[-1] == 1:
+        return g * phi.squeeze(-1)
+    return torch.einsum("cno,nio->cni", g, phi)
+
+
+def _taylor_backward(
+    ctx: Any, grad: Tensor, t: Tensor, coef: Tensor, base_weight: Tensor, saved: list[Tensor]
+) -> tuple[Tensor | None, Tensor | None, Tensor | None]:
+    """The gradients of ``_taylor_forward``'s jet with respect to t, coef and base_weight.
+
+    With dphi_d the gradient of the edges' d-th derivatives (n, in, out): the SiLU weights get
+    sum_n dphi_d silu^(d); the Taylor rows get, through the continuation's transpose and Horner's rule,
+    sum_f dphi_f d!/(d - f)! s^(d - f), summed into the table per row and carried to the coefficients by
+    autograd through the (small) table; and the input jet gets d t_0 = sum_d dphi_d phi_{d + 1},
+    d t_c = grad_c phi_1 and d q_S = grad_S phi_2.
+    """
+    basis, row, s, *rest = saved
+    c, n, d_in = t.shape
+    out_dim, k, grid = coef.shape[0], ctx.k, ctx.grid
+    n_axes, n_sums = len(ctx.spec.axes), len(ctx.spec.second)
+    sums = rest.pop() if n_sums else None
+    count = (len(rest) + 1) // 2
+    phi, silu = [None, *rest[: count - 1]], rest[count - 1 :]
+    dphi = [grad[0].unsqueeze(1)]  # (n, 1, out): y = sum_i phi_0
+    if c > 1:
+        dphi.append(_outer_sum(grad[1:], t[1:]))
+    if n_sums:
+        dphi.append(_outer_sum(grad[1 + n_axes :], sums))
+    d_t = d_coef = d_base = None
+    if ctx.needs_input_grad[2]:
+        d_base = sum((dp * sd.unsqueeze(-1)).sum(0) for dp, sd in zip(dphi, silu)).T
+    if ctx.needs_input_grad[1]:
+        clamped = dphi
+        if ctx.cont is not None:  # the continuation's transpose: the gradient at the clamped points
+            clamped = [0] * (k + 2)
+            for e, dp in enumerate(dphi):
+                for f, w in ctx.cont[e]:
+                    clamped[f] = clamped[f] + w * dp
+        powers = [None, s]
+        for _ in range(k - 1):
+            powers.append(powers[-1] * s)
+        terms = []
+        for d in range(k + 1):
+            term = 0
+            for f, g in enumerate(clamped[: d + 1]):  # d/dT_d of phi_f = T_d d!/(d - f)! s^(d - f) + ...
+                if isinstance(g, Tensor):
+                    scale = math.perm(d, f)
+                    term = term + (g * powers[d - f] * scale if d > f else g * scale if scale > 1 else g)
+            terms.append(term.expand(n, d_in, out_dim) if isinstance(term, Tensor) else t.new_zeros(n, d_in, out_dim))
+        # summed into the table rows, laid out ((k + 1) out, in G) so the scatter runs along whole rows
+        terms = torch.stack(terms).permute(0, 3, 1, 2).reshape((k + 1) * out_dim, n * d_in)
+        d_table = t.new_zeros((k + 1) * out_dim, d_in * grid)
+        d_table.scatter_add_(1, row.unsqueeze(0).expand(terms.shape[0], -1), terms)
+        with torch.enable_grad():
+            c_ = coef.detach().requires_grad_(True)
+            table = bspline.taylor_table(basis, c_)  # (in, G, k + 1, out)
+            (d_coef,) = torch.autograd.grad(table, c_, d_table.view(k + 1, out_dim, d_in, grid).permute(2, 3, 0, 1))
+    if ctx.needs_input_grad[0]:
+        d_t = torch.empty_like(t)
+        d_t[0] = sum((dp * ph).sum(-1) for dp, ph in zip(dphi, phi[1:]))
+        if c > 1:
+            d_t[1:] = _over_outputs(grad[1:], phi[1])
+        if n_sums:
+            dq = _over_outputs(grad[1 + n_axes :], phi[2])
+            for si, sum_pairs in enumerate(ctx.pairs):
+                for i, j in sum_pairs:
+                    d_t[i] += dq[si] * t[j]
+                    d_t[j] += dq[si] * t[i]
+    return d_t, d_coef, d_base
 
 
 def _dense_blocks(jf: Tensor, pos: Tensor, width: int) -> Iterator[tuple[slice, Tensor]]:
@@ -226,4 +377,4 @@ def _composed_backward(ctx: Any, grad: Tensor, t: Tensor, coef: Tensor, base_wei
         out = ctx.composed(t, coef, base_weight)
         got = iter(torch.autograd.grad(out, wanted, grad, create_graph=True, allow_unused=True))
     grads = [next(got) if need else None for need in ctx.needs_input_grad[:3]]
-    return (*grads, None, None, None, None, None, None, None)
+    return (*grads, *[None] * 8)
