@@ -24,7 +24,17 @@ import math
 import torch
 from torch import Tensor
 
-__all__ = ["basis", "local_basis", "dense_basis", "taylor_basis", "taylor_table", "continuation", "extend_grid", "lstsq", "FADE"]
+__all__ = [
+    "basis",
+    "local_basis",
+    "dense_basis",
+    "taylor_basis",
+    "taylor_table",
+    "continuation",
+    "extend_grid",
+    "lstsq",
+    "FADE",
+]
 
 FADE = 1 / 32
 """A fading length for the C^2 continuation (``fade``), as a fraction of the grid's span. Measured on
@@ -126,7 +136,12 @@ def continuation(delta: Tensor, length: Tensor | None, count: int) -> list[list[
     """
     inside = (delta == 0).to(delta.dtype)
     if length is None:
-        rows: list[list[tuple[int, Tensor | float]]] = [[(0, 1.0), (1, delta)], [(1, 1.0)], [(2, inside)], [(3, inside)]]
+        rows: list[list[tuple[int, Tensor | float]]] = [
+            [(0, 1.0), (1, delta)],
+            [(1, 1.0)],
+            [(2, inside)],
+            [(3, inside)],
+        ]
         return rows[:count]
     a = delta.abs()
     decay = torch.expm1(-a / length)  # exp(-|d| / L) - 1, which is 0 inside

@@ -6,20 +6,26 @@ function of one input. By the chain rule each channel is linear in the edge func
 
     y = sum_i phi(h_i),  y_a = sum_i phi'(h_i) h_ia,  y_S = sum_i phi'(h_i) h_iS + phi''(h_i) q_iS,
 
-with ``q_iS = sum_{(a, b) in S} h_ia h_ib``. Treating SiLU as one more basis function per input (its
-weight ``w_oi`` beside the spline coefficients), every channel is the same matmul of a sparse basis jet
-``J`` (C, n, in, G + k + 1), whose only non-zero entries are the ``k + 1`` active B-splines and the SiLU
-slot, with the coefficient matrix (out, in (G + k + 1)).
+with ``q_iS = sum_{(a, b) in S} h_ia h_ib``. Two forms of it, by the layer's shape:
 
-Autograd through the composed version (``KANLayer.forward_jet_composed``) records some thirty small
-elementwise kernels per layer and replays them backward. Here the forward keeps the dense basis jet and
-the bases' derivatives up to third order, and the backward is written out:
+- **Wide layers** (the dense layout): every spline channel is the same matmul of a sparse basis jet ``J``
+  (C, n, in, G + k), whose only non-zero entries are the ``k + 1`` active B-splines, with the coefficient
+  matrix (out, in (G + k)); the SiLU terms are the jet of silu(h) (C, n, in) times the base weights.
+- **Narrow layers** (the gather layout, ``(k + 1) out < G + k``): between knots an edge spline is a
+  polynomial, so each edge's value and derivatives ``phi_d`` (n, in, out) come from one row of Taylor
+  coefficients per grid interval (``bspline.taylor_table``) by Horner's rule, and the channels from the
+  chain rule above; no basis jet is formed.
+
+Autograd through the composed version (``KANLayer.forward_jet(fused=False)``) records some thirty small
+elementwise kernels per layer and replays them backward. Here the forward keeps what the backward needs
+and the backward is written out; for the dense layout
 
     dW = G^T J,   dJ = G W (read at the active entries),
     dh_S = sum_r dJ_S P1,   dq_S = sum_r dJ_S P2,   dh_a = sum_r dJ_a P1 + sum_S dq_S dq_S/dh_a,
     dh = sum_r [dJ_0 P1 + sum_a dJ_a P2 h_a + sum_S dJ_S (P2 h_S + P3 q_S)],
 
-where ``P1, P2, P3`` are the first three derivatives of the basis functions (B-splines and SiLU) at h.
+where ``P1, P2, P3`` are the first three derivatives of the basis functions (B-splines, and SiLU for its
+own jet) at h; for the narrow layout see ``_taylor_backward``.
 When a derivative of the backward itself is needed (``create_graph=True``: a derivative taken of a field
 by autograd, then trained), the backward differentiates the composed path instead, so every order stays
 exact; tests check both against nested autograd.
@@ -85,8 +91,8 @@ def _silu_derivatives(x: Tensor, count: int) -> list[Tensor]:
 
 
 class _LayerJet(torch.autograd.Function):
-    """Tensors are laid out (C, n, R, in), the R = k + 2 basis slots of a point before its inputs, so that
-    sums over the slots run over whole contiguous slabs."""
+    """Basis jets are laid out (C, n, R, in), the R = k + 1 active bases of a point before its inputs, so
+    that sums over the bases run over whole contiguous slabs."""
 
     @staticmethod
     def forward(
@@ -112,32 +118,35 @@ class _LayerJet(torch.autograd.Function):
         ctx.spec, ctx.composed, ctx.gather = spec, composed, gather
         if gather:  # a narrow layer: each edge's derivatives from its Taylor row (``_taylor_forward``)
             return _taylor_forward(ctx, t, coef, base_weight, knots, taylor, uniform, fade, order + 1)
-        first, basis = bspline.local_basis(x, knots, k, uniform=uniform, derivatives=order, dim=-2, fade=fade)
+        # p[o]: (n, k + 1, in), the o-th derivatives of the k + 1 active B-splines of each input
+        first, p = bspline.local_basis(x, knots, k, uniform=uniform, derivatives=order, dim=-2, fade=fade)
         silu = _silu_derivatives(x, order + 1)
-        # p[o]: (n, k + 2, in), the o-th derivatives of the k + 1 active B-splines and of silu (last slot)
-        p = [torch.cat([b, s.unsqueeze(-2)], -2) for b, s in zip(basis, silu)]
         pairs = _pairs_of(spec)
         q = torch.stack([sum(t[i] * t[j] for i, j in s) for s in pairs]) if n_sums else None  # (S, n, in)
-        j = p[0].new_empty(c, n, k + 2, d_in)  # the basis jet
+        j = p[0].new_empty(c, n, k + 1, d_in)  # the basis jet
         j[0] = p[0]
         if n_axes:
             torch.mul(p[1], t[1 : 1 + n_axes].unsqueeze(-2), out=j[1 : 1 + n_axes])
         if n_sums:
             torch.addcmul(p[1] * t[1 + n_axes :].unsqueeze(-2), p[2], q.unsqueeze(-2), out=j[1 + n_axes :])
-        idx = torch.cat(
-            [first.unsqueeze(-2) + torch.arange(k + 1, device=t.device).view(-1, 1), first.new_full((n, 1, d_in), nb)],
-            -2,
-        )  # (n, k + 2, in): the active rows of each input's G + k + 1 coefficients
-        pos = (idx * d_in + torch.arange(d_in, device=t.device)).reshape(n, -1)  # in a row of (G + k + 1) in
-        w = torch.cat([coef, base_weight.unsqueeze(-1)], -1).transpose(1, 2).reshape(out_dim, -1)
-        jf = j.reshape(c, n, -1)  # (C, n, (k + 2) in)
-        out = j.new_empty(c, n, out_dim)  # the dense basis jet (C, n, (G + k + 1) in) times the coefficients
+        silu_jet = t.new_empty(c, n, d_in)  # the jet of silu(h), which the base weights combine
+        silu_jet[0] = silu[0]
+        if c > 1:
+            torch.mul(silu[1], t[1:], out=silu_jet[1:])
+        if n_sums:
+            silu_jet[1 + n_axes :].addcmul_(silu[2], q)
+        # (n, (k + 1) in): where each active basis sits in a row of the G + k coefficients of every input
+        offsets = torch.arange(0, (k + 1) * d_in, d_in, device=t.device).view(-1, 1)
+        pos = ((first * d_in + torch.arange(d_in, device=t.device)).unsqueeze(1) + offsets).reshape(n, -1)
+        w = coef.transpose(1, 2).reshape(out_dim, -1)  # (out, (G + k) in)
+        jf = j.reshape(c, n, -1)  # (C, n, (k + 1) in)
+        out = silu_jet @ base_weight.T  # plus the dense basis jet (C, n, (G + k) in) times the coefficients
         for block, dense in _dense_blocks(jf, pos, w.shape[1]):
-            out[:, block] = dense @ w.T
+            out[:, block] += dense @ w.T
         ctx.shape, ctx.pairs = (c, n, d_in, nb, out_dim), pairs
-        saved = [jf, w, t, coef, base_weight, pos]
+        saved = [jf, w, t, coef, base_weight, pos, silu_jet]
         if need_dt:
-            saved += p[1:] + ([q] if n_sums else [])
+            saved += p[1:] + [v.unsqueeze(1) for v in silu[1:]] + ([q] if n_sums else [])
         ctx.save_for_backward(*saved)
         return out
 
@@ -146,14 +155,14 @@ class _LayerJet(torch.autograd.Function):
         if ctx.gather:
             t, coef, base_weight, *rest = ctx.saved_tensors
         else:
-            jf, w, t, coef, base_weight, pos, *rest = ctx.saved_tensors
+            jf, w, t, coef, base_weight, pos, silu_jet, *rest = ctx.saved_tensors
         if torch.is_grad_enabled():  # a graph of this backward is wanted: differentiate the composed path
             return _composed_backward(ctx, grad, t, coef, base_weight)
         if ctx.gather:
             return (*_taylor_backward(ctx, grad, t, coef, base_weight, rest), *[None] * 8)
         c, n, d_in, nb, out_dim = ctx.shape
         need_w = ctx.needs_input_grad[1] or ctx.needs_input_grad[2]
-        width = (nb + 1) * d_in
+        width = nb * d_in
         dw = w.new_zeros(out_dim, width) if need_w else None
         dj = torch.empty_like(jf) if ctx.needs_input_grad[0] else None
         for block, dense in _dense_blocks(jf, pos, width):  # jf: the basis jet; w: the coefficients
@@ -162,10 +171,14 @@ class _LayerJet(torch.autograd.Function):
                 dw += g.reshape(-1, out_dim).T @ dense.reshape(-1, width)
             if dj is not None:
                 torch.gather(g @ w, 2, pos[block].expand(c, -1, -1), out=dj[:, block])
-        if need_w:
-            dw = dw.reshape(out_dim, nb + 1, d_in)
-        d_coef, d_base = (dw[:, :nb].transpose(1, 2), dw[:, nb]) if need_w else (None, None)
-        d_t = _input_backward(ctx, dj.view(c, n, -1, d_in), t, rest) if dj is not None else None
+        d_coef = dw.reshape(out_dim, nb, d_in).transpose(1, 2) if need_w else None
+        d_base = grad.reshape(-1, out_dim).T @ silu_jet.reshape(-1, d_in) if need_w else None
+        d_t = None
+        if dj is not None:  # rest: the bases' derivatives P_1.., then silu's (n, 1, in), then q
+            q = rest.pop() if ctx.spec.second else None
+            half = len(rest) // 2
+            parts = [(dj.view(c, n, -1, d_in), rest[:half]), ((grad @ base_weight).unsqueeze(2), rest[half:])]
+            d_t = _input_backward(ctx, parts, t, q)
         return d_t, d_coef, d_base, *[None] * 8
 
 
@@ -330,9 +343,9 @@ def _taylor_backward(
 
 
 def _dense_blocks(jf: Tensor, pos: Tensor, width: int) -> Iterator[tuple[slice, Tensor]]:
-    """The dense basis jet (C, m, width) of consecutive blocks of m points, width = (G + k + 1) in.
+    """The dense basis jet (C, m, width) of consecutive blocks of m points, width = (G + k) in.
 
-    jf: (C, n, (k + 2) in) the basis jet; pos: (n, (k + 2) in) its columns. On the CPU a block is sized
+    jf: (C, n, (k + 1) in) the basis jet; pos: (n, (k + 1) in) its columns. On the CPU a block is sized
     to stay in cache (a few MB), which makes the scatter, the matmuls and the gather that follow several
     times faster than on one large tensor; on a GPU there is one block.
     """
@@ -346,20 +359,28 @@ def _dense_blocks(jf: Tensor, pos: Tensor, width: int) -> Iterator[tuple[slice, 
         yield block, dense
 
 
-def _input_backward(ctx: Any, dj: Tensor, t: Tensor, rest: list[Tensor]) -> Tensor:
-    """The gradient with respect to the input jet t: (C, n, in) from that of the basis jet, dj: (C, n, k + 2, in)."""
+def _input_backward(ctx: Any, parts: list[tuple[Tensor, list[Tensor]]], t: Tensor, q: Tensor | None) -> Tensor:
+    """The gradient with respect to the input jet t: (C, n, in) from those of the basis jets.
+
+    parts: for each basis jet (the B-splines, SiLU), its gradient dJ (C, n, R, in) and the first
+    derivatives P_1, P_2 (, P_3) (n, R, in) of its R basis functions.
+    """
     c = t.shape[0]
     spec, pairs = ctx.spec, ctx.pairs
     n_axes, n_sums = len(spec.axes), len(spec.second)
-    p1 = rest[0]
-    p2 = rest[1] if len(rest) > 1 else None
-    p3, q = (rest[2], rest[3]) if n_sums else (None, None)
-    d_t = (dj * p1).sum(2)  # the direct terms: dJ_c P1 for every channel (channel 0: d/dh of P0)
+    d_t = m2 = m3 = None
+    for dj, derivs in parts:
+        direct = (dj * derivs[0]).sum(2)  # the direct terms: dJ_c P1 for every channel (channel 0: d/dh of P0)
+        d_t = direct if d_t is None else d_t.add_(direct)
+        if c > 1:
+            more = (dj[1:] * derivs[1]).sum(2)  # (C - 1, n, in): sum_r dJ_c P2
+            m2 = more if m2 is None else m2.add_(more)
+        if n_sums:
+            more = (dj[1 + n_axes :] * derivs[2]).sum(2)  # (S, n, in)
+            m3 = more if m3 is None else m3.add_(more)
     if c > 1:
-        m2 = (dj[1:] * p2).sum(2)  # (C - 1, n, in): sum_r dJ_c P2
         d_t[0] += (m2 * t[1:]).sum(0)
     if n_sums:
-        m3 = (dj[1 + n_axes :] * p3).sum(2)  # (S, n, in)
         d_t[0] += (m3 * q).sum(0)
         for s, sum_pairs in enumerate(pairs):
             dq = m2[n_axes + s]
