@@ -45,7 +45,7 @@ from kanpde.pde import jet
 
 __all__ = ["fused_layer_jet"]
 
-_BLOCK_ELEMENTS = 2**20  # elements of the dense basis jet per block of points on the CPU
+_BLOCK_BYTES = 2**22  # bytes of the dense basis jet per block of points on the CPU (4 MB: best measured, both dtypes)
 
 
 def fused_layer_jet(
@@ -350,7 +350,7 @@ def _dense_blocks(jf: Tensor, pos: Tensor, width: int) -> Iterator[tuple[slice, 
     times faster than on one large tensor; on a GPU there is one block.
     """
     c, n, _ = jf.shape
-    m = n if jf.device.type != "cpu" else max(16, _BLOCK_ELEMENTS // (c * width))
+    m = n if jf.device.type != "cpu" else max(16, _BLOCK_BYTES // (c * width * jf.element_size()))
     buffer = jf.new_empty(c, min(m, n), width)
     for start in range(0, n, m):
         block = slice(start, min(start + m, n))

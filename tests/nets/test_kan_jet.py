@@ -134,8 +134,8 @@ def test_blocks_of_points_give_the_same_jet_and_gradients(monkeypatch, layout):
     base_weight, coef = layer.weights()
     composed = lambda t, c, b: layer._composed_jet(t, c, b, spec, layout)  # noqa: E731
     results = []
-    for elements in (2**21, 1000):  # one block, then blocks of a few points (the last one shorter)
-        monkeypatch.setattr(kan_jet, "_BLOCK_ELEMENTS", elements)
+    for size in (2**24, 8000):  # one block, then blocks of a few points (the last one shorter)
+        monkeypatch.setattr(kan_jet, "_BLOCK_BYTES", size)
         t = t0.clone().requires_grad_(True)
         out = kan_jet.fused_layer_jet(t, spec, layer.knots, 3, True, coef, base_weight, composed, layout)
         results.append((out, *torch.autograd.grad(out.square().sum(), [t, layer.coef, layer.base_weight])))
