@@ -141,3 +141,40 @@ def test_blocks_of_points_give_the_same_jet_and_gradients(monkeypatch, layout):
         results.append((out, *torch.autograd.grad(out.square().sum(), [t, layer.coef, layer.base_weight])))
     for a, b in zip(*results):
         assert relative(a, b) < 1e-12
+
+
+@pytest.mark.parametrize("k", [1, 2, 4])
+def test_taylor_rows_of_other_spline_orders(k):
+    """A narrow layer's Taylor rows hold k + 1 coefficients; derivatives past order k are zero."""
+    layer = KANLayer(3, 1, grid=9, k=k, init_noise=1.0, generator=torch.Generator().manual_seed(k))
+    assert layer._layout() == "gather"
+    spec = SPECS["laplacian"]
+    results = []
+    for fuse in (True, False):
+        t = jet.seed(points(70, 3), spec).requires_grad_(True)
+        out = layer.forward_jet(t, spec, fused=fuse)
+        results.append((out, *torch.autograd.grad(out.square().sum(), [t, layer.coef, layer.base_weight])))
+    for a, b in zip(*results):
+        assert relative(a, b) < 1e-10
+
+
+def test_plain_forward_of_a_narrow_layer_equals_the_dense_form_to_second_order():
+    """The plain forward of a narrow layer runs the fused values-only jet; its values, gradients and a
+    second derivative by autograd (the composed path) match the dense basis matrix."""
+    layer = KANLayer(3, 2, grid=12, k=3, init_noise=1.0, generator=torch.Generator().manual_seed(3))
+    assert layer._layout() == "gather"
+
+    def dense_form(x):
+        base, coef = layer.weights()
+        return torch.nn.functional.silu(x) @ base.T + layer.combine(*layer._basis(x), coef, "dense")
+
+    results = []
+    for f in (layer, dense_form):
+        x = points(80, 3).requires_grad_(True)
+        y = f(x)
+        (gx,) = torch.autograd.grad(y[:, 1].sum(), x, create_graph=True)
+        (hxx,) = torch.autograd.grad(gx[:, 0].sum(), x, create_graph=True)
+        loss = y.square().sum() + hxx.square().sum()
+        results.append((y, gx, hxx, *torch.autograd.grad(loss, [x, layer.coef, layer.base_weight])))
+    for a, b in zip(*results):
+        assert relative(a, b) < 1e-10
