@@ -3,7 +3,8 @@ line (rel_l2, max_abs, steps, constraints, status, wall; for a system also every
 each declared vector's stacked rel_l2). NAME is a built-in instance (``kanpde list``) or
 a class of ``kanpde.problems.gallery``; KAN [d, 10, 1] G = 5, MLP [d, 100, 100, 100, 1], or the hidden widths in
 the environment's HIDDEN (``HIDDEN=20`` for a KAN [d, 20, 1]; the row then records them); DTYPE=float32 trains
-in single precision (solve()'s ``dtype``; the row records it)."""
+in single precision (solve()'s ``dtype``; the row records it); N_INTERIOR=16384 sets solve()'s ``n_interior`` (the
+row records it)."""
 
 import json
 import os
@@ -23,8 +24,9 @@ problem = instance(name) if name in instances() else getattr(gallery, name)()
 hidden = [int(w) for w in os.environ["HIDDEN"].split(",")] if os.environ.get("HIDDEN") else None
 model = kanpde.solvers.default_model(problem, kind, seed=seed, hidden=hidden)
 dtype = os.environ.get("DTYPE") or None
+n_interior = int(os.environ["N_INTERIOR"]) if os.environ.get("N_INTERIOR") else None
 t0 = time.time()
-sol = kanpde.solve(problem, model=model, budget=budget, seed=seed, progress=False, dtype=dtype)
+sol = kanpde.solve(problem, model=model, budget=budget, seed=seed, progress=False, dtype=dtype, n_interior=n_interior)
 row = {
     "case": name,
     "kind": kind,
@@ -41,6 +43,8 @@ if hidden is not None:
     row["hidden"] = hidden
 if dtype is not None:
     row["dtype"] = dtype
+if n_interior is not None:
+    row["n_interior"] = n_interior
 if problem.out_dim > 1:  # a system: every component's errors, each declared vector's stacked error
     row["errors"] = sol.errors
     x = torch.as_tensor(problem.evaluation_grid().points(), dtype=torch.float64)
