@@ -81,6 +81,19 @@ def _pairs_of(spec: jet.JetSpec) -> list[list[tuple[int, int]]]:
     return [[(spec.first_channel(i), spec.first_channel(j)) for i, j in pairs] for pairs in spec.second]
 
 
+def _quadratic(t: Tensor, spec: jet.JetSpec) -> Tensor | None:
+    """q_S = sum_{(a, b) in S} h_a h_b for each second-order sum, (S, n, in), from the jet t; None without sums."""
+    return torch.stack(jet.quadratic(t.unbind(0), spec)) if spec.second else None
+
+
+def _add_sum_terms(d_t: Tensor, dq: Tensor, pairs: list[list[tuple[int, int]]], t: Tensor) -> None:
+    """Adds to d_t the first-derivative channels' share of the gradients dq (S, n, in) of the q_S."""
+    for s, sum_pairs in enumerate(pairs):
+        for i, j in sum_pairs:
+            d_t[i] += dq[s] * t[j]
+            d_t[j] += dq[s] * t[i]
+
+
 def _silu_derivatives(x: Tensor, count: int) -> list[Tensor]:
     """silu and its first ``count - 1`` derivatives at x (count <= 4)."""
     s = torch.sigmoid(x)
@@ -122,7 +135,7 @@ class _LayerJet(torch.autograd.Function):
         first, p = bspline.local_basis(x, knots, k, uniform=uniform, derivatives=order, dim=-2, fade=fade)
         silu = _silu_derivatives(x, order + 1)
         pairs = _pairs_of(spec)
-        q = torch.stack([sum(t[i] * t[j] for i, j in s) for s in pairs]) if n_sums else None  # (S, n, in)
+        q = _quadratic(t, spec)  # (S, n, in)
         j = p[0].new_empty(c, n, k + 1, d_in)  # the basis jet
         j[0] = p[0]
         if n_axes:
@@ -227,7 +240,7 @@ def _taylor_forward(
     silu = _silu_derivatives(x, count)
     phi = [p + sd.unsqueeze(-1) * base_weight.T for p, sd in zip(phi, silu)]
     pairs = _pairs_of(ctx.spec)
-    sums = torch.stack([sum(t[i] * t[j] for i, j in ps) for ps in pairs]) if n_sums else None  # (S, n, in)
+    sums = _quadratic(t, ctx.spec)  # (S, n, in)
     out = t.new_empty(c, n, out_dim)
     out[0] = phi[0].sum(1)
     if c > 1:
@@ -334,11 +347,7 @@ def _taylor_backward(
         if c > 1:
             d_t[1:] = _over_outputs(grad[1:], phi[1])
         if n_sums:
-            dq = _over_outputs(grad[1 + n_axes :], phi[2])
-            for si, sum_pairs in enumerate(ctx.pairs):
-                for i, j in sum_pairs:
-                    d_t[i] += dq[si] * t[j]
-                    d_t[j] += dq[si] * t[i]
+            _add_sum_terms(d_t, _over_outputs(grad[1 + n_axes :], phi[2]), ctx.pairs, t)
     return d_t, d_coef, d_base
 
 
@@ -382,11 +391,7 @@ def _input_backward(ctx: Any, parts: list[tuple[Tensor, list[Tensor]]], t: Tenso
         d_t[0] += (m2 * t[1:]).sum(0)
     if n_sums:
         d_t[0] += (m3 * q).sum(0)
-        for s, sum_pairs in enumerate(pairs):
-            dq = m2[n_axes + s]
-            for i, j in sum_pairs:
-                d_t[i] += dq * t[j]
-                d_t[j] += dq * t[i]
+        _add_sum_terms(d_t, m2[n_axes:], pairs, t)
     return d_t
 
 
