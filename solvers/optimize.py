@@ -24,6 +24,7 @@ import torch
 from torch import Tensor
 
 from kanpde.errors import ConfigError
+from kanpde.nets import bspline
 from kanpde.nets.kan import KAN
 from kanpde.solvers.checkpoint import tensors_to
 from kanpde.solvers.lbfgs import LBFGSOptimizer
@@ -95,8 +96,12 @@ def run_lbfgs(state: TrainingState, phase: LBFGS, report: PhaseReport) -> str:
             return None
         if math.isfinite(result.loss):
             state.take_snapshot()
+        stop = result.stop
+        if stop and opt.jumped and _continue_smoothly(state, report):
+            opt.objective_changed()
+            stop = None
         best.append(min(result.loss, best[-1]) if best else result.loss)
-        return result.loss, result.stop or _stalled(phase, best)
+        return result.loss, stop or _stalled(phase, best)
 
     def save() -> dict[str, Any]:
         return {"lbfgs": opt.state_dict(), "best": list(best), "weights": state.reduce.state_dict() if held else None}
@@ -109,26 +114,36 @@ def run_lbfgs(state: TrainingState, phase: LBFGS, report: PhaseReport) -> str:
 
     with held() if held is not None else nullcontext():
         status = _optimize(state, phase, report, iteration, save, load)
-    if opt.jumped:
-        status += _why_jump(state.model)
     report.details.update({"evals": opt.evals, "skipped_pairs": opt.skipped_pairs, "restarts": opt.restarts})
     if opt.skipped_pairs:
         logger.info("L-BFGS skipped %d curvature pairs with y.s <= 0 (not positive definite)", opt.skipped_pairs)
     return status
 
 
-def _why_jump(model: Any) -> str:
-    """What makes the loss jump, where the network says so: a KAN continues its splines past their grids
-    linearly by default, so a residual's second derivatives drop to zero where an activation leaves a
-    grid; L-BFGS can park an activation on a grid's end (found on ``poisson_kan``: one point, one hidden
-    unit, exactly at the end)."""
-    net = getattr(model, "net", model)
-    if not isinstance(net, KAN) or any(getattr(layer, "fade", 0) > 0 for layer in net.layers):
-        return ""
-    return (
-        " (likely an activation at the end of a spline grid, past which the second derivative is zero;"
-        " KAN(curvature_fade=1/32) continues the splines C^2)"
+def _continue_smoothly(state: TrainingState, report: PhaseReport) -> bool:
+    """Take the loss's jump away when a line search parked on it, where the network causes it.
+
+    A KAN continues its splines past their grids linearly by default, so a residual's second derivatives
+    drop to zero where an activation leaves a grid, and L-BFGS can park an activation on a grid's end
+    (found on ``poisson_kan`` and ``allen_cahn``: one point, one hidden unit, exactly at the end; the
+    phase then ended with minutes of its budget left). The network switches in place to the C^2
+    continuation (``KAN.set_curvature_fade(bspline.FADE)``): the same function on the grids, and second
+    derivatives that no longer jump there. Returns whether it switched (False for an MLP, or a KAN that
+    already continues C^2: the jump is elsewhere and the phase stops). Recorded in the phase's details
+    as ``curvature_fade: {"step", "fade"}``.
+    """
+    net = getattr(state.model, "net", state.model)
+    if not isinstance(net, KAN) or net.curvature_fade > 0:
+        return False
+    net.set_curvature_fade(bspline.FADE)
+    report.details["curvature_fade"] = {"step": state.step + 1, "fade": bspline.FADE}
+    logger.info(
+        "step %d: the loss jumps where an activation sits at a spline grid's end; the KAN now continues its"
+        " splines C^2 (curvature_fade=%g) and L-BFGS goes on",
+        state.step + 1,
+        bspline.FADE,
     )
+    return True
 
 
 def loss_closure(state: TrainingState, params: list[Tensor], colloc: Collocation | None = None) -> Callable[[], Tensor]:

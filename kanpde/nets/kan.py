@@ -376,6 +376,18 @@ class KAN(nn.Module):
                 layer.fixed = FixedEdges.from_description(fixed, layer.coef.dtype)
         return kan
 
+    def set_curvature_fade(self, fade: float) -> None:
+        """Change in place how every edge continues past its grid (``curvature_fade``; the weights stay).
+
+        Only the values past the grid ends change: on the grids the network is the same function. The
+        solver's L-BFGS uses it when its line search parks on a jump of the loss at a grid's end.
+        """
+        if not (isinstance(fade, (int, float)) and math.isfinite(fade) and fade >= 0):
+            raise ConfigError(f"KAN.curvature_fade must be a finite number >= 0 (0: linear continuation); got {fade!r}")
+        self.curvature_fade = float(fade)
+        for layer in self.layers:
+            layer.fade = self.curvature_fade
+
     @property
     def symbolic(self) -> bool:
         """Every edge is fixed to a symbol or pruned, so ``formula`` applies."""

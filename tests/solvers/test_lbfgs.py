@@ -1,5 +1,6 @@
 """The L-BFGS optimizer: convergence, small-loss curvature pairs, non-finite trial points, stop reasons."""
 
+import pytest
 import torch
 
 from kanpde.solvers.lbfgs import LBFGSOptimizer
@@ -178,10 +179,67 @@ def test_a_deadline_that_never_passes_changes_nothing():
     assert torch.equal(x1, x2) and evals1 == evals2
 
 
-def test_a_jump_in_a_kans_loss_names_the_grid_end_and_the_fix():
-    import kanpde
-    from kanpde.solvers.optimize import _why_jump
+def test_a_kan_whose_line_search_parks_on_a_jump_goes_on_c2_and_keeps_its_values_on_the_grid():
+    import math
+    from types import SimpleNamespace
 
-    assert "curvature_fade=1/32" in _why_jump(kanpde.KAN([2, 3, 1]))
-    assert _why_jump(kanpde.KAN([2, 3, 1], curvature_fade=1 / 32)) == ""  # already C^2: the jump is elsewhere
-    assert _why_jump(kanpde.MLP([2, 8, 1])) == ""
+    import kanpde
+    from kanpde.nets import bspline
+    from kanpde.solvers.optimize import _continue_smoothly
+    from kanpde.solvers.training_state import PhaseReport
+
+    kan = kanpde.KAN([2, 3, 1], seed=4, init_noise=1.0)
+    inside = torch.rand(50, 2, dtype=torch.float64, generator=torch.Generator().manual_seed(0)) * 1.8 - 0.9
+    outside = inside * 2.5  # most points past the first layer's grid [-1, 1]
+    first = kan.layers[0]  # its grid is [-1, 1]
+    before_in, before_out = first(inside), first(outside)
+    report = PhaseReport("lbfgs", 0, 0.0, 5)
+    assert _continue_smoothly(SimpleNamespace(model=kan, step=41), report)
+    assert kan.curvature_fade == bspline.FADE and all(layer.fade == bspline.FADE for layer in kan.layers)
+    assert report.details["curvature_fade"] == {"step": 42, "fade": bspline.FADE}
+    assert kan.describe()["curvature_fade"] == bspline.FADE  # what a checkpoint and a saved run rebuild
+    torch.testing.assert_close(first(inside), before_in, rtol=0, atol=1e-12)  # on the grid: the same function
+    assert not torch.allclose(first(outside), before_out)  # past it: C^2 now
+    assert not _continue_smoothly(SimpleNamespace(model=kan, step=50), report)  # already C^2: the jump is elsewhere
+    assert not _continue_smoothly(SimpleNamespace(model=kanpde.MLP([2, 8, 1]), step=1), report)
+    with pytest.raises(kanpde.ConfigError, match="curvature_fade"):
+        kan.set_curvature_fade(math.nan)
+
+
+def test_an_lbfgs_phase_that_parks_on_a_jump_of_a_kans_loss_goes_on_to_its_steps(monkeypatch):
+    """The phase reads ``opt.jumped``: the first stop on a jump switches the KAN to C^2 and the phase runs
+    on; a second one (now not the grid ends) ends it. The optimizer is made to report jumps here."""
+    import math
+
+    import kanpde
+    from kanpde.nets import bspline
+    from kanpde.problems import Poisson
+    from kanpde.solvers import LBFGS, optimize
+    from kanpde.solvers.lbfgs import IterationResult
+
+    calls = []
+
+    class Jumping(LBFGSOptimizer):
+        def step(self, closure, deadline=None):
+            result = super().step(closure, deadline)
+            calls.append(self.iterations)
+            if self.iterations in (3, 6):  # a stop on a jump at the third and the sixth iteration
+                self.jumped = True
+                return IterationResult(result.loss, result.evals, "line search found no decrease: the loss jumps")
+            return result
+
+    monkeypatch.setattr(optimize, "LBFGSOptimizer", Jumping)
+    problem = Poisson(
+        source=lambda x: -2 * math.pi**2 * torch.sin(math.pi * x[:, 0]) * torch.sin(math.pi * x[:, 1]),
+        exact=lambda x: torch.sin(math.pi * x[:, 0]) * torch.sin(math.pi * x[:, 1]),
+        n_interior=200,
+        n_boundary=40,
+        eval_points=9,
+    )
+    net = kanpde.KAN([2, 3, 1], grid=5, seed=3)
+    sol = kanpde.solve(problem, net, schedule=[LBFGS(steps=10)], steps=10, seed=1, progress=False)
+    (phase,) = sol.phases
+    assert phase["curvature_fade"] == {"step": 3, "fade": bspline.FADE}
+    assert phase["end_step"] - phase["start_step"] == 6  # went on after the first jump, ended at the second
+    assert phase["status"].endswith("the loss jumps")
+    assert sol.model.net.curvature_fade == bspline.FADE
