@@ -90,7 +90,7 @@ class LBFGSOptimizer:
         self.y: list[Tensor] = []
         self.skipped_pairs = 0
         self.restarts = 0
-        self.jumped = False  # whether the last iteration stopped where the loss jumps (``_jump``)
+        self.jumped = False  # whether the last iteration's line search failed where the loss jumps (``_jump``)
         self.evals = 0
         self.iterations = 0
         self._f: float | None = None
@@ -185,8 +185,9 @@ class LBFGSOptimizer:
         self.iterations += 1
         if t == 0.0:
             self._set_params(x0)
-            if self.s:  # retry from steepest descent before giving up
+            if self.s:  # retry from steepest descent before giving up (saying whether the loss jumps here)
                 self._reset()
+                self._jump(closure, x0, d, f, expired)
                 return IterationResult(f, self.evals - evals0)
             why = "line search found no decrease along the steepest descent" + self._jump(closure, x0, -g, f, expired)
             return IterationResult(f, self.evals - evals0, why)
@@ -206,7 +207,7 @@ class LBFGSOptimizer:
     def _jump(
         self, closure: Callable[[], Tensor], x0: Tensor, d: Tensor, f0: float, expired: Callable[[], bool]
     ) -> str:
-        """Why the steepest descent found no decrease, when the loss jumps here: one evaluation a step of
+        """Why a line search found no decrease, when the loss jumps here: one evaluation a step of
         ``JUMP_PROBE`` (relative to the parameters' size) along d, where a smooth loss changes by round-off
         alone. Returns the words to add to the stop reason ("" when the loss is smooth there, or the
         deadline has passed) and sets ``jumped``. The parameters are left at x0."""

@@ -97,7 +97,7 @@ def run_lbfgs(state: TrainingState, phase: LBFGS, report: PhaseReport) -> str:
         if math.isfinite(result.loss):
             state.take_snapshot()
         stop = result.stop
-        if stop and opt.jumped and _continue_smoothly(state, report):
+        if opt.jumped and _continue_smoothly(state, report):
             opt.objective_changed()
             stop = None
         best.append(min(result.loss, best[-1]) if best else result.loss)

@@ -278,7 +278,9 @@ class KAN(nn.Module):
             linearly, with the value and slope at the nearer end (C^1); > 0 C^2, the curvature at the end
             fading over this fraction of the grid's span (``bspline.FADE`` = 1/32 is one measured choice).
             C^2 keeps second derivatives continuous where an activation leaves a grid, but on
-            ``allen_cahn`` it trained to a larger error in 600 s (1.3e-2 against 6.0e-3), so it is off.
+            ``allen_cahn`` it trained to a larger error in 600 s (1.3e-2 against 6.0e-3), so it is off;
+            ``solve()``'s L-BFGS turns it on (``set_curvature_fade``) when its line search parks on the
+            jump that linear continuation makes at a grid's end.
 
     Practical hint: start coarse (G = 5) and let ``solve()`` refine to 10, 20, ...; a fine grid from
     the start trains slower and generalises worse between collocation points.

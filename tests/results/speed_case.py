@@ -1,7 +1,7 @@
 """One run of a built-in problem with solve()'s defaults, for issue 19's accuracy ceilings:
 ``python speed_case.py NAME BUDGET [kan|mlp] [SEED]`` prints one JSON line with the errors, steps, wall time,
 the recipe, and every phase with the words it stopped with (an L-BFGS phase that "found no decrease"
-ended early). KAN [d, 10, 1] G = 5 (the default model), MLP [d, 100, 100, 100, 1]. ``FADE=1/32`` in the
+ended early), and where a jump of the loss switched the KAN to C^2 (``c2_from``). KAN [d, 10, 1] G = 5 (the default model), MLP [d, 100, 100, 100, 1]. ``FADE=1/32`` in the
 environment continues the KAN's splines C^2 past their grids (``KAN(curvature_fade=...)``; the row records it);
 ``DTYPE=float32`` trains in single precision (solve()'s ``dtype``; the row records it).
 """
@@ -27,6 +27,7 @@ dtype = os.environ.get("DTYPE") or None
 t0 = time.time()
 sol = kanpde.solve(problem, model=model, budget=budget, seed=seed, progress=False, eval_every=budget / 20, dtype=dtype)
 phases = [(p["phase"], p.get("grid"), p["end_step"] - p["start_step"], p["status"]) for p in sol.phases]
+switched = [(i, p["curvature_fade"]["step"]) for i, p in enumerate(sol.phases) if "curvature_fade" in p]
 print(
     json.dumps(
         {
@@ -42,9 +43,11 @@ print(
             "status": str(sol.status),
             "early": sum("no decrease" in p[3] for p in phases),
             "curvature_fade": fade,
+            "c2_from": switched,  # (phase, step) where a jump of the loss switched the KAN to C^2
             "dtype": dtype or "float64",
             "history": [(round(h["t"]), h["step"], f"{h['rel_l2']:.2e}") for h in sol.history if "rel_l2" in h],
             "phases": phases,
+            "lbfgs": [{k: p[k] for k in ("evals", "restarts", "skipped_pairs") if k in p} for p in sol.phases],
             "wall": round(time.time() - t0, 1),
         }
     )

@@ -77,8 +77,38 @@ def test_a_stop_on_a_jump_of_the_loss_says_so():
     x = torch.tensor([1.0], dtype=torch.float64, requires_grad=True)
     opt, _, stop = run(x, f, 200)
     assert stop.startswith("line search found no decrease along the steepest descent: the loss jumps at this point")
-    assert opt.jumped  # what the L-BFGS phase reads to add the KAN hint
+    assert opt.jumped  # what the L-BFGS phase reads to switch a KAN to C^2
     assert abs(float(x.detach()) - 0.5) < 1e-9  # and the parameters are left at the point
+
+
+def test_a_failed_line_search_with_history_says_whether_the_loss_jumps_before_it_retries():
+    """Creeping up to a jump (each line search stops short of it) stalls the other coordinates too: x1 stays
+    near 0.48 on the way to 1. The first line search that fails outright, with curvature pairs in hand,
+    probes the loss and sets ``jumped`` while the optimizer retries from steepest descent (no stop yet):
+    the cue for the L-BFGS phase to take the jump away, well before the final stop."""
+
+    def f(x):
+        return ((x - 1) ** 2 * torch.tensor([1.0, 3.0], dtype=x.dtype)).sum() + 10 * (x[0] > 0.5).to(x.dtype)
+
+    x = torch.tensor([0.0, -1.0], dtype=torch.float64, requires_grad=True)
+    opt = LBFGSOptimizer([x], history=5)
+
+    def closure():
+        x.grad = None
+        loss = f(x)
+        loss.backward()
+        return loss
+
+    seen = []
+    for _ in range(60):
+        r = opt.step(closure)
+        seen.append((opt.jumped, r.stop))
+        if r.stop:
+            break
+    first = next(i for i, (jumped, _) in enumerate(seen) if jumped)
+    assert seen[first][1] is None and first < len(seen) - 1  # a retry, not the stop
+    assert "the loss jumps" in seen[-1][1]
+    assert abs(float(x[1].detach()) - 1) > 0.3  # the stall the probe reports
 
 
 def test_a_stop_where_the_loss_is_smooth_does_not_claim_a_jump():
