@@ -170,12 +170,20 @@ class LBFGS(_OptimizerPhase):
 
 @dataclass(frozen=True, kw_only=True)
 class Refine:
-    """Refine a KAN's grid to ``grid`` intervals (coefficients refitted; a fresh optimizer follows)."""
+    """Refine a KAN's grid to ``grid`` intervals (coefficients refitted; a fresh optimizer follows).
+
+    cover: the new grids also widen to the layer inputs on the interior collocation points where those
+    have left them (``KAN.refined(cover=...)``), so no activation sits past a grid's end, in the linear
+    continuation, where a residual's second derivatives are zero. The fit is then exact only for the
+    layers whose inputs stayed inside.
+    """
 
     grid: int
+    cover: bool = False
 
     def __post_init__(self) -> None:
         _check(is_int(self.grid) and self.grid >= 1, "Refine.grid", self.grid, "an int >= 1")
+        _check(isinstance(self.cover, bool), "Refine.cover", self.cover, "True or False")
 
     label = "refine"
 

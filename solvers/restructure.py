@@ -40,7 +40,8 @@ RETRAIN_POINTS = 2048
 def refine(state: TrainingState, phase: Refine, report: PhaseReport) -> str:
     """The KAN refined to ``phase.grid`` intervals (its coefficients refitted)."""
     what = f"grid {state.model.grid} -> {phase.grid}"
-    return state.replace_model(lambda: state.model.refined(phase.grid), "refine", what, report)
+    cover = state.colloc.interior if phase.cover else None
+    return state.replace_model(lambda: state.model.refined(phase.grid, cover=cover), "refine", what, report)
 
 
 def update_grid(state: TrainingState, phase: UpdateGrid, report: PhaseReport) -> str:

@@ -42,7 +42,8 @@ FADE = 1 / 32
 0.127 linear, 0.178 with the whole span (a fading length of one interval made refinement inexact: fit
 error 0.12); in 600 s with the default recipe 1.3e-2 with 1/32 and 5.4e-2 with the whole span, both to
 the end of the budget, against 6.0e-3 linear, whose last L-BFGS phase stopped at 492 s ("line search
-found no decrease"). So the default stays linear."""
+found no decrease"). So the default stays linear, and ``solve()``'s L-BFGS switches a network to this
+fade when its line search fails on such a jump (``KAN.set_curvature_fade``)."""
 
 
 def basis(x: Tensor, knots: Tensor, k: int) -> Tensor:

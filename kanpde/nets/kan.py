@@ -408,16 +408,28 @@ class KAN(nn.Module):
                 x = layer(x)
         return inputs
 
-    def refined(self, grid: int, *, points_per_interval: int = 8) -> KAN:
+    def refined(
+        self, grid: int, *, points_per_interval: int = 8, cover: Tensor | None = None, margin: float = 0.1
+    ) -> KAN:
         """A new KAN with ``grid`` intervals per edge, fitted to this one by least squares.
 
         The new knots subdivide the current ones (piecewise-linearly in knot index), so a non-uniform
         grid stays non-uniform. The fit uses ``points_per_interval`` equally spaced points per new
         interval over each input's grid range; with ``grid`` a multiple of the current G it is exact
         to round-off there. Use ``max_difference`` to measure the fit on your points.
+
+        cover: network inputs (n, width[0]) whose activations the new grids should cover. A layer input
+        that leaves its grid there (by more than round-off) gets a uniform grid over the old range
+        widened to its activations plus ``margin`` times their spread on the side they leave it, fitted
+        to the old edge (its linear continuation included) over that range; such a layer's fit is
+        no longer exact. Inputs that stay inside keep nested knots. Layers are refined in order, each
+        seeing the activations of the refined layers before it.
         """
         grid = check_int(grid, "KAN.refined(grid)", 1)
+        if not (isinstance(margin, (int, float)) and math.isfinite(margin) and margin >= 0):
+            raise ConfigError(f"KAN.refined margin must be a finite number >= 0; got {margin!r}")
         new = self._shell(grid)
+        h = None if cover is None else cover.detach()
         for i, layer in enumerate(self.layers):
             g = layer.grid
             old_grid = layer.knots[:, layer.k : layer.k + g + 1].to(torch.float64)  # (in, g + 1)
@@ -425,10 +437,15 @@ class KAN(nn.Module):
             lo_idx = pos.floor().long().clamp(max=g - 1)
             frac = pos - lo_idx
             new_grid = old_grid[:, lo_idx] * (1 - frac) + old_grid[:, lo_idx + 1] * frac
+            if h is not None:
+                new_grid = _covering(new_grid, h.to(torch.float64), margin)
             m = points_per_interval * grid + 1
             s = torch.linspace(0, 1, m, dtype=torch.float64, device=old_grid.device)
-            x = old_grid[:, :1] + s * (old_grid[:, -1:] - old_grid[:, :1])  # (in, m)
+            x = new_grid[:, :1] + s * (new_grid[:, -1:] - new_grid[:, :1])  # (in, m)
             new.layers[i] = layer.refit(bspline.extend_grid(new_grid, layer.k), x.T.to(layer.knots.dtype))
+            if h is not None:
+                with torch.no_grad():
+                    h = new.layers[i](h)
         return new
 
     def grid_updated(self, x: Tensor, *, eps: float = 0.02) -> KAN:
@@ -479,6 +496,23 @@ def is_uniform(knots: Tensor, rtol: float = 1e-9) -> bool:
 
 def _detect_uniform(module: nn.Module, incompatible_keys: object) -> None:
     module.uniform = is_uniform(module.knots)
+
+
+def _covering(grid: Tensor, h: Tensor, margin: float) -> Tensor:
+    """Grid knots (in, G + 1), as they are where the activations h: (n, in) stay inside them; elsewhere
+    uniform knots over the range widened to h plus ``margin`` times its spread on the side h leaves it."""
+    lo, hi = grid[:, 0], grid[:, -1]
+    a_lo, a_hi = h.min(dim=0).values, h.max(dim=0).values
+    spread = (a_hi - a_lo).clamp_min(1e-12) * margin
+    tol = 1e-9 * (hi - lo)
+    new_lo = torch.where(a_lo < lo - tol, a_lo - spread, lo)
+    new_hi = torch.where(a_hi > hi + tol, a_hi + spread, hi)
+    moved = (new_lo != lo) | (new_hi != hi)
+    if not bool(moved.any()):
+        return grid
+    s = torch.linspace(0, 1, grid.shape[1], dtype=grid.dtype, device=grid.device)
+    uniform = new_lo.unsqueeze(1) + s * (new_hi - new_lo).unsqueeze(1)
+    return torch.where(moved.unsqueeze(1), uniform, grid)
 
 
 def _sample_grid(h: Tensor, grid: int, eps: float) -> Tensor:

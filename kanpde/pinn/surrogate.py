@@ -166,9 +166,11 @@ class Surrogate(nn.Module):
             self.interface_scales,
         ).to(self.lower.device)
 
-    def refined(self, grid: int) -> Surrogate:
-        """A new surrogate whose KAN has ``grid`` intervals per edge (see ``KAN.refined``)."""
-        return self.with_net(self._kan("refine the grid").refined(grid))
+    def refined(self, grid: int, *, cover: Tensor | None = None) -> Surrogate:
+        """A new surrogate whose KAN has ``grid`` intervals per edge (see ``KAN.refined``); with ``cover``
+        (physical points (n, d)) its grids widen to the activations there."""
+        kan = self._kan("refine the grid")
+        return self.with_net(kan.refined(grid, cover=None if cover is None else self.features(cover.detach())))
 
     def grid_updated(self, x: Tensor, *, eps: float = 0.02) -> Surrogate:
         """A new surrogate whose KAN grids follow the points x: (n, d) (see ``KAN.grid_updated``)."""

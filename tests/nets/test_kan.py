@@ -73,6 +73,51 @@ def test_refinement_to_a_non_nested_grid_is_approximate():
     assert 1e-6 < err  # 5 -> 7 cannot contain the old knots: the fit error is real and reported by solve()
 
 
+def test_refinement_that_covers_the_activations_widens_only_the_grids_they_leave():
+    net = kanpde.KAN([2, 4, 1], grid=5, init_noise=0.5, seed=1)
+    x = rand(3000, 2, seed=7)
+    hidden = net.layer_inputs(x)[1]
+    left = (hidden < -1) | (hidden > 1)
+    assert left.any() and not left.all(0).all()  # some hidden inputs leave [-1, 1], some do not
+    fine = net.refined(10, cover=x)
+    assert fine.grid == 10 and all(l.grid == 10 for l in fine.layers)
+    torch.testing.assert_close(fine.layers[0].knots, net.refined(10).layers[0].knots)  # inputs inside: nested
+    lo, hi = fine.layers[1].grid_range().unbind(1)
+    h = fine.layer_inputs(x)[1]
+    assert (h.min(0).values > lo).all() and (h.max(0).values < hi).all()  # every activation inside a grid
+    kept = ~left.any(0)
+    torch.testing.assert_close(fine.layers[1].knots[kept], net.refined(10).layers[1].knots[kept])
+    spread = hidden.max(0).values - hidden.min(0).values
+    widened = hidden.min(0).values < -1
+    torch.testing.assert_close(lo[widened], hidden.min(0).values[widened] - 0.1 * spread[widened])
+    with torch.no_grad():  # no longer exact where a grid moved, but close on smooth edges
+        err = float((fine(x) - net(x)).abs().max() / net(x).abs().max())
+    assert 1e-12 < err < 1e-2
+    with pytest.raises(ConfigError, match="margin"):
+        net.refined(10, cover=x, margin=-1)
+
+
+def test_the_refine_phase_covers_the_collocation_activations_when_asked():
+    from kanpde.solvers import Refine
+
+    with pytest.raises(ConfigError, match="Refine.cover"):
+        Refine(grid=10, cover="yes")
+    problem = kanpde.problems.Poisson(
+        source=lambda x: -2 * math.pi**2 * torch.sin(math.pi * x[:, 0]) * torch.sin(math.pi * x[:, 1]),
+        exact=lambda x: torch.sin(math.pi * x[:, 0]) * torch.sin(math.pi * x[:, 1]),
+        n_interior=400,
+        n_boundary=40,
+        eval_points=9,
+    )
+    net = kanpde.KAN([2, 4, 1], grid=5, init_noise=0.5, seed=1)
+    schedule = [kanpde.LBFGS(steps=3), Refine(grid=10, cover=True), kanpde.LBFGS(steps=2)]
+    sol = kanpde.solve(problem, net, schedule=schedule, steps=5, seed=0, progress=False)
+    lo, hi = sol.model.net.layers[1].grid_range().unbind(1)
+    assert (lo < -1).any() or (hi > 1).any()  # the hidden grids widened to the trained activations
+    assert sol.model.net.layers[0].grid_range().abs().max() == 1  # the inputs' grids did not need to
+    assert sol.phases[1]["fit_error"] > 1e-12  # a widened grid's fit is not exact, and says so
+
+
 def smooth_layer(in_dim=2, out_dim=3, grid=10):
     """A layer whose edges are smooth functions (least-squares fit of sin), as after training."""
     layer = KANLayer(in_dim, out_dim, grid, 3, generator=torch.Generator().manual_seed(0))

@@ -3,6 +3,7 @@
 the recipe, and every phase with the words it stopped with (an L-BFGS phase that "found no decrease"
 ended early), and where a jump of the loss switched the KAN to C^2 (``c2_from``). KAN [d, 10, 1] G = 5 (the default model), MLP [d, 100, 100, 100, 1]. ``FADE=1/32`` in the
 environment continues the KAN's splines C^2 past their grids (``KAN(curvature_fade=...)``; the row records it);
+``COVER=1`` makes the recipe's refinements widen the grids to the activations (``Refine(cover=True)``);
 ``DTYPE=float32`` trains in single precision (solve()'s ``dtype``; the row records it).
 """
 
@@ -10,6 +11,7 @@ import json
 import os
 import sys
 import time
+from dataclasses import replace
 from fractions import Fraction
 
 import kanpde
@@ -24,8 +26,22 @@ fade = float(Fraction(os.environ["FADE"])) if os.environ.get("FADE") else 0.0
 if fade:
     model = kanpde.KAN(list(model.width), grid=model.grid, k=model.k, seed=seed, curvature_fade=fade)
 dtype = os.environ.get("DTYPE") or None
+cover = os.environ.get("COVER") == "1"
+schedule = None
+if cover:  # the recipe's refinements widen the grids to the activations (Refine(cover=True))
+    recipe = kanpde.solvers.recipes.default_recipe(problem, model)
+    schedule = [replace(p, cover=True) if isinstance(p, kanpde.Refine) else p for p in recipe.schedule]
 t0 = time.time()
-sol = kanpde.solve(problem, model=model, budget=budget, seed=seed, progress=False, eval_every=budget / 20, dtype=dtype)
+sol = kanpde.solve(
+    problem,
+    model=model,
+    budget=budget,
+    seed=seed,
+    progress=False,
+    eval_every=budget / 20,
+    dtype=dtype,
+    schedule=schedule,
+)
 phases = [(p["phase"], p.get("grid"), p["end_step"] - p["start_step"], p["status"]) for p in sol.phases]
 switched = [(i, p["curvature_fade"]["step"]) for i, p in enumerate(sol.phases) if "curvature_fade" in p]
 print(
@@ -43,6 +59,7 @@ print(
             "status": str(sol.status),
             "early": sum("no decrease" in p[3] for p in phases),
             "curvature_fade": fade,
+            "cover": cover,
             "c2_from": switched,  # (phase, step) where a jump of the loss switched the KAN to C^2
             "dtype": dtype or "float64",
             "history": [(round(h["t"]), h["step"], f"{h['rel_l2']:.2e}") for h in sol.history if "rel_l2" in h],
