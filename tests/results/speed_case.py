@@ -3,7 +3,8 @@
 the recipe, and every phase with the words it stopped with (an L-BFGS phase that "found no decrease"
 ended early), and where a jump of the loss switched the KAN to C^2 (``c2_from``). KAN [d, 10, 1] G = 5 (the default model), MLP [d, 100, 100, 100, 1]. ``FADE=1/32`` in the
 environment continues the KAN's splines C^2 past their grids (``KAN(curvature_fade=...)``; the row records it);
-``COVER=1`` makes the recipe's refinements widen the grids to the activations (``Refine(cover=True)``);
+``RAD=1`` draws fresh points where the residual is large before each refinement (``Resample(adaptive=True)``);
+``N_INTERIOR=16384`` sets solve()'s ``n_interior``; ``COVER=1`` makes the recipe's refinements widen the grids to the activations (``Refine(cover=True)``);
 ``DTYPE=float32`` trains in single precision (solve()'s ``dtype``; the row records it).
 """
 
@@ -27,10 +28,16 @@ if fade:
     model = kanpde.KAN(list(model.width), grid=model.grid, k=model.k, seed=seed, curvature_fade=fade)
 dtype = os.environ.get("DTYPE") or None
 cover = os.environ.get("COVER") == "1"
+rad = os.environ.get("RAD") == "1"
+n_interior = int(os.environ["N_INTERIOR"]) if os.environ.get("N_INTERIOR") else None
 schedule = None
-if cover:  # the recipe's refinements widen the grids to the activations (Refine(cover=True))
-    recipe = kanpde.solvers.recipes.default_recipe(problem, model)
-    schedule = [replace(p, cover=True) if isinstance(p, kanpde.Refine) else p for p in recipe.schedule]
+if cover or rad:  # the recipe's refinements widen the grids (Refine(cover=True)) / follow the residual (RAD)
+    schedule = []
+    for p in kanpde.solvers.recipes.default_recipe(problem, model).schedule:
+        if isinstance(p, kanpde.Refine):
+            schedule += [kanpde.Resample(adaptive=True)] if rad else []
+            p = replace(p, cover=cover)
+        schedule.append(p)
 t0 = time.time()
 sol = kanpde.solve(
     problem,
@@ -41,6 +48,7 @@ sol = kanpde.solve(
     eval_every=budget / 20,
     dtype=dtype,
     schedule=schedule,
+    n_interior=n_interior,
 )
 phases = [(p["phase"], p.get("grid"), p["end_step"] - p["start_step"], p["status"]) for p in sol.phases]
 switched = [(i, p["curvature_fade"]["step"]) for i, p in enumerate(sol.phases) if "curvature_fade" in p]
@@ -60,6 +68,7 @@ print(
             "early": sum("no decrease" in p[3] for p in phases),
             "curvature_fade": fade,
             "cover": cover,
+            "rad": rad,
             "c2_from": switched,  # (phase, step) where a jump of the loss switched the KAN to C^2
             "dtype": dtype or "float64",
             "history": [(round(h["t"]), h["step"], f"{h['rel_l2']:.2e}") for h in sol.history if "rel_l2" in h],
