@@ -307,12 +307,8 @@ class KAN(nn.Module):
         lo, hi = _check_range(grid_range)
         if not (isinstance(init_noise, (int, float)) and math.isfinite(init_noise) and init_noise >= 0):
             raise ConfigError(f"KAN.init_noise must be a finite number >= 0; got {init_noise!r}")
-        if not (isinstance(curvature_fade, (int, float)) and math.isfinite(curvature_fade) and curvature_fade >= 0):
-            raise ConfigError(
-                f"KAN.curvature_fade must be a finite number >= 0 (0: linear continuation); got {curvature_fade!r}"
-            )
         self.grid_range_init, self.init_noise, self.seed = (lo, hi), float(init_noise), seed
-        self.curvature_fade = float(curvature_fade)
+        self.curvature_fade = _check_fade(curvature_fade)
         gen = torch.Generator().manual_seed(check_int(seed, "KAN.seed", 0))
         self.layers = nn.ModuleList(
             KANLayer(
@@ -384,9 +380,7 @@ class KAN(nn.Module):
         Only the values past the grid ends change: on the grids the network is the same function. The
         solver's L-BFGS uses it when its line search parks on a jump of the loss at a grid's end.
         """
-        if not (isinstance(fade, (int, float)) and math.isfinite(fade) and fade >= 0):
-            raise ConfigError(f"KAN.curvature_fade must be a finite number >= 0 (0: linear continuation); got {fade!r}")
-        self.curvature_fade = float(fade)
+        self.curvature_fade = _check_fade(fade)
         for layer in self.layers:
             layer.fade = self.curvature_fade
 
@@ -496,6 +490,13 @@ def is_uniform(knots: Tensor, rtol: float = 1e-9) -> bool:
 
 def _detect_uniform(module: nn.Module, incompatible_keys: object) -> None:
     module.uniform = is_uniform(module.knots)
+
+
+def _check_fade(fade: object) -> float:
+    """``KAN.curvature_fade`` as a float, or the error that names it."""
+    if not (isinstance(fade, (int, float)) and math.isfinite(fade) and fade >= 0):
+        raise ConfigError(f"KAN.curvature_fade must be a finite number >= 0 (0: linear continuation); got {fade!r}")
+    return float(fade)
 
 
 def _covering(grid: Tensor, h: Tensor, margin: float) -> Tensor:

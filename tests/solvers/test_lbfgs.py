@@ -6,8 +6,8 @@ import torch
 from kanpde.solvers.lbfgs import LBFGSOptimizer
 
 
-def run(x, f, iters, **kwargs):
-    opt = LBFGSOptimizer([x], **kwargs)
+def closure_of(x, f):
+    """The L-BFGS closure of loss f at parameters x."""
 
     def closure():
         x.grad = None
@@ -15,6 +15,12 @@ def run(x, f, iters, **kwargs):
         loss.backward()
         return loss
 
+    return closure
+
+
+def run(x, f, iters, **kwargs):
+    opt = LBFGSOptimizer([x], **kwargs)
+    closure = closure_of(x, f)
     losses = []
     for _ in range(iters):
         r = opt.step(closure)
@@ -92,13 +98,7 @@ def test_a_failed_line_search_with_history_says_whether_the_loss_jumps_before_it
 
     x = torch.tensor([0.0, -1.0], dtype=torch.float64, requires_grad=True)
     opt = LBFGSOptimizer([x], history=5)
-
-    def closure():
-        x.grad = None
-        loss = f(x)
-        loss.backward()
-        return loss
-
+    closure = closure_of(x, f)
     seen = []
     for _ in range(60):
         r = opt.step(closure)
@@ -194,13 +194,7 @@ def test_a_deadline_that_never_passes_changes_nothing():
     def trained(deadline):
         x = torch.tensor([-1.2, 1.0], dtype=torch.float64, requires_grad=True)
         opt = LBFGSOptimizer([x], history=10)
-
-        def closure():
-            x.grad = None
-            loss = rosenbrock(x)
-            loss.backward()
-            return loss
-
+        closure = closure_of(x, rosenbrock)
         for _ in range(20):
             opt.step(closure, deadline=deadline)
         return x.detach().clone(), opt.evals
