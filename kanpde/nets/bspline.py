@@ -89,9 +89,11 @@ def local_basis(
         u = (s - q).clamp(0, 1)
         delta = s - q - u  # signed distance past the grid range, in units of h (0 inside)
         outside = bool((delta != 0).any())  # else the continuation is exactly nothing (and so is its gradient)
-        derivs = _cubic(u, max(3, derivatives + 1) if outside else derivatives + 1, dim)
         scale, length = 1 / h, torch.full_like(h, grid * fade) if fade > 0 else None
         q = q.long()
+        if not outside:  # per unit of x straight away
+            return q, _cubic(u, derivatives + 1, dim, scale)
+        derivs = _cubic(u, max(3, derivatives + 1), dim)
     else:
         inner = knots[:, k : k + grid + 1].contiguous()
         q = (torch.searchsorted(inner, x.detach().T.contiguous(), right=True).T - 1).clamp(0, grid - 1)
@@ -193,26 +195,67 @@ def taylor_table(basis: Tensor, coef: Tensor) -> Tensor:
     return torch.einsum("dqir,oiqr->iqdo", basis, coef.unfold(-1, basis.shape[-1], 1))
 
 
-def _cubic(u: Tensor, count: int, dim: int = -1) -> list[Tensor]:
-    """Uniform cubic B-splines on one interval at local coordinate u in [0, 1], and their u-derivatives.
-
-    Returns ``count`` tensors (n, m, 4) (dim -1) or (n, 4, m) (dim -2): the values, d/du, d2/du2,
-    d3/du3 (as many as asked for).
-    """
-    u2, w = u * u, 1 - u
-    out = [
-        torch.stack(
-            [w * w * w / 6, (3 * u2 * u - 6 * u2 + 4) / 6, (-3 * u2 * u + 3 * u2 + 3 * u + 1) / 6, u2 * u / 6], dim
-        )
+def _cubic_tables() -> list[list[list[float]]]:
+    """The uniform cubic B-splines on one interval and their derivatives as polynomials in the local
+    coordinate u: ``d^p B_r / du^p = sum_e tables[p][e][r] u^e`` for the k + 1 = 4 bases r non-zero there."""
+    tables = [
+        [
+            [1 / 6, 4 / 6, 1 / 6, 0.0],
+            [-3 / 6, 0.0, 3 / 6, 0.0],
+            [3 / 6, -1.0, 3 / 6, 0.0],
+            [-1 / 6, 3 / 6, -3 / 6, 1 / 6],
+        ]
     ]
-    if count > 1:
-        out.append(torch.stack([-w * w / 2, (3 * u2 - 4 * u) / 2, (-3 * u2 + 2 * u + 1) / 2, u2 / 2], dim))
-    if count > 2:
-        out.append(torch.stack([w, 3 * u - 2, 1 - 3 * u, u], dim))
-    if count > 3:
-        third = u.new_tensor([-1.0, 3.0, -3.0, 1.0])
-        out.append((third if dim == -1 else third.unsqueeze(-1)).expand(out[0].shape))
-    return out
+    for _ in range(3):
+        prev = tables[-1]
+        tables.append([[(e + 1) * v for v in prev[e + 1]] for e in range(3)] + [[0.0] * 4])
+    return tables
+
+
+_CUBIC = _cubic_tables()
+
+
+def _cubic(u: Tensor, count: int, dim: int = -1, scale: Tensor | None = None) -> list[Tensor]:
+    """Uniform cubic B-splines on one interval at local coordinate u in [0, 1], and their derivatives.
+
+    Returns ``count`` tensors (n, m, 4) (dim -1) or (n, 4, m) (dim -2): the values, first, second and
+    third derivatives (as many as asked for), per unit of u, or per unit of x when scale (m,), the
+    inverse interval width, is given (the p-th derivative times ``scale**p``, folded into the
+    coefficients). Each is Horner's rule on u laid out as the output, with one coefficient per basis and
+    input: a few long multiply-adds written into one buffer, in the layout asked for.
+    """
+    n, m = u.shape
+    tables = u.new_tensor(_CUBIC[:count])  # (p, e, r)
+    if dim == -2:  # coefficients and u laid out (r, m), the output's layout
+        tables = tables.unsqueeze(-1).expand(-1, 4, 4, m)
+        ur = u.repeat(1, 4)
+    else:  # (m, r)
+        tables = tables.unsqueeze(2).expand(-1, 4, m, 4)
+        ur = u.unsqueeze(-1).expand(n, m, 4).reshape(n, 4 * m)
+    if scale is not None and count > 1:
+        powers = scale ** torch.arange(count, dtype=u.dtype, device=u.device).unsqueeze(-1)  # (p, m)
+        tables = tables * (powers.view(count, 1, 1, m) if dim == -2 else powers.view(count, 1, m, 1))
+    tables = tables.reshape(count, 4, 4 * m)
+    shape = (n, 4, m) if dim == -2 else (n, m, 4)
+    if torch.is_grad_enabled() and ur.requires_grad:  # differentiable: out-of-place (the composed path)
+        derivs = []
+        for p, c in enumerate(tables):  # c: (e, 4 m)
+            acc = c[0].expand(n, -1)
+            if p < 3:
+                acc = torch.addcmul(c[2 - p], c[3 - p], ur)
+                for e in range(1 - p, -1, -1):
+                    acc = torch.addcmul(c[e], acc, ur)
+            derivs.append(acc.reshape(shape))
+        return derivs
+    out = u.new_empty(count, n, 4 * m)
+    for p, (c, slot) in enumerate(zip(tables, out)):
+        if p == 3:
+            slot.copy_(c[0].expand(n, -1))
+            continue
+        torch.addcmul(c[2 - p], c[3 - p], ur, out=slot)
+        for e in range(1 - p, -1, -1):
+            torch.addcmul(c[e], slot, ur, out=slot)
+    return list(out.view(count, *shape).unbind(0))
 
 
 def _deboor(x: Tensor, knots: Tensor, span: Tensor, k: int, derivatives: int) -> list[Tensor]:

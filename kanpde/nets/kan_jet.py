@@ -379,20 +379,25 @@ def _input_backward(ctx: Any, parts: list[tuple[Tensor, list[Tensor]]], t: Tenso
     n_axes, n_sums = len(spec.axes), len(spec.second)
     d_t = m2 = m3 = None
     for dj, derivs in parts:
-        direct = (dj * derivs[0]).sum(2)  # the direct terms: dJ_c P1 for every channel (channel 0: d/dh of P0)
-        d_t = direct if d_t is None else d_t.add_(direct)
+        d_t = _sum_over_bases(dj, derivs[0], d_t)  # the direct terms: dJ_c P1 for every channel (channel 0: d/dh of P0)
         if c > 1:
-            more = (dj[1:] * derivs[1]).sum(2)  # (C - 1, n, in): sum_r dJ_c P2
-            m2 = more if m2 is None else m2.add_(more)
+            m2 = _sum_over_bases(dj[1:], derivs[1], m2)  # (C - 1, n, in): sum_r dJ_c P2
         if n_sums:
-            more = (dj[1 + n_axes :] * derivs[2]).sum(2)  # (S, n, in)
-            m3 = more if m3 is None else m3.add_(more)
+            m3 = _sum_over_bases(dj[1 + n_axes :], derivs[2], m3)  # (S, n, in)
     if c > 1:
         d_t[0] += (m2 * t[1:]).sum(0)
     if n_sums:
         d_t[0] += (m3 * q).sum(0)
         _add_sum_terms(d_t, m2[n_axes:], pairs, t)
     return d_t
+
+
+def _sum_over_bases(dj: Tensor, p: Tensor, acc: Tensor | None) -> Tensor:
+    """acc + sum_r dj[:, :, r] p[:, r]: dj (C, n, R, in), p (n, R, in) -> (C, n, in), one multiply-add per
+    basis (no (C, n, R, in) product is formed)."""
+    for r in range(dj.shape[2]):
+        acc = dj[:, :, r] * p[:, r] if acc is None else acc.addcmul_(dj[:, :, r], p[:, r])
+    return acc
 
 
 def _composed_backward(ctx: Any, grad: Tensor, t: Tensor, coef: Tensor, base_weight: Tensor) -> tuple:
