@@ -141,7 +141,8 @@ class _LayerJet(torch.autograd.Function):
         if n_axes:
             torch.mul(p[1], t[1 : 1 + n_axes].unsqueeze(-2), out=j[1 : 1 + n_axes])
         if n_sums:
-            torch.addcmul(p[1] * t[1 + n_axes :].unsqueeze(-2), p[2], q.unsqueeze(-2), out=j[1 + n_axes :])
+            torch.mul(p[1], t[1 + n_axes :].unsqueeze(-2), out=j[1 + n_axes :])
+            j[1 + n_axes :].addcmul_(p[2], q.unsqueeze(-2))
         silu_jet = t.new_empty(c, n, d_in)  # the jet of silu(h), which the base weights combine
         silu_jet[0] = silu[0]
         if c > 1:
@@ -178,12 +179,15 @@ class _LayerJet(torch.autograd.Function):
         width = nb * d_in
         dw = w.new_zeros(out_dim, width) if need_w else None
         dj = torch.empty_like(jf) if ctx.needs_input_grad[0] else None
+        gw = w.new_empty(c * _block_points(jf, width) * width) if dj is not None else None  # G W of each block
         for block, dense in _dense_blocks(jf, pos, width):  # jf: the basis jet; w: the coefficients
             g = grad[:, block]  # (C, m, out)
             if need_w:
                 dw += g.reshape(-1, out_dim).T @ dense.reshape(-1, width)
             if dj is not None:
-                torch.gather(g @ w, 2, pos[block].expand(c, -1, -1), out=dj[:, block])
+                rows = block.stop - block.start
+                gw_block = torch.matmul(g, w, out=gw[: c * rows * width].view(c, rows, width))
+                torch.gather(gw_block, 2, pos[block].expand(c, -1, -1), out=dj[:, block])
         d_coef = dw.reshape(out_dim, nb, d_in).transpose(1, 2) if need_w else None
         d_base = grad.reshape(-1, out_dim).T @ silu_jet.reshape(-1, d_in) if need_w else None
         d_t = None
@@ -238,7 +242,7 @@ def _taylor_forward(
         cont = bspline.continuation(delta, length, count)
         phi = [sum(w * phi[f] for f, w in r) for r in cont]
     silu = _silu_derivatives(x, count)
-    phi = [p + sd.unsqueeze(-1) * base_weight.T for p, sd in zip(phi, silu)]
+    phi = [torch.addcmul(p, sd.unsqueeze(-1), base_weight.T) for p, sd in zip(phi, silu)]
     pairs = _pairs_of(ctx.spec)
     sums = _quadratic(t, ctx.spec)  # (S, n, in)
     out = t.new_empty(c, n, out_dim)
@@ -253,18 +257,22 @@ def _taylor_forward(
 
 
 def _horner(rows: Tensor, s: Tensor, count: int) -> list[Tensor]:
-    """The first ``count`` derivatives of ``sum_d rows[:, :, d] s^d``: rows (n, in, k + 1, out), s (n, in, 1)."""
+    """The first ``count`` derivatives of ``sum_d rows[:, :, d] s^d``: rows (n, in, k + 1, out), s (n, in, 1).
+
+    The e-th derivative is ``sum_(d >= e) T_d d!/(d - e)! s^(d - e)``; Horner's rule on it divided by the
+    falling factorials, ``b_d = T_d + (d + 1)/(d + 1 - e) b_(d + 1) s``, is one multiply-add per term
+    (the ratio rides on the product) and one scaling by e! at the end.
+    """
     k = rows.shape[2] - 1
     out = []
     for e in range(count):
         if e > k:
             out.append(torch.zeros_like(rows[:, :, 0]))
             continue
-        acc = rows[:, :, k] * math.perm(k, e)
+        acc = rows[:, :, k]
         for d in range(k - 1, e - 1, -1):
-            term = rows[:, :, d] if e == 0 else rows[:, :, d] * math.perm(d, e)
-            acc = torch.addcmul(term, acc, s)
-        out.append(acc)
+            acc = torch.addcmul(rows[:, :, d], acc, s, value=(d + 1) / (d + 1 - e))
+        out.append(acc * math.factorial(e) if e > 1 else acc)
     return out
 
 
@@ -351,6 +359,13 @@ def _taylor_backward(
     return d_t, d_coef, d_base
 
 
+def _block_points(jf: Tensor, width: int) -> int:
+    """Points per block of ``_dense_blocks``: all of them on a GPU; on the CPU as many as keep the dense
+    basis jet (C, m, width) of a block within ``_BLOCK_BYTES``."""
+    c, n, _ = jf.shape
+    return n if jf.device.type != "cpu" else min(n, max(16, _BLOCK_BYTES // (c * width * jf.element_size())))
+
+
 def _dense_blocks(jf: Tensor, pos: Tensor, width: int) -> Iterator[tuple[slice, Tensor]]:
     """The dense basis jet (C, m, width) of consecutive blocks of m points, width = (G + k) in.
 
@@ -359,7 +374,7 @@ def _dense_blocks(jf: Tensor, pos: Tensor, width: int) -> Iterator[tuple[slice, 
     times faster than on one large tensor; on a GPU there is one block.
     """
     c, n, _ = jf.shape
-    m = n if jf.device.type != "cpu" else max(16, _BLOCK_BYTES // (c * width * jf.element_size()))
+    m = _block_points(jf, width)
     buffer = jf.new_empty(c, min(m, n), width)
     for start in range(0, n, m):
         block = slice(start, min(start + m, n))
