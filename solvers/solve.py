@@ -25,6 +25,7 @@ from kanpde.pinn.hard_constraints import Constraints, split_conditions, why_soft
 from kanpde.pinn.loss import BoundarySet, Collocation, Derivatives, Form, data_terms
 from kanpde.pinn.surrogate import NETWORKS, Surrogate, count_parameters, interface_scales
 from kanpde.pinn.unknowns import UnknownSet
+from kanpde.solvers.allocator import keep_freed_memory
 from kanpde.solvers.checkpoint import Checkpointing, fingerprint, read_checkpoint
 from kanpde.solvers.phases import Phase, check_schedule
 from kanpde.solvers.preflight import check_reference, preflight
@@ -215,6 +216,7 @@ def solve(
         progress=progress,
         form=form,
     )
+    keep_freed_memory()  # freed tensors stay in the process for the next step (kanpde.solvers.allocator)
     trainer = Trainer(config, surrogate, colloc)  # finds the derivative plan: "jet" fails here where it cannot
     state = trainer.state
     if saved is not None:

@@ -15,6 +15,7 @@ loss, backward, Adam update) of ``poisson_sin`` on the same points for each impl
   recorded activations, no symbolic branch), with nested autograd, when pykan is installed
   (``pip install -e .[bench]``).
 
+The process keeps freed memory for reuse, as ``solve()`` has it (``kanpde.solvers.allocator``).
 Implementations are timed round-robin, a few steps each per round, and the median is reported, so the
 load of a shared machine falls on all of them alike. Compare ratios from one run, not absolute times
 across runs.
@@ -166,6 +167,9 @@ def step_matrix(
         raise ConfigError(
             "pykan is not installed; install the bench extra (pip install -e .[bench]) or leave out 'pykan'"
         )
+    from kanpde.solvers.allocator import keep_freed_memory
+
+    keep_freed_memory()  # as solve() trains
     dev = torch.device(device)
     rows: list[StepRow] = []
     for dtype_name in dtypes:
