@@ -237,25 +237,19 @@ def _cubic(u: Tensor, count: int, dim: int = -1, scale: Tensor | None = None) ->
         tables = tables * (powers.view(count, 1, 1, m) if dim == -2 else powers.view(count, 1, m, 1))
     tables = tables.reshape(count, 4, 4 * m)
     shape = (n, 4, m) if dim == -2 else (n, m, 4)
-    if torch.is_grad_enabled() and ur.requires_grad:  # differentiable: out-of-place (the composed path)
-        derivs = []
-        for p, c in enumerate(tables):  # c: (e, 4 m)
-            acc = c[0].expand(n, -1)
-            if p < 3:
-                acc = torch.addcmul(c[2 - p], c[3 - p], ur)
-                for e in range(1 - p, -1, -1):
-                    acc = torch.addcmul(c[e], acc, ur)
-            derivs.append(acc.reshape(shape))
-        return derivs
-    out = u.new_empty(count, n, 4 * m)
-    for p, (c, slot) in enumerate(zip(tables, out)):
+    # in place into one buffer, unless a graph is being recorded through u (the composed path)
+    out = None if torch.is_grad_enabled() and ur.requires_grad else u.new_empty(count, n, 4 * m)
+    derivs = []
+    for p, c in enumerate(tables):  # c: (e, 4 m), the p-th derivative's coefficients
+        slot = None if out is None else out[p]
         if p == 3:
-            slot.copy_(c[0].expand(n, -1))
-            continue
-        torch.addcmul(c[2 - p], c[3 - p], ur, out=slot)
-        for e in range(1 - p, -1, -1):
-            torch.addcmul(c[e], slot, ur, out=slot)
-    return list(out.view(count, *shape).unbind(0))
+            acc = c[0].expand(n, -1) if slot is None else slot.copy_(c[0].expand(n, -1))
+        else:
+            acc = torch.addcmul(c[2 - p], c[3 - p], ur, out=slot)
+            for e in range(1 - p, -1, -1):
+                acc = torch.addcmul(c[e], acc, ur, out=slot)
+        derivs.append(acc.reshape(shape))
+    return derivs
 
 
 def _deboor(x: Tensor, knots: Tensor, span: Tensor, k: int, derivatives: int) -> list[Tensor]:
