@@ -3,9 +3,10 @@
 A training step allocates and frees tens of MB of tensors (jets, basis tensors, gradients). glibc's malloc
 serves blocks above its mmap threshold with fresh pages from the kernel and gives them back when they are
 freed, and trims the top of its heap once enough of it is free, so the next step faults the same pages
-in again. Measured on the 2-core CPU machine, float32, 4096 points: about 4,300 page faults per step for a
-KAN [2, 32, 32, 1] and 1,000 for the MLP [2, 100, 100, 100, 1]; with the thresholds below, none, and the
-steps took 62 ms instead of 82 (KAN) and 63 instead of 74 (MLP).
+in again. Measured on the 2-core CPU machine, float32, 4096 points (``tests/results/allocator_case.py``,
+three runs each way): 2,100 to 4,500 page faults per step for a KAN [2, 32, 32, 1] and 1,700 to 2,700 for
+the MLP [2, 100, 100, 100, 1]; with the thresholds below, almost none, and the KAN step took 68.7 ms
+instead of 78.5 (medians; the MLP's 70.8 against 71.1).
 
 ``keep_freed_memory`` raises the mmap threshold to glibc's maximum (32 MB) and the trim threshold to 1 GB,
 so freed blocks stay in the process and are reused. The cost is that the process keeps its peak memory

@@ -45,9 +45,8 @@ from kanpde.pde import jet
 
 __all__ = ["fused_layer_jet"]
 
-_BLOCK_BYTES = (
-    2**21
-)  # bytes of the dense basis jet per block of points on the CPU (2 MB, a core's L2 here: best measured, both dtypes)
+# bytes of the dense basis jet per block of points on the CPU (2 MB, a core's L2 here: best measured, both dtypes)
+_BLOCK_BYTES = 2**21
 
 
 def fused_layer_jet(
@@ -377,7 +376,7 @@ def _dense_blocks(jf: Tensor, pos: Tensor, width: int) -> Iterator[tuple[slice, 
     """
     c, n, _ = jf.shape
     m = _block_points(jf, width)
-    buffer = jf.new_empty(c, min(m, n), width)
+    buffer = jf.new_empty(c, m, width)
     for start in range(0, n, m):
         block = slice(start, min(start + m, n))
         dense = buffer[:, : block.stop - start]
