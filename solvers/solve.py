@@ -100,9 +100,10 @@ def solve(
             and Perdikaris 2021), updated during Adam phases: a ``Balance(every=, alpha=)``, True for the
             defaults, False for none; None (default): the recipe's choice.
         compile: compile the one-pass network evaluation with ``torch.compile`` (again after each grid
-            refinement, since shapes change). Steps get faster (measured 1.4x for a KAN [2, 32, 32, 1] on a
-            2-core CPU) but each compilation takes tens of seconds, counted in the budget and reported as
-            ``compile_s``; worth it for long runs with few refinements. Off by default.
+            refinement, since shapes change); each compilation takes tens of seconds, counted in the
+            budget and reported as ``compile_s``. On a 2-core CPU the compiled KAN [2, 32, 32, 1] step was
+            slower than the eager fused one (87.9 against 49.9 ms, float32; README, Results), so it is
+            off by default; try it where a compiler has more to fuse (a GPU, long runs without refinement).
         progress: show a progress bar (None: on a terminal only).
         checkpoint: a folder to write ``checkpoint.pt`` into as the run trains (``kanpde.solvers.checkpoint``),
             every ``checkpoint_every`` seconds of wall time (default: a tenth of the time budget, at least

@@ -5,7 +5,9 @@ ended early), and where a jump of the loss switched the KAN to C^2 (``c2_from``)
 environment continues the KAN's splines C^2 past their grids (``KAN(curvature_fade=...)``; the row records it);
 ``RAD=1`` draws fresh points where the residual is large before each refinement (``Resample(adaptive=True)``);
 ``N_INTERIOR=16384`` sets solve()'s ``n_interior``; ``COVER=1`` makes the recipe's refinements widen the grids to the activations (``Refine(cover=True)``);
-``DTYPE=float32`` trains in single precision (solve()'s ``dtype``; the row records it).
+``DTYPE=float32`` trains in single precision (solve()'s ``dtype``; the row records it);
+``GRIDS=10,20,40 SHARES=0.25,0.25,none`` gives a KAN the L-BFGS refinement through those grids with
+those shares of the budget (``kan_refinement``, 2000 iterations per grid; the row records them).
 """
 
 import json
@@ -38,6 +40,11 @@ if cover or rad:  # the recipe's refinements widen the grids (Refine(cover=True)
             schedule += [kanpde.Resample(adaptive=True)] if rad else []
             p = replace(p, cover=cover)
         schedule.append(p)
+grids = os.environ.get("GRIDS")
+if grids:
+    shares = tuple(None if v == "none" else float(v) for v in os.environ["SHARES"].split(","))
+    refine = kanpde.solvers.recipes.kan_refinement(tuple(int(g) for g in grids.split(",")), 2000, share=shares)
+    schedule = refine(problem, model)
 t0 = time.time()
 sol = kanpde.solve(
     problem,
@@ -71,6 +78,8 @@ print(
             "rad": rad,
             "c2_from": switched,  # (phase, step) where a jump of the loss switched the KAN to C^2
             "dtype": dtype or "float64",
+            "grids": grids,
+            "shares": os.environ.get("SHARES") if grids else None,
             "history": [(round(h["t"]), h["step"], f"{h['rel_l2']:.2e}") for h in sol.history if "rel_l2" in h],
             "phases": phases,
             "lbfgs": [{k: p[k] for k in ("evals", "restarts", "skipped_pairs") if k in p} for p in sol.phases],
