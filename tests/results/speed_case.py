@@ -7,7 +7,9 @@ environment continues the KAN's splines C^2 past their grids (``KAN(curvature_fa
 ``N_INTERIOR=16384`` sets solve()'s ``n_interior``; ``COVER=1`` makes the recipe's refinements widen the grids to the activations (``Refine(cover=True)``);
 ``DTYPE=float32`` trains in single precision (solve()'s ``dtype``; the row records it);
 ``GRIDS=10,20,40 SHARES=0.25,0.25,none`` gives a KAN the L-BFGS refinement through those grids with
-those shares of the budget (``kan_refinement``, 2000 iterations per grid; the row records them).
+those shares of the budget (``kan_refinement``, 2000 iterations per grid; the row records them);
+``RESAMPLE_EVERY=1500`` splits the last L-BFGS phase into phases of that many iterations with a fresh
+draw of the collocation points (``Resample()``) between them.
 """
 
 import json
@@ -45,6 +47,11 @@ if grids:
     shares = tuple(None if v == "none" else float(v) for v in os.environ["SHARES"].split(","))
     refine = kanpde.solvers.recipes.kan_refinement(tuple(int(g) for g in grids.split(",")), 2000, share=shares)
     schedule = refine(problem, model)
+every = int(os.environ.get("RESAMPLE_EVERY") or 0)
+if every:
+    schedule = list(schedule or kanpde.solvers.recipes.default_recipe(problem, model).schedule)
+    last = schedule.pop()
+    schedule += [kanpde.LBFGS(steps=every, history=last.history), kanpde.Resample()] * 20 + [last]
 t0 = time.time()
 sol = kanpde.solve(
     problem,
@@ -79,6 +86,7 @@ print(
             "c2_from": switched,  # (phase, step) where a jump of the loss switched the KAN to C^2
             "dtype": dtype or "float64",
             "grids": grids,
+            "resample_every": every,
             "shares": os.environ.get("SHARES") if grids else None,
             "history": [(round(h["t"]), h["step"], f"{h['rel_l2']:.2e}") for h in sol.history if "rel_l2" in h],
             "phases": phases,
