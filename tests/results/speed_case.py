@@ -34,24 +34,26 @@ dtype = os.environ.get("DTYPE") or None
 cover = os.environ.get("COVER") == "1"
 rad = os.environ.get("RAD") == "1"
 n_interior = int(os.environ["N_INTERIOR"]) if os.environ.get("N_INTERIOR") else None
-schedule = None
-if cover or rad:  # the recipe's refinements widen the grids (Refine(cover=True)) / follow the residual (RAD)
-    schedule = []
-    for p in kanpde.solvers.recipes.default_recipe(problem, model).schedule:
+grids = os.environ.get("GRIDS")
+if grids:  # the L-BFGS refinement through the given grids and shares
+    shares = tuple(None if v == "none" else float(v) for v in os.environ["SHARES"].split(","))
+    refine = kanpde.solvers.recipes.kan_refinement(tuple(int(g) for g in grids.split(",")), 2000, share=shares)
+    schedule = refine(problem, model)
+else:
+    schedule = list(kanpde.solvers.recipes.default_recipe(problem, model).schedule)
+if cover or rad:  # the refinements widen the grids (Refine(cover=True)) / follow the residual (RAD)
+    plain, schedule = schedule, []
+    for p in plain:
         if isinstance(p, kanpde.Refine):
             schedule += [kanpde.Resample(adaptive=True)] if rad else []
             p = replace(p, cover=cover)
         schedule.append(p)
-grids = os.environ.get("GRIDS")
-if grids:
-    shares = tuple(None if v == "none" else float(v) for v in os.environ["SHARES"].split(","))
-    refine = kanpde.solvers.recipes.kan_refinement(tuple(int(g) for g in grids.split(",")), 2000, share=shares)
-    schedule = refine(problem, model)
 every = int(os.environ.get("RESAMPLE_EVERY") or 0)
-if every:
-    schedule = list(schedule or kanpde.solvers.recipes.default_recipe(problem, model).schedule)
+if every:  # the last L-BFGS phase in pieces of that many iterations, fresh points between them
     last = schedule.pop()
     schedule += [kanpde.LBFGS(steps=every, history=last.history), kanpde.Resample()] * 20 + [last]
+if not (grids or cover or rad or every):
+    schedule = None  # solve()'s own recipe, recorded by its name
 t0 = time.time()
 sol = kanpde.solve(
     problem,
