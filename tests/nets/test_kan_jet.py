@@ -143,6 +143,29 @@ def test_blocks_of_points_give_the_same_jet_and_gradients(monkeypatch, layout):
         assert relative(a, b) < 1e-12
 
 
+@pytest.mark.parametrize("block_bytes", [2**24, 8000])
+def test_kept_dense_blocks_give_the_gradients_of_rebuilt_ones(monkeypatch, block_bytes):
+    """The forward keeps the dense basis jet for the backward up to ``_KEEP_BYTES``; above it the backward
+    builds the blocks again. Both give the same gradients, in one block or several."""
+    layer = KANLayer(3, 2, grid=6, k=3, init_noise=1.0, generator=torch.Generator().manual_seed(6))
+    spec = SPECS["mixed and u_yy"]
+    t0 = jet.seed(points(203, 3), spec)
+    base_weight, coef = layer.weights()
+    composed = lambda t, c, b: layer._composed_jet(t, c, b, spec, "dense")  # noqa: E731
+    monkeypatch.setattr(kan_jet, "_BLOCK_BYTES", block_bytes)
+    results, kept = [], []
+    for keep_bytes in (2**30, 0):
+        monkeypatch.setattr(kan_jet, "_KEEP_BYTES", keep_bytes)
+        t = t0.clone().requires_grad_(True)
+        out = kan_jet.fused_layer_jet(t, spec, layer.knots, 3, True, coef, base_weight, composed, "dense")
+        kept.append(out.grad_fn.kept)  # the blocks the forward kept (the backward's context)
+        results.append((out, *torch.autograd.grad(out.square().sum(), [t, layer.coef, layer.base_weight])))
+    # one block, or blocks of the 16 points at least (C = 4 channels, 27 columns, 8 bytes: 16 x 3456 > 8000)
+    assert kept == [1 if block_bytes > 2**20 else 13, 0]
+    for a, b in zip(*results):
+        assert relative(a, b) < 1e-12
+
+
 @pytest.mark.parametrize("k", [1, 2, 4])
 def test_taylor_rows_of_other_spline_orders(k):
     """A narrow layer's Taylor rows hold k + 1 coefficients; derivatives past order k are zero."""
